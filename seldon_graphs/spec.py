@@ -1,0 +1,195 @@
+"""The typed graph file: what `load` produces and every later stage consumes.
+
+Values keep the position of the YAML token they came from, so later stages can report
+problems at `file:line:col` without going back to the raw text.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    """A 1-based position in a source file; `end_col` is exclusive (caret width)."""
+
+    line: int
+    col: int
+    end_col: int = 0
+
+    @property
+    def width(self) -> int:
+        return max(1, self.end_col - self.col)
+
+
+NOWHERE = Pos(1, 1, 2)
+
+
+class Role(enum.StrEnum):
+    """Seldon v1 PredictiveUnit types a node can take after lowering."""
+
+    MODEL = "MODEL"
+    TRANSFORMER = "TRANSFORMER"
+    OUTPUT_TRANSFORMER = "OUTPUT_TRANSFORMER"
+    ROUTER = "ROUTER"
+    COMBINER = "COMBINER"
+    # RANDOM_ABTEST and friends keep no type in Seldon; we write UNKNOWN_TYPE explicitly.
+    UNKNOWN_TYPE = "UNKNOWN_TYPE"
+
+
+class Source(enum.StrEnum):
+    """Where a node's implementation comes from."""
+
+    PYTHON = "python"  # the user's class, wrapped into an image by us
+    STOCK = "stock"  # one of our ready-made classes in wrappers/stock
+    SERVER = "server"  # a Seldon prepackaged server (SKLEARN_SERVER, ...)
+    IMAGE = "image"  # a ready-made image that already speaks the Seldon protocol
+    BUILTIN = "builtin"  # executor built-ins that need no container (RANDOM_ABTEST)
+
+
+# DSL spelling -> Seldon implementation name.
+SERVERS: dict[str, str] = {
+    "sklearn": "SKLEARN_SERVER",
+    "xgboost": "XGBOOST_SERVER",
+    "mlflow": "MLFLOW_SERVER",
+    "tensorflow": "TENSORFLOW_SERVER",
+    "triton": "TRITON_SERVER",
+    "huggingface": "HUGGINGFACE_SERVER",
+    "tempo": "TEMPO_SERVER",
+}
+
+BUILTINS: dict[str, str] = {
+    "random-abtest": "RANDOM_ABTEST",
+    # Java-engine leftovers the Go executor does not implement; accepted with a warning.
+    "average-combiner": "AVERAGE_COMBINER",
+    "simple-model": "SIMPLE_MODEL",
+    "simple-router": "SIMPLE_ROUTER",
+}
+
+PROTOCOLS = ("seldon", "v2", "tensorflow")
+TRANSPORTS = ("rest", "grpc")
+PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A node parameter; `value` is the plain YAML value, `text` Seldon's string form."""
+
+    name: str
+    value: str | int | float | bool
+    type: str
+    pos: Pos = NOWHERE
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class PythonRef:
+    """`path/to/module.py:ClassName`, the path relative to the project root."""
+
+    path: str  # as written, POSIX, relative to the project root
+    class_name: str
+    pos: Pos = NOWHERE
+
+    @property
+    def module(self) -> str:
+        return Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: str | None = None
+    memory: str | None = None
+    gpu: int | None = None
+
+
+@dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable filled from a Kubernetes Secret key (never a value)."""
+
+    name: str
+    secret: str
+    key: str
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    name: str
+    pos: Pos
+    source: Source
+    python: PythonRef | None = None  # PYTHON nodes
+    stock: str | None = None  # STOCK nodes: name in wrappers.stock.CATALOG
+    implementation: str | None = None  # SERVER and BUILTIN nodes: Seldon's name
+    image: str | None = None  # IMAGE nodes, or an image override for SERVER nodes
+    kind: Role | None = None  # stated role; None = inferred by lowering
+    params: tuple[Param, ...] = ()
+    model_uri: str | None = None  # what the cluster downloads (s3://, gs://, ...)
+    local_uri: str | None = None  # what local runs use instead (path in the project)
+    secret: str | None = None  # envSecretRefName for the storage initializer
+    service_account: str | None = None
+    requirements: tuple[str, ...] = ()  # pip requirement lines
+    requirements_file: str | None = None  # or a requirements file in the project
+    files: tuple[str, ...] = ()  # extra project files copied next to the module
+    env: tuple[tuple[str, str], ...] = ()
+    secret_env: tuple[SecretEnv, ...] = ()
+    resources: Resources = field(default_factory=Resources)
+    replicas: int | None = None
+    logger: tuple[str, str | None] | None = None  # (mode, url)
+    positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
+
+    def at(self, key: str) -> Pos:
+        """Position of one of this node's keys (or of the node's name)."""
+        return self.positions.get(key, self.pos)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    pos: Pos  # the arrow (or the target name) in the flow text
+    order: int  # declaration order, for deterministic reports
+
+
+@dataclass(frozen=True)
+class Runtime:
+    seldon_core: str = "1.17.1"
+    base_image: str = "python:3.11-slim"
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A whole graph file, typed. Paths inside are relative to `root`."""
+
+    file: Path
+    root: Path  # the project directory: nothing outside it is ever read
+    name: str
+    namespace: str | None
+    nodes: tuple[NodeSpec, ...]
+    edges: tuple[Edge, ...]
+    flow_groups: tuple[tuple[str, ...], ...] = ()  # node groups written as [a, b] in flow
+    protocol: str = "seldon"
+    transport: str = "rest"
+    pods: str = "single"  # "single" pod, or "per-node"
+    predictor: str = "default"
+    replicas: int | None = None
+    annotations: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    registry: str | None = None
+    rest_timeout_ms: int | None = None
+    runtime: Runtime = field(default_factory=Runtime)
+    positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
+
+    def node(self, name: str) -> NodeSpec:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def at(self, key: str) -> Pos:
+        return self.positions.get(key, NOWHERE)
