@@ -1,0 +1,68 @@
+"""`seldon-graphs` command line. Exit codes: 0 ok, 1 problems found, 2 usage, 3 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+# Each module adds its subcommands with `register(subparsers)`; a subcommand sets
+# `func(args) -> int` as its default. Kept as names so `--help` imports no heavy client.
+COMMAND_MODULES = (
+    "seldon_graphs.commands",
+    "seldon_graphs.wrapper.commands",
+    "seldon_graphs.runtime.commands",
+    "seldon_graphs.deploy.commands",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="seldon-graphs",
+        description="Compile inference-graph files into Seldon Core v1 deployments.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        traceback.print_exc()
+        print(
+            "seldon-graphs: internal error (a bug in seldon-graphs, not in your graph); "
+            "please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
