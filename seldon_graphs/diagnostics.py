@@ -1,0 +1,120 @@
+"""Diagnostics: one record per problem, rendered like a compiler (file:line:col, source, caret)."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .spec import Pos
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    # Field order is the sort order: by file, then position, then text.
+    file: str
+    line: int
+    col: int
+    severity: Severity = field(compare=False)
+    message: str
+    rule: str
+    end_col: int = field(default=0, compare=False)
+    help: str | None = field(default=None, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.col,
+            "end_column": max(self.end_col, self.col + 1),
+            "severity": str(self.severity),
+            "rule": self.rule,
+            "message": self.message,
+            "help": self.help,
+        }
+
+
+class Reporter:
+    """Collects diagnostics for one source file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Diagnostic] = []
+
+    def error(self, pos: Pos, message: str, rule: str, help: str | None = None) -> None:
+        self._add(Severity.ERROR, pos, message, rule, help)
+
+    def warning(self, pos: Pos, message: str, rule: str, help: str | None = None) -> None:
+        self._add(Severity.WARNING, pos, message, rule, help)
+
+    def _add(self, sev: Severity, pos: Pos, message: str, rule: str, help: str | None) -> None:
+        end = pos.end_col if pos.end_col > pos.col else pos.col + 1
+        self.items.append(Diagnostic(self.file, pos.line, pos.col, sev, message, rule, end, help))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+
+def finalize(items: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position, exact duplicates removed."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for d in sorted(items):
+        key = (d.file, d.line, d.col, d.rule, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A `help:` text naming the closest choice, if one is close enough."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{match[0]}`?" if match else None
+
+
+def render_one(d: Diagnostic, lines: Sequence[str]) -> str:
+    head = f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.message} [{d.rule}]"
+    out = [head]
+    if 1 <= d.line <= len(lines):
+        src = lines[d.line - 1].rstrip("\n").expandtabs(1)
+        gutter = str(d.line)
+        pad = " " * len(gutter)
+        width = max(1, min(d.end_col, len(src) + 1) - d.col)
+        caret = "^" + "~" * (width - 1)
+        out.append(f"{gutter} | {src}")
+        out.append(f"{pad} | {' ' * (d.col - 1)}{caret}")
+    if d.help:
+        out.append(f"  help: {d.help}")
+    return "\n".join(out)
+
+
+def render_text(diags: Sequence[Diagnostic], sources: dict[str, str]) -> str:
+    """All diagnostics, each with its source line, then a one-line summary."""
+    if not diags:
+        return ""
+    split = {name: text.splitlines() for name, text in sources.items()}
+    blocks = [render_one(d, split.get(d.file, [])) for d in diags]
+    errors = sum(1 for d in diags if d.is_error)
+    blocks.append(f"{_count(errors, 'error')}, {_count(len(diags) - errors, 'warning')}")
+    return "\n\n".join(blocks)
+
+
+def render_json(diags: Sequence[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in diags], indent=2, sort_keys=True)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -1,0 +1,209 @@
+"""YAML with positions: every mapping, sequence and scalar remembers where it was written.
+
+PyYAML's `compose` keeps marks on nodes but its constructor throws them away and silently
+keeps the last of duplicate keys. We build our own small value tree from the composed nodes,
+reporting duplicate keys and syntax errors as diagnostics instead of exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .diagnostics import Reporter
+from .spec import Pos
+
+try:  # the C loader is several times faster on large files
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass
+class Located:
+    pos: Pos
+
+    def plain(self) -> Any:
+        raise NotImplementedError
+
+
+@dataclass
+class LScalar(Located):
+    value: Any
+    text: str = ""  # the scalar as written (without quotes)
+    plain_style: bool = True  # unquoted and single-line: columns map 1:1 onto `text`
+
+    def plain(self) -> Any:
+        return self.value
+
+
+@dataclass
+class LSeq(Located):
+    items: list[Located] = field(default_factory=list)
+
+    def plain(self) -> list[Any]:
+        return [i.plain() for i in self.items]
+
+
+@dataclass
+class LMap(Located):
+    # Ordered (key, value) pairs; duplicate keys are reported at load and dropped here.
+    entries: list[tuple[LScalar, Located]] = field(default_factory=list)
+
+    def plain(self) -> dict[Any, Any]:
+        return {k.value: v.plain() for k, v in self.entries}
+
+    def get(self, key: str) -> Located | None:
+        for k, v in self.entries:
+            if k.value == key:
+                return v
+        return None
+
+    def key(self, key: str) -> LScalar | None:
+        for k, _ in self.entries:
+            if k.value == key:
+                return k
+        return None
+
+    def items(self) -> Iterator[tuple[LScalar, Located]]:
+        return iter(self.entries)
+
+
+def _pos(node: yaml.Node) -> Pos:
+    start, end = node.start_mark, node.end_mark
+    line, col = start.line + 1, start.column + 1
+    end_col = end.column + 1 if end.line == start.line else col + 1
+    return Pos(line, col, max(end_col, col + 1))
+
+
+class _Builder:
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+        self.memo: dict[int, Located] = {}
+
+    def build(self, node: yaml.Node) -> Located:
+        # Aliases compose to the same node object: build it once.
+        cached = self.memo.get(id(node))
+        if cached is not None:
+            return cached
+        result: Located
+        if isinstance(node, yaml.MappingNode):
+            result = self._mapping(node)
+        elif isinstance(node, yaml.SequenceNode):
+            result = LSeq(_pos(node), [self.build(n) for n in node.value])
+        else:
+            result = self._scalar(node)
+        self.memo[id(node)] = result
+        return result
+
+    def _scalar(self, node: yaml.Node) -> LScalar:
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.reporter.error(_pos(node), f"cannot read this value: {exc}", "yaml-syntax")
+            value = node.value
+        single_line = node.start_mark.line == node.end_mark.line
+        plain = getattr(node, "style", None) is None and single_line
+        return LScalar(_pos(node), value, str(node.value), plain)
+
+    def _mapping(self, node: yaml.MappingNode) -> LMap:
+        out = LMap(_pos(node))
+        seen: dict[Any, LScalar] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                self._merge(out, seen, value_node)
+                continue
+            key = self.build(key_node)
+            if not isinstance(key, LScalar) or not _hashable(key.value):
+                self.reporter.error(key.pos, "mapping keys must be plain strings", "yaml-key")
+                continue
+            first = seen.get(key.value)
+            if first is not None:
+                self.reporter.error(
+                    key.pos,
+                    f"duplicate key `{key.value}` (first defined at line {first.pos.line}); "
+                    "YAML keeps only the last one",
+                    "duplicate-key",
+                    help="remove one of the two, or rename it",
+                )
+                continue
+            seen[key.value] = key
+            out.entries.append((key, self.build(value_node)))
+        return out
+
+    def _merge(self, out: LMap, seen: dict[Any, LScalar], node: yaml.Node) -> None:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for src in sources:
+            built = self.build(src)
+            if not isinstance(built, LMap):
+                self.reporter.error(built.pos, "`<<` merges only mappings", "yaml-merge")
+                continue
+            for k, v in built.entries:
+                if k.value not in seen:  # explicit keys win over merged ones
+                    seen[k.value] = k
+                    out.entries.append((k, v))
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def load_documents(text: str, reporter: Reporter) -> list[Located]:
+    """Parse every document in `text`; syntax errors become diagnostics (and [] is returned)."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        _syntax_error(exc, reporter)
+        return []
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        reporter.error(Pos(1, 1, 2), f"invalid YAML: {exc}", "yaml-syntax")
+        return []
+    builder = _Builder(reporter)
+    return [builder.build(n) for n in nodes if n is not None]
+
+
+def load_document(text: str, reporter: Reporter) -> Located | None:
+    docs = load_documents(text, reporter)
+    if len(docs) > 1:
+        reporter.error(docs[1].pos, "a graph file holds one YAML document", "yaml-documents")
+    return docs[0] if docs else None
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, reporter: Reporter) -> None:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    help_text = None
+    if exc.context and exc.context_mark is not None:
+        help_text = f"{exc.context} at line {exc.context_mark.line + 1}"
+    if "\t" in problem or "tab" in problem:
+        help_text = "YAML indents with spaces, not tabs"
+    reporter.error(Pos(line, col, col + 1), f"YAML syntax: {problem}", "yaml-syntax", help_text)
+
+
+def locate(root: Located, path: Iterator[Any] | list[Any]) -> tuple[Located, Located | None]:
+    """Follow a jsonschema-style path; returns the deepest value found and its key, if any."""
+    node: Located = root
+    key: Located | None = None
+    for part in path:
+        if isinstance(node, LMap):
+            k = node.key(part) if isinstance(part, str) else None
+            v = node.get(part) if isinstance(part, str) else None
+            if k is None or v is None:
+                break
+            node, key = v, k
+        elif isinstance(node, LSeq) and isinstance(part, int) and 0 <= part < len(node.items):
+            node, key = node.items[part], None
+        else:
+            break
+    return node, key
