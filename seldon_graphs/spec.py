@@ -173,6 +173,7 @@ class GraphSpec:
     nodes: tuple[NodeSpec, ...]
     edges: tuple[Edge, ...]
     flow_groups: tuple[tuple[str, ...], ...] = ()  # node groups written as [a, b] in flow
+    refs: tuple[tuple[str, Pos], ...] = ()  # every node name written in flow, in order
     protocol: str = "seldon"
     transport: str = "rest"
     pods: str = "single"  # "single" pod, or "per-node"

@@ -16,10 +16,8 @@ import yaml
 from .diagnostics import Reporter
 from .spec import Pos
 
-try:  # the C loader is several times faster on large files
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+# The C loader is several times faster on large files; PyYAML may be built without it.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 

@@ -1,0 +1,1 @@
+"""seldon-graphs: inference-graph files compiled into Seldon Core v1 deployments."""

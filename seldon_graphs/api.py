@@ -1,0 +1,217 @@
+"""The public pipeline: load -> check -> flow -> lower -> compile, for the CLI and for users.
+
+graph = seldon_graphs.load("graphs/income.yaml")     # raises GraphError on problems
+graph.manifest()                                      # the SeldonDeployment, as a dict
+graph.compile("build/")                               # manifest + wrapper build contexts
+graph.with_nodes(lr=FakeModel()).predict({"data": {"ndarray": [[1, 2]]}})
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import check, dataflow, diagnostics, emit, lower
+from . import compile as compiler
+from . import load as loader
+from .diagnostics import Diagnostic, Reporter
+from .spec import GraphSpec, Source
+from .tree import TreeNode
+
+if TYPE_CHECKING:
+    from .runtime.inprocess import InProcessGraph
+    from .wrapper.context import ContextPlan
+
+MANIFEST_FILE = "seldondeployment.yaml"
+
+
+class GraphError(Exception):
+    """A graph file with errors. `diagnostics` holds all of them (and any warnings)."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: Mapping[str, str]) -> None:
+        self.diagnostics = diagnostics
+        self.sources = dict(sources)
+        errors = [d for d in diagnostics if d.is_error]
+        first = errors[0] if errors else diagnostics[0]
+        super().__init__(
+            f"{first.file}:{first.line}:{first.col}: {first.message}"
+            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+        )
+
+    def render(self, fmt: str = "text") -> str:
+        if fmt == "json":
+            return diagnostics.render_json(self.diagnostics)
+        return diagnostics.render_text(self.diagnostics, self.sources)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything `check` learned about a graph file, whether or not it is valid."""
+
+    display: str
+    text: str
+    spec: GraphSpec | None
+    tree: TreeNode | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.spec is not None
+            and self.tree is not None
+            and not any(d.is_error for d in self.diagnostics)
+        )
+
+    def render(self, fmt: str = "text") -> str:
+        if fmt == "json":
+            return diagnostics.render_json(self.diagnostics)
+        return diagnostics.render_text(self.diagnostics, {self.display: self.text})
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def analyze_text(
+    text: str, file: Path, display: str | None = None, root: Path | None = None
+) -> Analysis:
+    """Run every check on graph `text`; never raises for a bad graph."""
+    display = display or display_path(file)
+    reporter = Reporter(display)
+    spec, reporter = loader.parse(text, file, display, root, reporter)
+    tree = None
+    if spec is not None:
+        check.check_spec(spec, reporter)
+        g = dataflow.build(spec, reporter)
+        if g is not None:
+            tree = lower.lower(spec, g, reporter)
+        if tree is not None:
+            check.check_tree(spec, tree, reporter)
+    return Analysis(display, text, spec, tree, diagnostics.finalize(reporter.items))
+
+
+def analyze(path: str | os.PathLike[str]) -> Analysis:
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        d = Diagnostic(
+            display_path(file),
+            1,
+            1,
+            diagnostics.Severity.ERROR,
+            f"cannot read the graph file: {exc}",
+            "io",
+            2,
+        )
+        return Analysis(display_path(file), "", None, None, [d])
+    return analyze_text(text, file)
+
+
+def load(path: str | os.PathLike[str]) -> Graph:
+    """Load and check a graph file; raises GraphError listing every problem."""
+    result = analyze(path)
+    if not result.ok or result.spec is None or result.tree is None:
+        raise GraphError(result.diagnostics, {result.display: result.text})
+    return Graph(result.spec, result.tree, result)
+
+
+class Graph:
+    """A checked graph: its spec, its Seldon tree, and what can be made of them."""
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        tree: TreeNode,
+        analysis: Analysis,
+        overrides: Mapping[str, object] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.tree = tree
+        self.analysis = analysis
+        self.overrides = dict(overrides or {})
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.analysis.diagnostics if not d.is_error]
+
+    def roles(self) -> dict[str, str]:
+        return {t.name: t.role.value for t in self.tree.walk()}
+
+    @cached_property
+    def contexts(self) -> list[ContextPlan]:
+        """Wrapper build contexts of the python and stock nodes, in tree order."""
+        from .wrapper.context import plan_context
+
+        wrapped = (Source.PYTHON, Source.STOCK)
+        return [
+            plan_context(self.spec, self.spec.node(t.name), t.role)
+            for t in self.tree.walk()
+            if self.spec.node(t.name).source in wrapped
+        ]
+
+    def images(self) -> dict[str, str]:
+        return {c.node: c.image for c in self.contexts}
+
+    def manifest(self) -> dict[str, Any]:
+        source = self.spec.file.resolve()
+        try:
+            rel = str(source.relative_to(self.spec.root.resolve()))
+        except ValueError:
+            rel = source.name
+        return compiler.manifest(self.spec, self.tree, self.images(), rel)
+
+    def manifest_yaml(self) -> str:
+        return emit.to_yaml(self.manifest())
+
+    def compile(self, out_dir: str | os.PathLike[str]) -> Path:
+        """Write `<out>/<name>/` (manifest + one build context per wrapped node) atomically."""
+        from .wrapper.context import write_context
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{self.spec.name}.", dir=out))
+        try:
+            (staged / MANIFEST_FILE).write_text(self.manifest_yaml(), encoding="utf-8")
+            for plan in self.contexts:
+                write_context(plan, staged / plan.node)
+            emit.replace_dir(staged, out / self.spec.name)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        return out / self.spec.name
+
+    # --- local execution (seldon_graphs.runtime) ----------------------------------------
+
+    def with_nodes(self, **overrides: object) -> Graph:
+        """A copy whose named nodes are served by the given objects (fakes, stubs)."""
+        unknown = sorted(set(overrides) - {n.name for n in self.spec.nodes})
+        if unknown:
+            raise KeyError(f"no node named {', '.join(unknown)} in graph `{self.spec.name}`")
+        return Graph(self.spec, self.tree, self.analysis, {**self.overrides, **overrides})
+
+    @cached_property
+    def _inprocess(self) -> InProcessGraph:
+        from .runtime.inprocess import InProcessGraph
+
+        return InProcessGraph(self.spec, self.tree, self.overrides)
+
+    def predict(
+        self, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self._inprocess.predict(dict(payload), headers)
+        return result
+
+    def feedback(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._inprocess.feedback(dict(payload))
+        return result

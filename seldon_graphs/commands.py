@@ -1,0 +1,143 @@
+"""Compiler subcommands: validate, compile, explain, graph, schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from . import api, picture
+from .schema_check import graph_schema
+from .tree import TreeNode
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("validate", help="check graph files; report every problem")
+    p.add_argument("graphs", nargs="+", metavar="GRAPH")
+    _format_flags(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("compile", help="write the SeldonDeployment and wrapper build contexts")
+    p.add_argument("graph", metavar="GRAPH")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("-o", "--out", default="build", help="output folder (default: build)")
+    where.add_argument("--stdout", action="store_true", help="print the manifest only")
+    _format_flags(p)
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("explain", help="show the lowered Seldon tree and why each role")
+    p.add_argument("graph", metavar="GRAPH")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("graph", help="draw the data flow (or the Seldon tree)")
+    p.add_argument("graph", metavar="GRAPH")
+    p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    p.add_argument("--tree", action="store_true", help="draw the lowered Seldon tree instead")
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("schema", help="print the graph file's JSON Schema")
+    p.set_defaults(func=cmd_schema)
+
+
+def _format_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="diagnostics as text (default) or JSON",
+    )
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def _failed(result: api.Analysis, strict: bool) -> bool:
+    return not result.ok or (strict and bool(result.diagnostics))
+
+
+def _report(result: api.Analysis, fmt: str, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    if fmt == "json":
+        print(result.render("json"), file=out)
+    elif result.diagnostics:
+        print(result.render(), file=out)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    code = EXIT_OK
+    for path in args.graphs:
+        result = api.analyze(path)
+        _report(result, args.format, sys.stdout)
+        if _failed(result, args.strict):
+            code = EXIT_PROBLEMS
+        elif args.format == "text" and result.tree is not None:
+            count = sum(1 for _ in result.tree.walk())
+            print(f"{result.display}: ok ({count} node{'s' if count != 1 else ''})")
+    return code
+
+
+def _load(path: str, fmt: str, strict: bool) -> api.Graph | None:
+    result = api.analyze(path)
+    _report(result, fmt)
+    if _failed(result, strict) or result.spec is None or result.tree is None:
+        return None
+    return api.Graph(result.spec, result.tree, result)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    graph = _load(args.graph, args.format, args.strict)
+    if graph is None:
+        return EXIT_PROBLEMS
+    if args.stdout:
+        sys.stdout.write(graph.manifest_yaml())
+        return EXIT_OK
+    folder = graph.compile(args.out)
+    print(f"wrote {folder / api.MANIFEST_FILE}")
+    for plan in graph.contexts:
+        print(f"wrote {folder / plan.node}/  ({plan.image})")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    graph = _load(args.graph, "text", False)
+    if graph is None:
+        return EXIT_PROBLEMS
+    spec = graph.spec
+    pods = "one pod" if spec.pods == "single" else "one pod per node"
+    print(f"{spec.name}: protocol {spec.protocol}, transport {spec.transport}, {pods}")
+    print("Seldon tree (requests enter at the top):")
+    for line in explain_lines(graph):
+        print(line)
+    return EXIT_OK
+
+
+def explain_lines(graph: api.Graph) -> list[str]:
+    rows: list[tuple[str, str]] = []
+
+    def visit(node: TreeNode, prefix: str, last: bool, root: bool) -> None:
+        branch = "" if root else ("└─ " if last else "├─ ")
+        impl = "" if node.implementation == "UNKNOWN_IMPLEMENTATION" else f" {node.implementation}"
+        rows.append((f"{prefix}{branch}{node.name}", f"{node.role.value}{impl}  ({node.why})"))
+        child_prefix = prefix if root else prefix + ("   " if last else "│  ")
+        for i, child in enumerate(node.children):
+            visit(child, child_prefix, i == len(node.children) - 1, False)
+
+    visit(graph.tree, "", True, True)
+    width = max(len(left) for left, _ in rows)
+    return [f"{left:<{width}}  {right}" for left, right in rows]
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    graph = _load(args.graph, "text", False)
+    if graph is None:
+        return EXIT_PROBLEMS
+    draw = picture.tree_picture if args.tree else picture.flow_picture
+    print(draw(graph.spec, graph.tree, args.format))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    print(json.dumps(graph_schema(), indent=2))
+    return EXIT_OK

@@ -1,0 +1,96 @@
+"""Stage 3: the flow as a networkx DAG (who consumes whose output), with its problems reported.
+
+Order of reports follows actionlint: undefined names first (their edges are dropped, so one
+typo gives one error), then cycles from the earliest-declared node, then unused nodes and
+extra entry points.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from .diagnostics import Reporter, did_you_mean
+from .spec import GraphSpec, Pos
+
+
+def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
+    """The data-flow DAG, or None when it has no usable shape (errors were reported)."""
+    g = nx.DiGraph()
+    order = {n.name: i for i, n in enumerate(spec.nodes)}
+    for node in spec.nodes:
+        g.add_node(node.name, order=order[node.name])
+    known = set(order)
+    for name, pos in spec.refs:
+        if name not in known:
+            r.error(
+                pos,
+                f"undefined node `{name}` in flow",
+                "undefined-node",
+                did_you_mean(name, known) or f"declare it under `nodes:` ({_few(known)})",
+            )
+    for edge in spec.edges:
+        if edge.src in known and edge.dst in known and not g.has_edge(edge.src, edge.dst):
+            g.add_edge(edge.src, edge.dst, pos=edge.pos, order=edge.order)
+    if not spec.refs:
+        if len(spec.nodes) > 1:
+            r.error(
+                spec.at("nodes"),
+                f"{len(spec.nodes)} nodes but no `flow`",
+                "missing-flow",
+                f"add e.g. `flow: {' -> '.join(n.name for n in spec.nodes[:3])}`",
+            )
+            return None
+        return g if spec.nodes else None
+    if _report_cycles(g, order, r):
+        return None
+    used = {name for name, _ in spec.refs}
+    for node in spec.nodes:
+        if node.name not in used:
+            r.error(
+                node.pos,
+                f"node `{node.name}` is declared but not used in `flow`",
+                "unused-node",
+                "add it to `flow`, or remove it from `nodes`",
+            )
+            g.remove_node(node.name)
+    entries = sorted((n for n in g if g.in_degree(n) == 0), key=lambda n: _first_ref(spec, n))
+    for extra in entries[1:]:
+        r.error(
+            _first_ref(spec, extra),
+            f"`{extra}` receives no input, but `{entries[0]}` "
+            "already is the graph's entry: a Seldon graph has one root",
+            "many-entries",
+            f"feed it from another node (`... -> {extra}`) or remove it",
+        )
+    return g if len(entries) == 1 else None
+
+
+def _first_ref(spec: GraphSpec, name: str) -> Pos:
+    for ref, pos in spec.refs:
+        if ref == name:
+            return pos
+    return spec.node(name).pos
+
+
+def _few(names: set[str]) -> str:
+    listed = sorted(names)
+    return ", ".join(listed[:5]) + (", ..." if len(listed) > 5 else "")
+
+
+def _report_cycles(g: nx.DiGraph, order: dict[str, int], r: Reporter) -> bool:
+    found = False
+    for scc in nx.strongly_connected_components(g):
+        start = min(scc, key=order.__getitem__)
+        if len(scc) == 1 and not g.has_edge(start, start):
+            continue
+        found = True
+        cycle = nx.find_cycle(g.subgraph(scc), source=start)
+        path = " -> ".join([start, *(dst for _, dst in cycle)])
+        first = cycle[0]
+        r.error(
+            g.edges[first]["pos"],
+            f"the flow has a cycle: {path}",
+            "cycle",
+            "Seldon graphs are trees: data cannot flow back to an earlier node",
+        )
+    return found

@@ -1,0 +1,238 @@
+"""Stage 1: graph file text -> GraphSpec (typed, positioned). Structural problems are reported,
+and whatever is well-formed is still built so later checks can report more in the same run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Reporter
+from .flowparse import ParsedFlow, parse_chain
+from .schema_check import check_structure
+from .spec import (
+    BUILTINS,
+    SERVERS,
+    Edge,
+    GraphSpec,
+    NodeSpec,
+    Param,
+    Pos,
+    PythonRef,
+    Resources,
+    Role,
+    Runtime,
+    SecretEnv,
+    Source,
+)
+from .yamlpos import LMap, Located, LScalar, LSeq, load_document
+
+ROOT_MARKERS = ("pyproject.toml", ".git", "seldon-graphs.toml")
+SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
+
+
+def find_root(graph_file: Path) -> Path:
+    """The project directory: the nearest ancestor with a project marker, else the file's dir."""
+    start = graph_file.resolve().parent
+    for folder in (start, *start.parents):
+        if any((folder / m).exists() for m in ROOT_MARKERS):
+            return folder
+    return start
+
+
+def _str(node: Located | None) -> str | None:
+    if isinstance(node, LScalar) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _int(node: Located | None) -> int | None:
+    if (
+        isinstance(node, LScalar)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
+    ):
+        return node.value
+    return None
+
+
+def _str_pairs(node: Located | None) -> tuple[tuple[str, str], ...]:
+    if not isinstance(node, LMap):
+        return ()
+    return tuple(
+        (str(k.value), _scalar_text(v.value))
+        for k, v in node.items()
+        if isinstance(v, LScalar) and v.value is not None
+    )
+
+
+def _str_list(node: Located | None) -> tuple[str, ...]:
+    items = node.items if isinstance(node, LSeq) else []
+    return tuple(s for s in map(_str, items) if s is not None)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _param(name: LScalar, node: Located) -> Param | None:
+    value: Any
+    declared: str | None = None
+    if isinstance(node, LMap):
+        inner = node.get("value")
+        if not isinstance(inner, LScalar):
+            return None
+        value = inner.value
+        declared = _str(node.get("type"))
+    elif isinstance(node, LScalar):
+        value = node.value
+    else:
+        return None
+    if value is None or not isinstance(value, str | int | float | bool):
+        return None
+    if declared is None:
+        if isinstance(value, bool):
+            declared = "BOOL"
+        elif isinstance(value, int):
+            declared = "INT"
+        elif isinstance(value, float):
+            declared = "FLOAT"
+        else:
+            declared = "STRING"
+    return Param(str(name.value), value, declared, node.pos)
+
+
+def _node(name: LScalar, body: Located) -> NodeSpec | None:
+    if not isinstance(body, LMap) or not isinstance(name.value, str):
+        return None
+    positions = {str(k.value): v.pos for k, v in body.items()}
+    present = [k for k in SOURCE_KEYS if body.get(k) is not None]
+    source = Source(present[0]) if present else Source.PYTHON
+    python = None
+    ref = _str(body.get("python"))
+    if ref and ":" in ref:
+        path, cls = ref.rsplit(":", 1)
+        python = PythonRef(path, cls, body.get("python").pos)  # type: ignore[union-attr]
+    server = _str(body.get("server"))
+    builtin = _str(body.get("builtin"))
+    implementation = SERVERS.get(server or "") or BUILTINS.get(builtin or "")
+    kind = _str(body.get("kind"))
+    params_node = body.get("params")
+    params = tuple(
+        p
+        for k, v in (params_node.items() if isinstance(params_node, LMap) else ())
+        if (p := _param(k, v)) is not None
+    )
+    reqs = body.get("requirements")
+    res = body.get("resources")
+    logger = body.get("logger")
+    logger_mode = _str(logger.get("mode")) if isinstance(logger, LMap) else None
+    secret_env = tuple(
+        SecretEnv(var, *value.split("/", 1))
+        for var, value in _str_pairs(body.get("secret_env"))
+        if "/" in value
+    )
+    cpu = res.get("cpu") if isinstance(res, LMap) else None
+    return NodeSpec(
+        name=name.value,
+        pos=name.pos,
+        source=source,
+        python=python,
+        stock=_str(body.get("stock")),
+        implementation=implementation,
+        image=_str(body.get("image")),
+        kind=Role(kind.upper()) if kind else None,
+        params=params,
+        model_uri=_str(body.get("model_uri")),
+        local_uri=_str(body.get("local_uri")),
+        secret=_str(body.get("secret")),
+        service_account=_str(body.get("service_account")),
+        requirements=_str_list(reqs),
+        requirements_file=_str(reqs),
+        files=_str_list(body.get("files")),
+        env=_str_pairs(body.get("env")),
+        secret_env=secret_env,
+        resources=Resources(
+            cpu=_scalar_text(cpu.value) if isinstance(cpu, LScalar) else None,
+            memory=_str(res.get("memory")) if isinstance(res, LMap) else None,
+            gpu=_int(res.get("gpu")) if isinstance(res, LMap) else None,
+        ),
+        replicas=_int(body.get("replicas")),
+        logger=(logger_mode, _str(logger.get("url")))
+        if logger_mode and isinstance(logger, LMap)
+        else None,
+        positions=positions,
+    )
+
+
+def _flow(root: LMap, reporter: Reporter) -> ParsedFlow:
+    out = ParsedFlow()
+    flow = root.get("flow")
+    chains = flow.items if isinstance(flow, LSeq) else [flow] if flow is not None else []
+    for chain in chains:
+        if isinstance(chain, LScalar) and isinstance(chain.value, str):
+            # Plain one-line scalars map columns 1:1; for quoted ones skip the opening quote.
+            exact = chain.plain_style
+            origin = chain.pos
+            parse_chain(chain.value, origin, exact, out, reporter)
+    return out
+
+
+def parse(
+    text: str, file: Path, display: str, root: Path | None = None, reporter: Reporter | None = None
+) -> tuple[GraphSpec | None, Reporter]:
+    """Parse graph text. Returns (spec or None if unusable, reporter with every problem)."""
+    reporter = reporter or Reporter(display)
+    doc = load_document(text, reporter)
+    if doc is None:
+        if not reporter.has_errors:
+            reporter.error(
+                Pos(1, 1, 2),
+                "the graph file is empty",
+                "empty",
+                "a graph needs at least `name:` and `nodes:`",
+            )
+        return None, reporter
+    check_structure(doc, reporter)
+    if not isinstance(doc, LMap):
+        return None, reporter
+    nodes_map = doc.get("nodes")
+    pairs = list(nodes_map.items()) if isinstance(nodes_map, LMap) else []
+    nodes = tuple(n for n in (_node(k, v) for k, v in pairs) if n is not None)
+    flow = _flow(doc, reporter)
+    edges = tuple(
+        Edge(e.src.name, e.dst.name, e.arrow, i)
+        for i, e in enumerate(sorted(flow.edges, key=lambda e: (e.arrow, e.dst.pos)))
+    )
+    runtime = doc.get("runtime")
+    defaults = Runtime()
+    spec = GraphSpec(
+        file=file,
+        root=root or find_root(file),
+        name=_str(doc.get("name")) or "",
+        namespace=_str(doc.get("namespace")),
+        nodes=nodes,
+        edges=edges,
+        flow_groups=tuple(flow.groups),
+        refs=tuple((r.name, r.pos) for r in flow.refs),
+        protocol=_str(doc.get("protocol")) or "seldon",
+        transport=_str(doc.get("transport")) or "rest",
+        pods=_str(doc.get("pods")) or "single",
+        predictor=_str(doc.get("predictor")) or "default",
+        replicas=_int(doc.get("replicas")),
+        annotations=_str_pairs(doc.get("annotations")),
+        labels=_str_pairs(doc.get("labels")),
+        registry=_str(doc.get("registry")),
+        rest_timeout_ms=_int(doc.get("rest_timeout_ms")),
+        runtime=Runtime(
+            seldon_core=_str(runtime.get("seldon_core")) or defaults.seldon_core
+            if isinstance(runtime, LMap)
+            else defaults.seldon_core,
+            base_image=_str(runtime.get("base_image")) or defaults.base_image
+            if isinstance(runtime, LMap)
+            else defaults.base_image,
+        ),
+        positions={str(k.value): v.pos for k, v in doc.items()},
+    )
+    return spec, reporter

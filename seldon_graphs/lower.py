@@ -1,0 +1,366 @@
+"""Stage 4: data-flow DAG -> Seldon v1 tree with roles.
+
+The DAG is first split into series and parallel parts (a flow with no such split has no
+Seldon tree). A series then lowers as
+
+    forward nodes (models, transformers)  ->  one core  ->  output transformers
+
+where the core is `router -> [branches]`, `[branches] -> combiner` or `input -> combiner`.
+That is all Seldon's executor can express (reference §3.4): only MODEL and TRANSFORMER
+outputs flow down to children; a combiner's or router's result flows only up, so whatever
+consumes it must wrap it as an OUTPUT_TRANSFORMER parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from wrappers.stock import CATALOG
+
+from .diagnostics import Reporter
+from .spec import GraphSpec, NodeSpec, Pos, Role, Source
+from .tree import TreeNode
+
+MAX_DEPTH = 11  # root + 10 levels of `children` in the CRD's schema
+_EXIT = "\x00exit"
+
+
+@dataclass
+class Parallel:
+    fork: str  # the node whose output fans out
+    branches: list[Series]
+    pos: Pos
+
+
+@dataclass
+class Series:
+    items: list[str | Parallel] = field(default_factory=list)
+
+
+class _NotSeriesParallel(Exception):
+    pass
+
+
+def nature(node: NodeSpec) -> str:
+    """What a node can be: router, combiner, output (stated), forward, or flexible."""
+    if node.kind is Role.ROUTER or node.implementation in ("RANDOM_ABTEST", "SIMPLE_ROUTER"):
+        return "router"
+    if node.kind is Role.COMBINER or node.implementation == "AVERAGE_COMBINER":
+        return "combiner"
+    if node.source is Source.STOCK and node.stock in CATALOG:
+        role = CATALOG[node.stock].role
+        if role in ("ROUTER", "COMBINER"):
+            return role.lower()
+    if node.kind is Role.OUTPUT_TRANSFORMER:
+        return "output"
+    if node.kind in (Role.MODEL, Role.TRANSFORMER) or node.source is Source.SERVER:
+        return "forward"
+    return "flexible"  # python, stock transformers, images: forward or output by position
+
+
+class _Decomposer:
+    def __init__(self, g: nx.DiGraph, spec: GraphSpec, r: Reporter) -> None:
+        self.g, self.spec, self.r = g, spec, r
+        self.visited: set[str] = set()
+        rev = g.reverse(copy=True)
+        rev.add_node(_EXIT)
+        for n in g:
+            if g.out_degree(n) == 0:
+                rev.add_edge(_EXIT, n)
+        self.ipdom = nx.immediate_dominators(rev, _EXIT)
+
+    def succ(self, n: str) -> list[str]:
+        return sorted(self.g.successors(n), key=lambda s: self.g.edges[n, s]["order"])
+
+    def edge_error(self, src: str, dst: str, message: str, rule: str, help: str) -> None:
+        self.r.error(self.g.edges[src, dst]["pos"], message, rule, help)
+        raise _NotSeriesParallel
+
+    def series(self, start: str, stop: str | None) -> Series:
+        out = Series()
+        cur: str | None = start
+        while cur is not None and cur != stop:
+            self.visited.add(cur)
+            out.items.append(cur)
+            succ = self.succ(cur)
+            if not succ:
+                return out
+            join = self.ipdom.get(cur)
+            join = None if join == _EXIT else join
+            if len(succ) == 1:
+                nxt = succ[0]
+                if nxt != stop and (nxt in self.visited or self.g.in_degree(nxt) > 1):
+                    other = next(p for p in self.g.predecessors(nxt) if p != cur)
+                    self.edge_error(
+                        cur,
+                        nxt,
+                        f"the flow is not series-parallel at `{cur} -> {nxt}`: "
+                        f"`{nxt}` also consumes `{other}`, from another branch",
+                        "not-series-parallel",
+                        "Seldon graphs are trees: every branch must rejoin at the same "
+                        "combiner as its siblings (diamonds across branches have no tree)",
+                    )
+                cur = nxt
+                continue
+            branches = []
+            for s in succ:
+                if s == join:
+                    self.edge_error(
+                        cur,
+                        s,
+                        f"`{cur} -> {s}` skips the branches that run beside it",
+                        "skip-edge",
+                        f"Seldon cannot pass `{cur}`'s output around other "
+                        f"branches; put a `stock: identity` node on that branch",
+                    )
+                branches.append(self.series(s, join))
+            out.items.append(Parallel(cur, branches, self.g.edges[cur, succ[0]]["pos"]))
+            cur = join
+        return out
+
+
+def decompose(g: nx.DiGraph, spec: GraphSpec, entry: str, r: Reporter) -> Series | None:
+    d = _Decomposer(g, spec, r)
+    try:
+        return d.series(entry, None)
+    except _NotSeriesParallel:
+        return None
+
+
+class _Lowering:
+    def __init__(self, spec: GraphSpec, r: Reporter) -> None:
+        self.spec, self.r = spec, r
+        self.nodes = {n.name: n for n in spec.nodes}
+        self.ok = True
+
+    def fail(self, pos: Pos, message: str, rule: str, help: str | None = None) -> None:
+        self.r.error(pos, message, rule, help)
+        self.ok = False
+
+    def kind_of(self, item: str | Parallel | None) -> str:
+        if item is None:
+            return "none"
+        if isinstance(item, Parallel):
+            return "parallel"
+        return nature(self.nodes[item])
+
+    def series(self, s: Series) -> TreeNode | None:
+        items = s.items
+        n, i = len(items), 0
+        prefix: list[str] = []
+        while i < n:
+            item, nxt = items[i], items[i + 1] if i + 1 < n else None
+            if self.kind_of(item) in ("forward", "flexible") and self.kind_of(nxt) != "combiner":
+                assert isinstance(item, str)
+                prefix.append(item)
+                i += 1
+            else:
+                break
+        core, i = self.core(items, i)
+        base = core
+        for name in reversed(prefix):
+            base = self.forward(name, base)
+        for j in range(i, n):
+            prev = items[j - 1] if j else None
+            producer = prev.fork if isinstance(prev, Parallel) else prev
+            base = self.output(items[j], base, core, producer)
+        return base
+
+    def core(self, items: list[str | Parallel], i: int) -> tuple[TreeNode | None, int]:
+        n = len(items)
+        if i >= n:
+            return None, i
+        item, nxt = items[i], items[i + 1] if i + 1 < n else None
+        kind = self.kind_of(item)
+        if kind == "router":
+            assert isinstance(item, str)
+            if isinstance(nxt, Parallel):
+                return self.router(item, [self.series(b) for b in nxt.branches]), i + 2
+            rest = Series(items[i + 1 :])
+            child = self.series(rest) if rest.items else None
+            return self.router(item, [child] if child else []), n
+        if self.kind_of(nxt) == "combiner":
+            assert isinstance(nxt, str)
+            branches = item.branches if isinstance(item, Parallel) else [Series([item])]
+            return self.combiner(nxt, [self.series(b) for b in branches]), i + 2
+        if kind == "combiner":
+            assert isinstance(item, str)
+            if n == 1:
+                return self.combiner(item, []), i + 1
+            self.fail(
+                self.nodes[item].pos,
+                f"combiner `{item}` has no inputs to combine",
+                "combiner-without-input",
+                f"feed it branches: `[a, b] -> {item}`",
+            )
+            return None, n
+        if isinstance(item, Parallel):
+            self.unjoined(item, nxt)
+            return None, n
+        return None, i  # a stated output transformer starts the suffix
+
+    def unjoined(self, par: Parallel, nxt: str | Parallel | None) -> None:
+        names = ", ".join(
+            f"`{b.items[0]}`" for b in par.branches if b.items and isinstance(b.items[0], str)
+        )
+        if nxt is None:
+            self.fail(
+                par.pos,
+                f"the branches {names} after `{par.fork}` never rejoin",
+                "unjoined-branches",
+                "rejoin them at a combiner (`-> [a, b] -> mean`), or make "
+                f"`{par.fork}` a router so that only one of them runs",
+            )
+        else:
+            where = nxt if isinstance(nxt, str) else "more branches"
+            self.fail(
+                par.pos,
+                f"the branches {names} rejoin at `{where}`, which is not a combiner",
+                "join-not-combiner",
+                f"make `{where}` a combiner (`kind: combiner` or a stock combiner), "
+                f"or make `{par.fork}` a router",
+            )
+
+    def tree(self, name: str, role: Role, children: list[TreeNode], why: str) -> TreeNode:
+        node = self.nodes[name]
+        impl = node.implementation or "UNKNOWN_IMPLEMENTATION"
+        if impl == "RANDOM_ABTEST":
+            role = Role.UNKNOWN_TYPE  # typed ROUTER, the executor would call /route on it
+        return TreeNode(name, role, impl, tuple(children), why)
+
+    def forward(self, name: str, child: TreeNode | None) -> TreeNode:
+        node = self.nodes[name]
+        children = [child] if child else []
+        if node.kind is not None:
+            return self.tree(name, node.kind, children, f"stated: kind: {node.kind.lower()}")
+        if node.source is Source.SERVER:
+            return self.tree(name, Role.MODEL, children, f"prepackaged {node.implementation}")
+        if node.source is Source.STOCK and node.stock in CATALOG:
+            role = Role(CATALOG[node.stock].role)
+            return self.tree(name, role, children, f"stock `{node.stock}` is a {role.lower()}")
+        if not children:
+            return self.tree(name, Role.MODEL, [], "a leaf: its output is its branch's answer")
+        role = Role.MODEL if node.source is Source.IMAGE else Role.TRANSFORMER
+        return self.tree(name, role, children, f"its output feeds `{child.name}`" if child else "")
+
+    def router(self, name: str, children: list[TreeNode | None]) -> TreeNode:
+        kids = [c for c in children if c is not None]
+        node = self.nodes[name]
+        if not kids:
+            self.r.warning(
+                node.pos,
+                f"router `{name}` has no children: Seldon passes the "
+                "request through it unchanged and never calls /route",
+                "router-without-children",
+                f"give it branches: `{name} -> [a, b]`",
+            )
+        self._check_arms(node, len(kids))
+        names = ", ".join(f"`{k.name}`" for k in kids)
+        return self.tree(name, Role.ROUTER, kids, f"picks one of {names}" if kids else "")
+
+    def _check_arms(self, node: NodeSpec, count: int) -> None:
+        wanted: int | None = None
+        if node.implementation == "RANDOM_ABTEST" or node.stock == "ab-router":
+            wanted = 2
+        elif node.stock == "epsilon-greedy":
+            given = {p.name: p.value for p in node.params}
+            arms = given.get("n_branches")
+            wanted = arms if isinstance(arms, int) and not isinstance(arms, bool) else None
+        if wanted is not None and count and count != wanted:
+            self.fail(
+                node.pos,
+                f"router `{node.name}` chooses between {wanted} children but "
+                f"the flow gives it {count}",
+                "router-arms",
+            )
+
+    def combiner(self, name: str, children: list[TreeNode | None]) -> TreeNode:
+        kids = [c for c in children if c is not None]
+        if not kids:
+            self.r.warning(
+                self.nodes[name].pos,
+                f"combiner `{name}` has no children: Seldon "
+                "passes the request through it and never calls /aggregate",
+                "combiner-without-children",
+            )
+        names = ", ".join(f"`{k.name}`" for k in kids)
+        return self.tree(name, Role.COMBINER, kids, f"joins {names}" if kids else "")
+
+    def output(
+        self,
+        item: str | Parallel,
+        child: TreeNode | None,
+        core: TreeNode | None,
+        producer: str | None,
+    ) -> TreeNode | None:
+        if isinstance(item, Parallel):
+            self.fail(
+                item.pos,
+                f"the result of `{item.fork}` cannot fan out again",
+                "branches-after-join",
+                "Seldon passes a combiner's or router's result "
+                "only up to output transformers; one chain may follow it",
+            )
+            return child
+        node = self.nodes[item]
+        source = f"the result of `{producer}`" if producer else "the request"
+        kind = nature(node)
+        if kind in ("flexible", "output"):
+            why = (
+                "stated: kind: output_transformer"
+                if kind == "output"
+                else (f"consumes {source}, which can only flow up to an output transformer")
+            )
+            return self.tree(item, Role.OUTPUT_TRANSFORMER, [child] if child else [], why)
+        what = {"forward": "a model", "router": "a router", "combiner": "a combiner"}[kind]
+        if node.source is Source.SERVER:
+            what = "a prepackaged server (always a model)"
+        self.fail(
+            node.pos,
+            f"`{item}` consumes {source}, but it is {what}: in Seldon v1 "
+            "that result flows only up, to output transformers",
+            "needs-output-transformer",
+            f"move `{item}` before `{core.name if core else item}` in the flow, or "
+            "serve it from a python class that can run as an output transformer",
+        )
+        return child
+
+
+def lower(spec: GraphSpec, g: nx.DiGraph, r: Reporter) -> TreeNode | None:
+    """The Seldon tree of a valid DAG, or None (with errors reported)."""
+    entries = [n for n in g if g.in_degree(n) == 0]
+    if len(entries) != 1:
+        return None
+    sp = decompose(g, spec, entries[0], r)
+    if sp is None:
+        return None
+    low = _Lowering(spec, r)
+    root = low.series(sp)
+    if root is None or not low.ok:
+        return None
+    depth = root.depth()
+    if depth > MAX_DEPTH:
+        deepest = max(_paths(root), key=len)
+        r.error(
+            spec.node(deepest[MAX_DEPTH]).pos,
+            f"the Seldon tree is {depth} levels deep; the SeldonDeployment CRD keeps "
+            f"{MAX_DEPTH} and the API server silently drops deeper children "
+            f"(`{deepest[MAX_DEPTH]}` would be lost)",
+            "too-deep",
+            "shorten the chain: merge transformers into one class",
+        )
+        return None
+    return root
+
+
+def _paths(root: TreeNode) -> list[list[str]]:
+    out: list[list[str]] = []
+    stack: list[tuple[TreeNode, list[str]]] = [(root, [root.name])]
+    while stack:
+        node, path = stack.pop()
+        if not node.children:
+            out.append(path)
+        stack.extend((c, [*path, c.name]) for c in node.children)
+    return out

@@ -1,0 +1,99 @@
+"""What a graph file may put into a Dockerfile, a manifest or a file copy.
+
+Each check returns None when the value is safe, else a sentence saying why it is not.
+The compiler reports these with positions; the build-context writer calls them again
+as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path, PurePosixPath
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# PEP 508 name, extras, version spec and markers; no pip options, URLs or shell syntax.
+_REQUIREMENT = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]+\])?"
+    r"\s*([<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*(,\s*[<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*)*)?"
+    r"(\s*;\s*[A-Za-z0-9_.\s'\"<>=!~()-]+)?$"
+)
+_IMAGE = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRETISH = re.compile(
+    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|CREDENTIAL|PRIVATE)", re.IGNORECASE
+)
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,2}([a-z0-9.+-]*)$")
+
+
+def dns_label(name: str) -> str | None:
+    if len(name) > 63:
+        return f"`{name}` is {len(name)} characters; Kubernetes names allow at most 63"
+    if not DNS1123_LABEL.match(name):
+        return (
+            f"`{name}` is not a DNS-1123 label (lower-case letters, digits and `-`, "
+            "starting and ending with a letter or digit)"
+        )
+    return None
+
+
+def requirement(line: str) -> str | None:
+    text = line.strip()
+    if not text or "\n" in line or "\r" in line:
+        return "a requirement must be one non-empty line"
+    if text.startswith("-"):
+        return f"pip options are not allowed in requirements: `{text}`"
+    if not _REQUIREMENT.match(text):
+        return (
+            f"`{text}` is not a plain requirement (`name[extras] <op> version`); "
+            "URLs, paths, options and shell syntax are not allowed"
+        )
+    return None
+
+
+def python_identifier(name: str) -> str | None:
+    if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
+        return f"`{name}` is not a Python identifier"
+    return None
+
+
+def image_ref(ref: str) -> str | None:
+    if not _IMAGE.match(ref) or len(ref) > 255:
+        return f"`{ref}` is not a valid image reference (registry/name:tag)"
+    return None
+
+
+def env_name(name: str) -> str | None:
+    if not _ENV_NAME.match(name):
+        return f"`{name}` is not a valid environment variable name"
+    return None
+
+
+def secret_looking(name: str) -> bool:
+    return bool(_SECRETISH.search(name))
+
+
+def version(text: str) -> str | None:
+    if not _VERSION.match(text):
+        return f"`{text}` is not a version number"
+    return None
+
+
+def project_path(root: Path, rel: str) -> tuple[Path | None, str | None]:
+    """Resolve `rel` inside `root`; (path, None) if safe, else (None, why)."""
+    if not rel or "\x00" in rel:
+        return None, "empty path"
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or Path(rel).is_absolute():
+        return None, f"`{rel}` is absolute; paths are relative to the project directory"
+    if ".." in pure.parts:
+        return None, f"`{rel}` leaves the project directory"
+    resolved = (root / rel).resolve()
+    try:
+        resolved.relative_to(root.resolve())
+    except ValueError:
+        return None, f"`{rel}` leaves the project directory (through a symbolic link)"
+    return resolved, None

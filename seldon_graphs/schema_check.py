@@ -1,0 +1,124 @@
+"""Structural checks of a graph file against the published JSON Schema, with positions.
+
+jsonschema's own messages ("Additional properties are not allowed ...") are rewritten into
+one diagnostic per offending token with a `help:` that names the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .diagnostics import Reporter, did_you_mean
+from .yamlpos import LMap, Located, locate
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "graph.schema.json"
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+@functools.cache
+def graph_schema() -> dict[str, Any]:
+    text = SCHEMA_FILE.read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> Any:
+    return jsonschema.Draft7Validator(graph_schema())
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else type(value).__name__
+
+
+def _where(path: Iterable[Any]) -> str:
+    parts = list(path)
+    if len(parts) >= 2 and parts[0] == "nodes":
+        rest = ".".join(str(p) for p in parts[2:])
+        return f"node `{parts[1]}`" + (f" key `{rest}`" if rest else "")
+    return f"`{'.'.join(str(p) for p in parts)}`" if parts else "the file"
+
+
+def check_structure(root: Located, reporter: Reporter) -> None:
+    """Report every schema violation in `root` (the whole file)."""
+    errors = sorted(_validator().iter_errors(root.plain()), key=lambda e: list(e.absolute_path))
+    for err in errors:
+        _report(err, root, reporter)
+
+
+def _report(err: Any, root: Located, reporter: Reporter) -> None:
+    path = list(err.absolute_path)
+    node, key = locate(root, path)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    validator = err.validator
+    if validator == "additionalProperties" and isinstance(node, LMap):
+        allowed = list(schema.get("properties", {}))
+        for k, _ in node.items():
+            if k.value not in allowed and not schema.get("patternProperties"):
+                where = _where(path)
+                reporter.error(
+                    k.pos,
+                    f"unknown key `{k.value}` in {where}",
+                    "unknown-key",
+                    did_you_mean(str(k.value), allowed) or f"allowed keys: {', '.join(allowed)}",
+                )
+        return
+    if validator == "required":
+        missing = [r for r in err.validator_value if r not in (err.instance or {})]
+        for name in missing:
+            at = key.pos if key is not None else node.pos
+            reporter.error(at, f"{_where(path)} is missing required key `{name}`", "missing-key")
+        return
+    if validator == "enum":
+        choices = [str(c) for c in err.validator_value]
+        reporter.error(
+            node.pos,
+            f"`{err.instance}` is not a valid value for {_where(path)}",
+            "bad-value",
+            did_you_mean(str(err.instance), choices) or f"expected one of: {', '.join(choices)}",
+        )
+        return
+    if validator == "type":
+        wanted = err.validator_value
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        names = [_TYPE_NAMES.get(str(t), str(t)) for t in wanted]
+        message = f"{_where(path)} must be {' or '.join(names)}, not {_describe(err.instance)}"
+        reporter.error(node.pos, message, "wrong-type", schema.get("x-error"))
+        return
+    if validator == "minProperties":
+        reporter.error(node.pos, f"{_where(path)} is empty", "empty", schema.get("x-error"))
+        return
+    if validator == "minimum":
+        reporter.error(
+            node.pos, f"{_where(path)} must be at least {err.validator_value}", "bad-value"
+        )
+        return
+    reporter.error(
+        node.pos, f"invalid {_where(path)}", "bad-value", schema.get("x-error") or err.message
+    )
