@@ -45,9 +45,9 @@ def _check_graph_settings(spec: GraphSpec, r: Reporter) -> None:
     if spec.registry and (why := safety.image_ref(spec.registry)):
         r.error(spec.at("registry"), why, "bad-image")
     if why := safety.version(spec.runtime.seldon_core):
-        r.error(spec.at("runtime"), f"runtime.seldon_core: {why}", "bad-runtime")
+        r.error(spec.at("runtime.seldon_core"), f"runtime.seldon_core: {why}", "bad-runtime")
     if why := safety.image_ref(spec.runtime.base_image):
-        r.error(spec.at("runtime"), f"runtime.base_image: {why}", "bad-image")
+        r.error(spec.at("runtime.base_image"), f"runtime.base_image: {why}", "bad-image")
     annotations = dict(spec.annotations)
     if "seldon.io/no-engine" in annotations and len(spec.nodes) > 1:
         # Seldon's webhook rule, checked here so the user sees it before the cluster does.
@@ -112,10 +112,10 @@ def _check_path(
 ) -> Path | None:
     path, why = safety.project_path(spec.root, rel)
     if why is not None or path is None:
-        r.error(node.at(key), why or "bad path", "path-escape", f"keep files inside {spec.root}")
+        r.error(node.at(key), why or "bad path", "path-escape", "keep every path relative to and inside the project directory")
         return None
     if must_exist and not path.exists():
-        r.error(node.at(key), f"`{rel}` does not exist (looked in {spec.root})", "missing-file")
+        r.error(node.at(key), f"`{rel}` does not exist in the project directory", "missing-file")
         return None
     return path
 
@@ -190,7 +190,9 @@ def _check_server(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     impl = node.implementation
     if impl is None:
         return
-    if node.model_uri is None and impl != "HUGGINGFACE_SERVER":
+    # A misspelt `model_uri` is already reported as an unknown key: one mistake, one error.
+    misspelt = [k for k in node.positions if k != "model_uri" and did_you_mean(k, ["model_uri"])]
+    if node.model_uri is None and impl != "HUGGINGFACE_SERVER" and not misspelt:
         r.error(
             node.at("server"),
             f"server node `{node.name}` has no `model_uri` "
@@ -322,10 +324,10 @@ def _param_parse(text: str, kind: str) -> str | None:
 def _check_env(node: NodeSpec, r: Reporter) -> None:
     for name, _ in node.env:
         if why := safety.env_name(name):
-            r.error(node.at("env"), why, "bad-env")
+            r.error(node.at(f"env.{name}"), why, "bad-env")
         elif safety.secret_looking(name):
             r.error(
-                node.at("env"),
+                node.at(f"env.{name}"),
                 f"`{name}` looks like a secret; secret values never go "
                 "into graph files or manifests",
                 "secret-in-env",
@@ -334,7 +336,7 @@ def _check_env(node: NodeSpec, r: Reporter) -> None:
             )
     for item in node.secret_env:
         if why := safety.env_name(item.name):
-            r.error(node.at("secret_env"), why, "bad-env")
+            r.error(node.at(f"secret_env.{item.name}"), why, "bad-env")
 
 
 def _check_resources(node: NodeSpec, r: Reporter) -> None:
@@ -387,9 +389,10 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
                 "unused-key",
                 "remove it",
             )
-    for req in node.requirements:
+    for i, req in enumerate(node.requirements):
         if why := safety.requirement(req):
-            r.error(node.at("requirements"), why, "bad-requirement")
+            r.error(node.at(f"requirements[{i}]"), why, "bad-requirement",
+                    "one PEP 508 requirement per item, e.g. `numpy>=1.26,<2`")
     if node.source is Source.BUILTIN:
         for key in ("model_uri", "image", "resources", "env", "secret_env", "replicas"):
             if key in node.positions:

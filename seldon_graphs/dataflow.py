@@ -14,58 +14,45 @@ from .spec import GraphSpec, Pos
 
 
 def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
-    """The data-flow DAG, or None when it has no usable shape (errors were reported)."""
+    """The data-flow DAG, or None when it has no usable shape (errors were reported).
+
+    Nodes without inputs all receive the request; lowering decides whether they can.
+    """
     g = nx.DiGraph()
     order = {n.name: i for i, n in enumerate(spec.nodes)}
     for node in spec.nodes:
         g.add_node(node.name, order=order[node.name])
     known = set(order)
+    used = {name for name, _ in spec.refs}
+    explained: set[str] = set()  # unused nodes a misspelt reference already points at
     for name, pos in spec.refs:
         if name not in known:
-            r.error(
-                pos,
-                f"undefined node `{name}` in flow",
-                "undefined-node",
-                did_you_mean(name, known) or f"declare it under `nodes:` ({_few(known)})",
-            )
+            match = did_you_mean(name, known)
+            if match:
+                explained.update(k for k in known - used if f"`{k}`" in match)
+            r.error(pos, f"undefined node `{name}` in flow", "undefined-node",
+                    match or f"declare it under `nodes:` ({_few(known)})")
     for edge in spec.edges:
         if edge.src in known and edge.dst in known and not g.has_edge(edge.src, edge.dst):
             g.add_edge(edge.src, edge.dst, pos=edge.pos, order=edge.order)
     if not spec.refs:
-        if len(spec.nodes) > 1:
-            r.error(
-                spec.at("nodes"),
-                f"{len(spec.nodes)} nodes but no `flow`",
-                "missing-flow",
-                f"add e.g. `flow: {' -> '.join(n.name for n in spec.nodes[:3])}`",
-            )
+        if len(spec.nodes) > 1 and not r.has_rule("flow-syntax"):
+            r.error(spec.at("nodes"), f"{len(spec.nodes)} nodes but no `flow`", "missing-flow",
+                    f"add e.g. `flow: {' -> '.join(n.name for n in spec.nodes[:3])}`")
             return None
-        return g if spec.nodes else None
+        return g if len(spec.nodes) == 1 else None
     if _report_cycles(g, order, r):
         return None
-    used = {name for name, _ in spec.refs}
     for node in spec.nodes:
         if node.name not in used:
-            r.error(
-                node.pos,
-                f"node `{node.name}` is declared but not used in `flow`",
-                "unused-node",
-                "add it to `flow`, or remove it from `nodes`",
-            )
+            if node.name not in explained and not r.has_rule("flow-syntax"):
+                r.error(node.pos, f"node `{node.name}` is declared but not used in `flow`",
+                        "unused-node", "add it to `flow`, or remove it from `nodes`")
             g.remove_node(node.name)
-    entries = sorted((n for n in g if g.in_degree(n) == 0), key=lambda n: _first_ref(spec, n))
-    for extra in entries[1:]:
-        r.error(
-            _first_ref(spec, extra),
-            f"`{extra}` receives no input, but `{entries[0]}` "
-            "already is the graph's entry: a Seldon graph has one root",
-            "many-entries",
-            f"feed it from another node (`... -> {extra}`) or remove it",
-        )
-    return g if len(entries) == 1 else None
+    return g
 
 
-def _first_ref(spec: GraphSpec, name: str) -> Pos:
+def first_ref(spec: GraphSpec, name: str) -> Pos:
     for ref, pos in spec.refs:
         if ref == name:
             return pos

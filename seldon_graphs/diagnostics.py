@@ -62,6 +62,9 @@ class Reporter:
         end = pos.end_col if pos.end_col > pos.col else pos.col + 1
         self.items.append(Diagnostic(self.file, pos.line, pos.col, sev, message, rule, end, help))
 
+    def has_rule(self, rule: str) -> bool:
+        return any(d.rule == rule for d in self.items)
+
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)

@@ -106,7 +106,7 @@ def _param(name: LScalar, node: Located) -> Param | None:
 def _node(name: LScalar, body: Located) -> NodeSpec | None:
     if not isinstance(body, LMap) or not isinstance(name.value, str):
         return None
-    positions = {str(k.value): v.pos for k, v in body.items()}
+    positions = _positions(body)
     present = [k for k in SOURCE_KEYS if body.get(k) is not None]
     source = Source(present[0]) if present else Source.PYTHON
     python = None
@@ -172,9 +172,8 @@ def _flow(root: LMap, reporter: Reporter) -> ParsedFlow:
     chains = flow.items if isinstance(flow, LSeq) else [flow] if flow is not None else []
     for chain in chains:
         if isinstance(chain, LScalar) and isinstance(chain.value, str):
-            # Plain one-line scalars map columns 1:1; for quoted ones skip the opening quote.
-            exact = chain.plain_style
-            origin = chain.pos
+            exact = chain.text_col is not None
+            origin = Pos(chain.pos.line, chain.text_col or chain.pos.col, chain.pos.end_col)
             parse_chain(chain.value, origin, exact, out, reporter)
     return out
 
@@ -233,6 +232,18 @@ def parse(
             if isinstance(runtime, LMap)
             else defaults.base_image,
         ),
-        positions={str(k.value): v.pos for k, v in doc.items()},
+        positions=_positions(doc),
     )
     return spec, reporter
+
+
+def _positions(body: LMap) -> dict[str, Pos]:
+    """Positions of a mapping's keys' values, and of the keys of nested mappings and lists."""
+    positions = {str(k.value): v.pos for k, v in body.items()}
+    for k, v in body.items():
+        if isinstance(v, LSeq):
+            positions.update({f"{k.value}[{i}]": item.pos for i, item in enumerate(v.items)})
+        elif isinstance(v, LMap):
+            positions.update({f"{k.value}.{kk.value}": vv.pos for kk, vv in v.items()})
+    return positions
+

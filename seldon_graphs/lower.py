@@ -19,12 +19,14 @@ import networkx as nx
 
 from wrappers.stock import CATALOG
 
+from .dataflow import first_ref
 from .diagnostics import Reporter
 from .spec import GraphSpec, NodeSpec, Pos, Role, Source
 from .tree import TreeNode
 
 MAX_DEPTH = 11  # root + 10 levels of `children` in the CRD's schema
 _EXIT = "\x00exit"
+ENTRY = "\x00entry"  # stands for the request when several nodes take it directly
 
 
 @dataclass
@@ -78,6 +80,24 @@ class _Decomposer:
         self.r.error(self.g.edges[src, dst]["pos"], message, rule, help)
         raise _NotSeriesParallel
 
+    def label(self, name: str) -> str:
+        return "the request" if name == ENTRY else name
+
+    def output_of(self, name: str) -> str:
+        return "the request" if name == ENTRY else f"`{name}`'s output"
+
+    def check_crossing(self, cur: str, nxt: str, stop: str | None) -> None:
+        """`nxt` may have other inputs only if it is where this part of the flow rejoins."""
+        if nxt == stop or (nxt not in self.visited and self.g.in_degree(nxt) == 1):
+            return
+        other = next(p for p in self.g.predecessors(nxt) if p != cur)
+        self.edge_error(
+            cur, nxt, f"the flow is not series-parallel at `{self.label(cur)} -> {nxt}`: "
+            f"`{nxt}` also consumes {self.output_of(other)}, from another branch",
+            "not-series-parallel",
+            "Seldon graphs are trees: branches rejoin only at the combiner that closes "
+            "their own fan-out, so this flow has no Seldon tree")
+
     def series(self, start: str, stop: str | None) -> Series:
         out = Series()
         cur: str | None = start
@@ -89,32 +109,19 @@ class _Decomposer:
                 return out
             join = self.ipdom.get(cur)
             join = None if join == _EXIT else join
+            for nxt in succ:
+                self.check_crossing(cur, nxt, join if len(succ) > 1 else stop)
             if len(succ) == 1:
-                nxt = succ[0]
-                if nxt != stop and (nxt in self.visited or self.g.in_degree(nxt) > 1):
-                    other = next(p for p in self.g.predecessors(nxt) if p != cur)
-                    self.edge_error(
-                        cur,
-                        nxt,
-                        f"the flow is not series-parallel at `{cur} -> {nxt}`: "
-                        f"`{nxt}` also consumes `{other}`, from another branch",
-                        "not-series-parallel",
-                        "Seldon graphs are trees: every branch must rejoin at the same "
-                        "combiner as its siblings (diamonds across branches have no tree)",
-                    )
-                cur = nxt
+                cur = succ[0]
                 continue
             branches = []
             for s in succ:
                 if s == join:
                     self.edge_error(
-                        cur,
-                        s,
-                        f"`{cur} -> {s}` skips the branches that run beside it",
-                        "skip-edge",
-                        f"Seldon cannot pass `{cur}`'s output around other "
-                        f"branches; put a `stock: identity` node on that branch",
-                    )
+                        cur, s, f"`{self.label(cur)} -> {s}` skips the branches that run "
+                        "beside it", "skip-edge",
+                        f"Seldon cannot pass {self.output_of(cur)} around other branches; "
+                        "put a `stock: identity` node on that branch")
                 branches.append(self.series(s, join))
             out.items.append(Parallel(cur, branches, self.g.edges[cur, succ[0]]["pos"]))
             cur = join
@@ -205,23 +212,19 @@ class _Lowering:
         names = ", ".join(
             f"`{b.items[0]}`" for b in par.branches if b.items and isinstance(b.items[0], str)
         )
+        after = "that take the request" if par.fork == ENTRY else f"after `{par.fork}`"
+        router = ("put a router before them" if par.fork == ENTRY
+                  else f"make `{par.fork}` a router")
         if nxt is None:
-            self.fail(
-                par.pos,
-                f"the branches {names} after `{par.fork}` never rejoin",
-                "unjoined-branches",
-                "rejoin them at a combiner (`-> [a, b] -> mean`), or make "
-                f"`{par.fork}` a router so that only one of them runs",
-            )
+            self.fail(par.pos, f"the branches {names} {after} never rejoin",
+                      "unjoined-branches", "rejoin them at a combiner (`-> [a, b] -> mean`), "
+                      f"or {router} so that only one of them runs")
         else:
             where = nxt if isinstance(nxt, str) else "more branches"
-            self.fail(
-                par.pos,
-                f"the branches {names} rejoin at `{where}`, which is not a combiner",
-                "join-not-combiner",
-                f"make `{where}` a combiner (`kind: combiner` or a stock combiner), "
-                f"or make `{par.fork}` a router",
-            )
+            self.fail(par.pos, f"the branches {names} {after} rejoin at `{where}`, which is "
+                      "not a combiner", "join-not-combiner",
+                      f"make `{where}` a combiner (`kind: combiner` or a stock combiner), "
+                      f"or {router}")
 
     def tree(self, name: str, role: Role, children: list[TreeNode], why: str) -> TreeNode:
         node = self.nodes[name]
@@ -330,12 +333,19 @@ class _Lowering:
 
 def lower(spec: GraphSpec, g: nx.DiGraph, r: Reporter) -> TreeNode | None:
     """The Seldon tree of a valid DAG, or None (with errors reported)."""
-    entries = [n for n in g if g.in_degree(n) == 0]
-    if len(entries) != 1:
+    entries = sorted((n for n in g if g.in_degree(n) == 0), key=lambda n: first_ref(spec, n))
+    if not entries:
         return None
-    sp = decompose(g, spec, entries[0], r)
+    if len(entries) > 1:
+        # `[a, b] -> mean`: the request fans out to every node that has no input.
+        g = g.copy()
+        for i, name in enumerate(entries):
+            g.add_edge(ENTRY, name, pos=first_ref(spec, name), order=-len(entries) + i)
+    sp = decompose(g, spec, ENTRY if len(entries) > 1 else entries[0], r)
     if sp is None:
         return None
+    if sp.items and sp.items[0] == ENTRY:
+        sp.items.pop(0)
     low = _Lowering(spec, r)
     root = low.series(sp)
     if root is None or not low.ok:

@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # PEP 508 name, extras, version spec and markers; no pip options, URLs or shell syntax.
+_MARKER = r"""[a-z_]+\s*(===|==|!=|<=|>=|<|>|~=)\s*('[^'\\]*'|"[^"\\]*")"""
 _REQUIREMENT = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]+\])?"
     r"\s*([<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*(,\s*[<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*)*)?"
-    r"(\s*;\s*[A-Za-z0-9_.\s'\"<>=!~()-]+)?$"
+    rf"(\s*;\s*{_MARKER}(\s+(and|or)\s+{_MARKER})*)?\s*$"
 )
 _IMAGE = re.compile(
     r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
@@ -27,6 +28,11 @@ _SECRETISH = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|CREDENTIAL|PRIVATE)", re.IGNORECASE
 )
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,2}([a-z0-9.+-]*)$")
+
+
+def shown(text: str) -> str:
+    """`text` on one line: control characters in a message would forge diagnostic lines."""
+    return text.encode("unicode_escape").decode("ascii")
 
 
 def dns_label(name: str) -> str | None:
@@ -45,10 +51,10 @@ def requirement(line: str) -> str | None:
     if not text or "\n" in line or "\r" in line:
         return "a requirement must be one non-empty line"
     if text.startswith("-"):
-        return f"pip options are not allowed in requirements: `{text}`"
+        return f"pip options are not allowed in requirements: `{shown(text)}`"
     if not _REQUIREMENT.match(text):
         return (
-            f"`{text}` is not a plain requirement (`name[extras] <op> version`); "
+            f"`{shown(text)}` is not a plain requirement (`name[extras] <op> version`); "
             "URLs, paths, options and shell syntax are not allowed"
         )
     return None
@@ -62,13 +68,13 @@ def python_identifier(name: str) -> str | None:
 
 def image_ref(ref: str) -> str | None:
     if not _IMAGE.match(ref) or len(ref) > 255:
-        return f"`{ref}` is not a valid image reference (registry/name:tag)"
+        return f"`{shown(ref)}` is not a valid image reference (registry/name:tag)"
     return None
 
 
 def env_name(name: str) -> str | None:
     if not _ENV_NAME.match(name):
-        return f"`{name}` is not a valid environment variable name"
+        return f"`{shown(name)}` is not a valid environment variable name"
     return None
 
 
@@ -78,7 +84,7 @@ def secret_looking(name: str) -> bool:
 
 def version(text: str) -> str | None:
     if not _VERSION.match(text):
-        return f"`{text}` is not a version number"
+        return f"`{shown(text)}` is not a version number"
     return None
 
 

@@ -193,4 +193,5 @@ class GraphSpec:
         raise KeyError(name)
 
     def at(self, key: str) -> Pos:
-        return self.positions.get(key, NOWHERE)
+        """Position of a top-level key's value, or of `key.sub` (falling back to `key`)."""
+        return self.positions.get(key) or self.positions.get(key.split(".")[0], NOWHERE)

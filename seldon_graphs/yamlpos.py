@@ -33,8 +33,10 @@ class Located:
 @dataclass
 class LScalar(Located):
     value: Any
-    text: str = ""  # the scalar as written (without quotes)
-    plain_style: bool = True  # unquoted and single-line: columns map 1:1 onto `text`
+    text: str = ""  # the scalar's value text (without quotes)
+    # Column of the first character of `text` when columns map 1:1 onto it (single line,
+    # plain or quoted without escapes), else None.
+    text_col: int | None = None
 
     def plain(self) -> Any:
         return self.value
@@ -106,9 +108,15 @@ class _Builder:
         except yaml.YAMLError as exc:
             self.reporter.error(_pos(node), f"cannot read this value: {exc}", "yaml-syntax")
             value = node.value
-        single_line = node.start_mark.line == node.end_mark.line
-        plain = getattr(node, "style", None) is None and single_line
-        return LScalar(_pos(node), value, str(node.value), plain)
+        pos = _pos(node)
+        style = getattr(node, "style", None) or ""
+        text = str(node.value)
+        text_col = None
+        if node.start_mark.line == node.end_mark.line:
+            quote = 1 if style in ("'", '"') else 0
+            if style in ("", "'", '"') and pos.end_col - pos.col - 2 * quote == len(text):
+                text_col = pos.col + quote
+        return LScalar(pos, value, text, text_col)
 
     def _mapping(self, node: yaml.MappingNode) -> LMap:
         out = LMap(_pos(node))
@@ -161,7 +169,7 @@ def load_documents(text: str, reporter: Reporter) -> list[Located]:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        _syntax_error(exc, reporter)
+        _syntax_error(exc, reporter, text)
         return []
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         reporter.error(Pos(1, 1, 2), f"invalid YAML: {exc}", "yaml-syntax")
@@ -177,7 +185,7 @@ def load_document(text: str, reporter: Reporter) -> Located | None:
     return docs[0] if docs else None
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, reporter: Reporter) -> None:
+def _syntax_error(exc: yaml.MarkedYAMLError, reporter: Reporter, text: str) -> None:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
@@ -186,6 +194,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, reporter: Reporter) -> None:
         help_text = f"{exc.context} at line {exc.context_mark.line + 1}"
     if "\t" in problem or "tab" in problem:
         help_text = "YAML indents with spaces, not tabs"
+    lines = text.splitlines()
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    value = source.split(":", 1)[1].strip() if ":" in source else source.strip().lstrip("- ")
+    if value.startswith("[") and "->" in value:
+        help_text = f'a value that starts with `[` is a YAML list: quote it, `"{value}"`'
     reporter.error(Pos(line, col, col + 1), f"YAML syntax: {problem}", "yaml-syntax", help_text)
 
 
