@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import check, dataflow, diagnostics, emit, lower
 from . import compile as compiler
-from . import load as loader
+from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
 from .spec import GraphSpec, Source
 from .tree import TreeNode
@@ -86,7 +86,7 @@ def analyze_text(
     """Run every check on graph `text`; never raises for a bad graph."""
     display = display or display_path(file)
     reporter = Reporter(display)
-    spec, reporter = loader.parse(text, file, display, root, reporter)
+    spec, reporter = parser.parse(text, file, display, root, reporter)
     tree = None
     if spec is not None:
         check.check_spec(spec, reporter)
@@ -157,6 +157,12 @@ class Graph:
             for t in self.tree.walk()
             if self.spec.node(t.name).source in wrapped
         ]
+
+    def explain(self) -> str:
+        """The Seldon tree, top-down, with each node's role and why it was chosen."""
+        from .explain import explain_lines
+
+        return "\n".join(explain_lines(self.tree))
 
     def images(self) -> dict[str, str]:
         return {c.node: c.image for c in self.contexts}

@@ -112,7 +112,12 @@ def _check_path(
 ) -> Path | None:
     path, why = safety.project_path(spec.root, rel)
     if why is not None or path is None:
-        r.error(node.at(key), why or "bad path", "path-escape", "keep every path relative to and inside the project directory")
+        r.error(
+            node.at(key),
+            why or "bad path",
+            "path-escape",
+            "keep every path relative to and inside the project directory",
+        )
         return None
     if must_exist and not path.exists():
         r.error(node.at(key), f"`{rel}` does not exist in the project directory", "missing-file")
@@ -391,8 +396,12 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
             )
     for i, req in enumerate(node.requirements):
         if why := safety.requirement(req):
-            r.error(node.at(f"requirements[{i}]"), why, "bad-requirement",
-                    "one PEP 508 requirement per item, e.g. `numpy>=1.26,<2`")
+            r.error(
+                node.at(f"requirements[{i}]"),
+                why,
+                "bad-requirement",
+                "one PEP 508 requirement per item, e.g. `numpy>=1.26,<2`",
+            )
     if node.source is Source.BUILTIN:
         for key in ("model_uri", "image", "resources", "env", "secret_env", "replicas"):
             if key in node.positions:

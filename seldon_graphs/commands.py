@@ -8,7 +8,6 @@ from typing import TextIO
 
 from . import api, picture
 from .schema_check import graph_schema
-from .tree import TreeNode
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -106,25 +105,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     pods = "one pod" if spec.pods == "single" else "one pod per node"
     print(f"{spec.name}: protocol {spec.protocol}, transport {spec.transport}, {pods}")
     print("Seldon tree (requests enter at the top):")
-    for line in explain_lines(graph):
-        print(line)
+    print(graph.explain())
     return EXIT_OK
-
-
-def explain_lines(graph: api.Graph) -> list[str]:
-    rows: list[tuple[str, str]] = []
-
-    def visit(node: TreeNode, prefix: str, last: bool, root: bool) -> None:
-        branch = "" if root else ("└─ " if last else "├─ ")
-        impl = "" if node.implementation == "UNKNOWN_IMPLEMENTATION" else f" {node.implementation}"
-        rows.append((f"{prefix}{branch}{node.name}", f"{node.role.value}{impl}  ({node.why})"))
-        child_prefix = prefix if root else prefix + ("   " if last else "│  ")
-        for i, child in enumerate(node.children):
-            visit(child, child_prefix, i == len(node.children) - 1, False)
-
-    visit(graph.tree, "", True, True)
-    width = max(len(left) for left, _ in rows)
-    return [f"{left:<{width}}  {right}" for left, right in rows]
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

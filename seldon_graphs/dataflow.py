@@ -30,15 +30,23 @@ def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
             match = did_you_mean(name, known)
             if match:
                 explained.update(k for k in known - used if f"`{k}`" in match)
-            r.error(pos, f"undefined node `{name}` in flow", "undefined-node",
-                    match or f"declare it under `nodes:` ({_few(known)})")
+            r.error(
+                pos,
+                f"undefined node `{name}` in flow",
+                "undefined-node",
+                match or f"declare it under `nodes:` ({_few(known)})",
+            )
     for edge in spec.edges:
         if edge.src in known and edge.dst in known and not g.has_edge(edge.src, edge.dst):
             g.add_edge(edge.src, edge.dst, pos=edge.pos, order=edge.order)
     if not spec.refs:
         if len(spec.nodes) > 1 and not r.has_rule("flow-syntax"):
-            r.error(spec.at("nodes"), f"{len(spec.nodes)} nodes but no `flow`", "missing-flow",
-                    f"add e.g. `flow: {' -> '.join(n.name for n in spec.nodes[:3])}`")
+            r.error(
+                spec.at("nodes"),
+                f"{len(spec.nodes)} nodes but no `flow`",
+                "missing-flow",
+                f"add e.g. `flow: {' -> '.join(n.name for n in spec.nodes[:3])}`",
+            )
             return None
         return g if len(spec.nodes) == 1 else None
     if _report_cycles(g, order, r):
@@ -46,8 +54,12 @@ def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
     for node in spec.nodes:
         if node.name not in used:
             if node.name not in explained and not r.has_rule("flow-syntax"):
-                r.error(node.pos, f"node `{node.name}` is declared but not used in `flow`",
-                        "unused-node", "add it to `flow`, or remove it from `nodes`")
+                r.error(
+                    node.pos,
+                    f"node `{node.name}` is declared but not used in `flow`",
+                    "unused-node",
+                    "add it to `flow`, or remove it from `nodes`",
+                )
             g.remove_node(node.name)
     return g
 

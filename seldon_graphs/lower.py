@@ -92,11 +92,14 @@ class _Decomposer:
             return
         other = next(p for p in self.g.predecessors(nxt) if p != cur)
         self.edge_error(
-            cur, nxt, f"the flow is not series-parallel at `{self.label(cur)} -> {nxt}`: "
+            cur,
+            nxt,
+            f"the flow is not series-parallel at `{self.label(cur)} -> {nxt}`: "
             f"`{nxt}` also consumes {self.output_of(other)}, from another branch",
             "not-series-parallel",
             "Seldon graphs are trees: branches rejoin only at the combiner that closes "
-            "their own fan-out, so this flow has no Seldon tree")
+            "their own fan-out, so this flow has no Seldon tree",
+        )
 
     def series(self, start: str, stop: str | None) -> Series:
         out = Series()
@@ -118,10 +121,13 @@ class _Decomposer:
             for s in succ:
                 if s == join:
                     self.edge_error(
-                        cur, s, f"`{self.label(cur)} -> {s}` skips the branches that run "
-                        "beside it", "skip-edge",
+                        cur,
+                        s,
+                        f"`{self.label(cur)} -> {s}` skips the branches that run beside it",
+                        "skip-edge",
                         f"Seldon cannot pass {self.output_of(cur)} around other branches; "
-                        "put a `stock: identity` node on that branch")
+                        "put a `stock: identity` node on that branch",
+                    )
                 branches.append(self.series(s, join))
             out.items.append(Parallel(cur, branches, self.g.edges[cur, succ[0]]["pos"]))
             cur = join
@@ -213,18 +219,23 @@ class _Lowering:
             f"`{b.items[0]}`" for b in par.branches if b.items and isinstance(b.items[0], str)
         )
         after = "that take the request" if par.fork == ENTRY else f"after `{par.fork}`"
-        router = ("put a router before them" if par.fork == ENTRY
-                  else f"make `{par.fork}` a router")
+        router = "put a router before them" if par.fork == ENTRY else f"make `{par.fork}` a router"
         if nxt is None:
-            self.fail(par.pos, f"the branches {names} {after} never rejoin",
-                      "unjoined-branches", "rejoin them at a combiner (`-> [a, b] -> mean`), "
-                      f"or {router} so that only one of them runs")
+            self.fail(
+                par.pos,
+                f"the branches {names} {after} never rejoin",
+                "unjoined-branches",
+                "rejoin them at a combiner (`-> [a, b] -> mean`), "
+                f"or {router} so that only one of them runs",
+            )
         else:
             where = nxt if isinstance(nxt, str) else "more branches"
-            self.fail(par.pos, f"the branches {names} {after} rejoin at `{where}`, which is "
-                      "not a combiner", "join-not-combiner",
-                      f"make `{where}` a combiner (`kind: combiner` or a stock combiner), "
-                      f"or {router}")
+            self.fail(
+                par.pos,
+                f"the branches {names} {after} rejoin at `{where}`, which is not a combiner",
+                "join-not-combiner",
+                f"make `{where}` a combiner (`kind: combiner` or a stock combiner), or {router}",
+            )
 
     def tree(self, name: str, role: Role, children: list[TreeNode], why: str) -> TreeNode:
         node = self.nodes[name]

@@ -246,4 +246,3 @@ def _positions(body: LMap) -> dict[str, Pos]:
         elif isinstance(v, LMap):
             positions.update({f"{k.value}.{kk.value}": vv.pos for kk, vv in v.items()})
     return positions
-
