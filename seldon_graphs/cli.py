@@ -14,6 +14,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 # `func(args) -> int` as its default. Kept as names so `--help` imports no heavy client.
 COMMAND_MODULES = (
     "seldon_graphs.commands",
+    "seldon_graphs.manifest.commands",
     "seldon_graphs.wrapper.commands",
     "seldon_graphs.runtime.commands",
     "seldon_graphs.deploy.commands",

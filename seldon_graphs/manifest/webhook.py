@@ -1,0 +1,362 @@
+"""A faithful port of Seldon's validating webhook (`ValidateSeldonDeployment`, v1.19.0-rc.1).
+
+Source: operator/apis/machinelearning.seldon.io/v1/seldondeployment_webhook.go; every rule in
+the order Seldon checks it, with Seldon's message and field path (children append only their
+index: `spec.predictors[0].graph[0][1]`). Reference: ../shared/reference/seldon_v1.md §2.1.
+Seldon evaluates the un-defaulted spec, so absent fields are read as Go zero values.
+
+Rule 10e needs the operator's `predictor_servers` ConfigMap; `servers` stands in for it
+(Seldon's default keys unless the caller knows of custom servers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..diagnostics import did_you_mean
+from .finding import Finding, JsonPath
+from .walk import (
+    UNKNOWN_IMPLEMENTATION,
+    Node,
+    as_int,
+    as_list,
+    as_map,
+    as_str,
+    container_names,
+    is_prepack,
+    opt_str,
+    predictors,
+    walk,
+)
+
+PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
+TRANSPORTS = ("rest", "grpc")
+SERVER_TYPES = ("rpc", "kafka")
+KAFKA_ENVS = ("KAFKA_BROKER", "KAFKA_INPUT_TOPIC", "KAFKA_OUTPUT_TOPIC")
+NO_ENGINE = "seldon.io/no-engine"
+SVC_NAME = "seldon.io/svc-name"
+# The keys of `predictor_servers` in the seldon-config ConfigMap as the Helm chart installs it.
+DEFAULT_SERVERS = frozenset(
+    {
+        "SKLEARN_SERVER",
+        "XGBOOST_SERVER",
+        "MLFLOW_SERVER",
+        "TENSORFLOW_SERVER",
+        "TRITON_SERVER",
+        "HUGGINGFACE_SERVER",
+        "TEMPO_SERVER",
+    }
+)
+NO_TENSORFLOW = frozenset(
+    {"SKLEARN_SERVER", "XGBOOST_SERVER", "MLFLOW_SERVER", "HUGGINGFACE_SERVER"}
+)
+
+
+class _Errors:
+    """Seldon's `allErrs`: `field.Invalid(path, value, message)` in order."""
+
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
+
+    def invalid(
+        self,
+        rule: str,
+        seldon_path: str,
+        value: Any,
+        message: str,
+        at: JsonPath,
+        help: str | None = None,
+    ) -> None:
+        self.items.append(
+            Finding(at, message, f"webhook-{rule}", "error", help, seldon_path, value)
+        )
+
+
+def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> list[Finding]:
+    """Every error Seldon's webhook would return for `sdep`, in Seldon's order."""
+    spec = as_map(sdep.get("spec"))
+    preds = predictors(sdep)
+    errs = _Errors()
+    _check_enums(spec, errs)
+    _check_kafka(spec, preds, errs)
+    _check_shadow(preds, errs)
+    _check_svc_names(preds, errs)
+    if not preds:
+        errs.invalid(
+            "no-predictors",
+            "spec",
+            as_str(spec.get("transport")),  # sic: Seldon reports the transport here
+            "Graph contains no predictors",
+            ("spec", "predictors"),
+            "add at least one predictor with a graph",
+        )
+    transports: dict[str, Node] = {}
+    seen: set[str] = set()
+    known_servers = frozenset(servers)
+    for i, p in enumerate(preds):
+        nodes = list(walk(i, p.get("graph"), zero_root=True))
+        for node in nodes:
+            etype = as_str(as_map(node.pu.get("endpoint")).get("type"))
+            if etype:
+                transports.setdefault(etype, node)
+        name = as_str(p.get("name"))
+        if NO_ENGINE in as_map(p.get("annotations")) and len(nodes) > 1:
+            errs.invalid(
+                "no-engine",
+                f"spec.predictors[{i}]",
+                name,
+                "Running without engine only valid for single element graphs",
+                ("spec", "predictors", i, "annotations", NO_ENGINE),
+                f"remove the `{NO_ENGINE}` annotation, or reduce the graph to one node",
+            )
+        if name in seen:
+            errs.invalid(
+                "duplicate-predictor",
+                f"spec.predictors[{i}]",
+                name,
+                "Duplicate predictor name",
+                ("spec", "predictors", i, "name"),
+                "give every predictor its own name",
+            )
+        seen.add(name)
+        containers = container_names(p)
+        for node in nodes:
+            _check_unit(spec, containers, node, known_servers, errs)
+    _check_transports(spec, transports, errs)
+    _check_traffic(preds, errs)
+    return errs.items
+
+
+def _check_enums(spec: dict[str, Any], errs: _Errors) -> None:
+    for key, allowed, message, rule in (
+        ("protocol", PROTOCOLS, "Invalid protocol", "protocol"),
+        ("transport", TRANSPORTS, "Invalid transport", "transport"),
+        ("serverType", SERVER_TYPES, "Invalid serverType", "server-type"),
+    ):
+        value = as_str(spec.get(key))
+        if value and value not in allowed:
+            hint = did_you_mean(value, allowed) or "one of " + ", ".join(allowed)
+            errs.invalid(rule, "spec", value, message, ("spec", key), hint)
+
+
+def _check_kafka(spec: dict[str, Any], preds: list[dict[str, Any]], errs: _Errors) -> None:
+    if as_str(spec.get("serverType")) != "kafka":
+        return
+    for i, p in enumerate(preds):
+        envs = as_list(as_map(p.get("svcOrchSpec")).get("env"))
+        found = sum(1 for e in envs if as_str(as_map(e).get("name")) in KAFKA_ENVS)
+        if not envs or found < 3:
+            errs.invalid(
+                "kafka-env",
+                f"spec.predictors[{i}]",
+                as_str(p.get("name")),
+                "For kafka please supply svcOrchSpec envs KAFKA_BROKER, KAFKA_INPUT_TOPIC, "
+                "KAFKA_OUTPUT_TOPIC",
+                ("spec", "predictors", i, "svcOrchSpec", "env"),
+                "set all three env vars under svcOrchSpec.env",
+            )
+
+
+def _check_shadow(preds: list[dict[str, Any]], errs: _Errors) -> None:
+    if len(preds) == 1 and preds[0].get("shadow") is True:
+        errs.invalid(
+            "shadow-alone",
+            "spec.predictors[0]",
+            as_str(preds[0].get("name")),
+            "Shadow can not exist as only predictor",
+            ("spec", "predictors", 0, "shadow"),
+            "a shadow mirrors another predictor's traffic: add the main predictor",
+        )
+
+
+def _check_svc_names(preds: list[dict[str, Any]], errs: _Errors) -> None:
+    seen: set[str] = set()
+    for i, p in enumerate(preds):
+        annotations = as_map(p.get("annotations"))
+        if SVC_NAME not in annotations:
+            continue
+        value = as_str(annotations[SVC_NAME])
+        if value in seen:
+            errs.invalid(
+                "svc-name",
+                f"spec.predictors[{i}]",
+                as_str(p.get("name")),
+                f"Found duplicate service name in {SVC_NAME} with value {value}",
+                ("spec", "predictors", i, "annotations", SVC_NAME),
+                "each predictor needs its own service name",
+            )
+        seen.add(value)
+
+
+def _check_unit(
+    spec: dict[str, Any],
+    containers: dict[str, dict[str, Any]],
+    node: Node,
+    servers: frozenset[str],
+    errs: _Errors,
+) -> None:
+    """`checkPredictiveUnits` for one node (the walk supplies Seldon's recursion order)."""
+    pu, name = node.pu, node.name
+    impl = opt_str(pu.get("implementation"))
+    if impl is None or impl == UNKNOWN_IMPLEMENTATION:
+        if name not in containers:
+            errs.invalid(
+                "container",
+                node.seldon_path(),
+                name,
+                "Can't find container for Predictive Unit",
+                node.path("name"),
+                _container_help(name, containers),
+            )
+        if as_str(pu.get("type")) == "UNKNOWN_TYPE" and not as_list(pu.get("methods")):
+            errs.invalid(
+                "methods",
+                node.seldon_path(),
+                name,
+                "Predictive Unit has no implementation methods defined. Change to a known type "
+                "or add what methods it defines",
+                node.path("type"),
+                "set type to MODEL, TRANSFORMER, OUTPUT_TRANSFORMER, ROUTER or COMBINER, "
+                "or list the node's methods",
+            )
+    elif is_prepack(pu):
+        _check_prepack(spec, node, impl, containers, servers, errs)
+    logger = pu.get("logger")
+    if isinstance(logger, dict) and not as_str(logger.get("mode")):
+        errs.invalid(
+            "logger-mode",
+            node.seldon_path(),
+            as_str(logger.get("mode")),
+            "No logger mode specified",
+            node.path("logger", "mode") if "mode" in logger else node.path("logger"),
+            "set logger.mode to all, request or response",
+        )
+
+
+def _check_prepack(
+    spec: dict[str, Any],
+    node: Node,
+    impl: str,
+    containers: dict[str, dict[str, Any]],
+    servers: frozenset[str],
+    errs: _Errors,
+) -> None:
+    name = node.name
+    if not as_str(node.pu.get("modelUri")) and impl != "HUGGINGFACE_SERVER":
+        errs.invalid(
+            "model-uri",
+            node.seldon_path(),
+            name,
+            "Predictive unit modelUri required when using standalone servers",
+            node.path("modelUri") if "modelUri" in node.pu else node.path("implementation"),
+            "set modelUri to the model's location (s3://, gs://, pvc://, ...)",
+        )
+    if as_str(spec.get("protocol")) == "tensorflow" and impl in NO_TENSORFLOW:
+        errs.invalid(
+            "server-protocol",
+            node.seldon_path(),
+            name,
+            f"Prepackaged server does not handle tensorflow protocol {impl}",
+            node.path("implementation"),
+            "use protocol seldon or v2 for this server",
+        )
+    container = containers.get(name)
+    if (container is None or not as_str(container.get("image"))) and impl not in servers:
+        errs.invalid(
+            "server",
+            node.seldon_path(),
+            name,
+            f"No entry in predictors map for {impl}",
+            node.path("implementation"),
+            did_you_mean(impl, sorted(servers))
+            or "use a prepackaged server, or give the node a container with an image",
+        )
+
+
+def _container_help(name: str, containers: dict[str, dict[str, Any]]) -> str:
+    close = did_you_mean(name, [c for c in containers if c])
+    if close:
+        return f"{close} (a graph node runs in the container that has its name)"
+    return (
+        f"add a container named `{name}` to componentSpecs[].spec.containers, or set "
+        "`implementation` to a prepackaged server"
+    )
+
+
+def _check_transports(spec: dict[str, Any], transports: dict[str, Node], errs: _Errors) -> None:
+    transport = as_str(spec.get("transport"))
+    if len(transports) > 1:
+        second = list(transports.values())[1]
+        errs.invalid(
+            "endpoint-types",
+            "spec",
+            "",
+            "Multiple endpoint.types found - can only have 1 type in graph. "
+            "Please use spec.transport",
+            second.path("endpoint", "type"),
+            "remove the graph's endpoint.type fields and set spec.transport instead",
+        )
+    elif len(transports) == 1 and transport:
+        etype, node = next(iter(transports.items()))
+        if (etype == "REST" and transport != "rest") or (etype == "GRPC" and transport != "grpc"):
+            errs.invalid(
+                "mixed-transport",
+                "spec",
+                "",
+                "Mixed transport types found. Remove graph endpoint.types if transport set at "
+                "deployment level",
+                node.path("endpoint", "type"),
+                "remove endpoint.type from the graph; spec.transport decides",
+            )
+
+
+def _check_traffic(preds: list[dict[str, Any]], errs: _Errors) -> None:
+    """`checkTraffic`: all its errors carry the path `spec`."""
+    total, shadows = 0, 0
+    for i, p in enumerate(preds):
+        name, traffic = as_str(p.get("name")), as_int(p.get("traffic"))
+        if p.get("shadow") is True:
+            shadows += 1
+            if shadows > 1:
+                errs.invalid(
+                    "shadows",
+                    "spec",
+                    name,
+                    "Multiple shadows are not allowed",
+                    ("spec", "predictors", i, "shadow"),
+                    "keep one shadow predictor",
+                )
+            if traffic < 0 or traffic > 100:
+                errs.invalid(
+                    "shadow-traffic",
+                    "spec",
+                    name,
+                    "shadow traffic is illegal, the traffic number should be between [0, 100]",
+                    ("spec", "predictors", i, "traffic"),
+                    "a shadow's traffic is the percentage mirrored to it: 0 to 100",
+                )
+        else:
+            total += traffic
+    if total != 100 and len(preds) - shadows > 1:
+        errs.invalid(
+            "traffic-sum",
+            "spec",
+            as_str(preds[0].get("name")),
+            "Traffic must sum to 100 for multiple predictors",
+            _traffic_at(preds, 0),
+            f"the non-shadow predictors' traffic adds up to {total}; make it 100",
+        )
+    if 0 < total < 100 and len(preds) == 1:
+        errs.invalid(
+            "traffic-single",
+            "spec",
+            as_str(preds[0].get("name")),
+            "Traffic must sum be 100 for a single predictor when set",
+            _traffic_at(preds, 0),
+            "set traffic to 100, or leave it out",
+        )
+
+
+def _traffic_at(preds: list[dict[str, Any]], i: int) -> JsonPath:
+    return ("spec", "predictors", i, "traffic" if "traffic" in preds[i] else "name")
