@@ -9,7 +9,14 @@ GRAPH ?= graphs/iris.yaml
 OUT ?= build
 SG := $(BIN)/seldon-graphs
 
-.PHONY: install test lint validate compile explain bench golden clean
+CLUSTER_NAME ?= seldon
+CONTEXT ?= kind-$(CLUSTER_NAME)
+WAIT ?= 300
+INGRESS ?= none
+MONITORING ?= 0
+
+.PHONY: install test lint validate compile explain bench golden clean \
+	kind-up kind-down deploy status diff delete test-cluster
 
 install: $(STAMP)
 
@@ -42,6 +49,28 @@ bench: $(STAMP)
 # Regenerate the committed expected outputs (golden files); CI only compares.
 golden: $(STAMP)
 	$(BIN)/python scripts/regen_golden.py
+
+# Kubernetes (docs/deploy.md): a kind cluster with the Seldon Core operator, then the graph.
+kind-up:
+	CLUSTER_NAME=$(CLUSTER_NAME) INGRESS=$(INGRESS) MONITORING=$(MONITORING) scripts/kind-up.sh
+
+kind-down:
+	CLUSTER_NAME=$(CLUSTER_NAME) scripts/kind-down.sh
+
+deploy: $(STAMP)
+	$(SG) deploy $(GRAPH) --context $(CONTEXT) --wait $(WAIT)
+
+status: $(STAMP)
+	$(SG) status $(GRAPH) --context $(CONTEXT)
+
+diff: $(STAMP)
+	$(SG) diff $(GRAPH) --context $(CONTEXT)
+
+delete: $(STAMP)
+	$(SG) delete $(GRAPH) --context $(CONTEXT)
+
+test-cluster: $(STAMP)
+	$(BIN)/pytest -m cluster tests/deploy
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

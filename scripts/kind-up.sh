@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Create (or reuse) a local kind cluster with the Seldon Core v1 operator. Safe to run twice:
+# an existing cluster is reused and every Helm release is `upgrade --install`ed.
+#
+#   scripts/kind-up.sh [--name NAME] [--ingress none|istio] [--monitoring]
+#
+# Environment (the Makefile passes these through; flags win):
+#   CLUSTER_NAME    kind cluster name                   (default: seldon -> context kind-seldon)
+#   SELDON_VERSION  seldon-core-operator chart version  (default: 1.17.1, the last Apache-2.0)
+#   INGRESS         none | istio                        (default: none: use kubectl port-forward)
+#   MONITORING      1 = Prometheus + Grafana with Seldon's dashboards (seldon-core-analytics)
+#   ISTIO_VERSION   Istio charts for INGRESS=istio      (default: 1.19.3)
+#   ANALYTICS_VERSION  seldon-core-analytics chart      (default: $SELDON_VERSION)
+#   KIND_CONFIG     kind cluster config                 (default: scripts/kind/cluster.yaml)
+set -euo pipefail
+
+here=${BASH_SOURCE[0]%/*}
+[[ $here == "${BASH_SOURCE[0]}" ]] && here=.
+kind_dir="$here/kind"
+
+CLUSTER_NAME=${CLUSTER_NAME:-seldon}
+SELDON_VERSION=${SELDON_VERSION:-1.17.1}
+INGRESS=${INGRESS:-none}
+MONITORING=${MONITORING:-0}
+ISTIO_VERSION=${ISTIO_VERSION:-1.19.3}
+ANALYTICS_VERSION=${ANALYTICS_VERSION:-$SELDON_VERSION}
+KIND_CONFIG=${KIND_CONFIG:-$kind_dir/cluster.yaml}
+KIND_RELEASE=v0.20.0 # the kind release the pinned node image was built for
+SELDON_CHARTS=https://storage.googleapis.com/seldon-charts
+ISTIO_CHARTS=https://istio-release.storage.googleapis.com/charts
+TIMEOUT=${TIMEOUT:-10m}
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'kind-up: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  printf 'usage: %s [--name NAME] [--ingress none|istio] [--monitoring]\n' "$0"
+}
+
+while (($#)); do
+  case $1 in
+    --name) CLUSTER_NAME=${2:?--name needs a value}; shift 2 ;;
+    --ingress) INGRESS=${2:?--ingress needs a value}; shift 2 ;;
+    --ingress=*) INGRESS=${1#*=}; shift ;;
+    --monitoring) MONITORING=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+case $INGRESS in none | istio) ;; *) die "INGRESS must be none or istio, not '$INGRESS'" ;; esac
+
+# --- tools, checked up front, all at once ------------------------------------------------------
+install_hint() {
+  case $1 in
+    kind) echo "https://kind.sigs.k8s.io/docs/user/quick-start/#installation (e.g. go install sigs.k8s.io/kind@$KIND_RELEASE)" ;;
+    kubectl) echo "https://kubernetes.io/docs/tasks/tools/ (e.g. apt-get install kubectl from the Kubernetes apt repository)" ;;
+    helm) echo "https://helm.sh/docs/intro/install/ (v3; e.g. the get-helm-3 script or your package manager)" ;;
+    docker) echo "apt-get install docker.io, then start the daemon (dockerd or systemctl start docker)" ;;
+  esac
+}
+
+check_tools() {
+  local missing=() tool
+  for tool in kind kubectl helm docker; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  if ((${#missing[@]})); then
+    {
+      printf 'kind-up: error: missing tool(s): %s\n' "${missing[*]}"
+      for tool in "${missing[@]}"; do
+        printf '  %s: install from %s\n' "$tool" "$(install_hint "$tool")"
+      done
+    } >&2
+    exit 1
+  fi
+  docker info >/dev/null 2>&1 ||
+    die "docker is installed but its daemon is not answering (start dockerd, or check your permissions on the docker socket)"
+  local kind_version
+  kind_version=$(kind version 2>/dev/null || true)
+  [[ $kind_version == *"$KIND_RELEASE"* ]] ||
+    say "note: the pinned node image was built for kind $KIND_RELEASE; you have: ${kind_version:-unknown}"
+}
+
+licence_note() {
+  local major minor
+  IFS=. read -r major minor _ <<<"$SELDON_VERSION"
+  if ((major > 1 || (major == 1 && minor >= 18))); then
+    say "note: Seldon Core $SELDON_VERSION is under the Business Source License 1.1 (1.17.1 is the last Apache-2.0 release)"
+  fi
+}
+
+# --- steps ---------------------------------------------------------------------------------------
+cluster_exists() {
+  local name
+  while read -r name; do
+    [[ $name == "$CLUSTER_NAME" ]] && return 0
+  done < <(kind get clusters 2>/dev/null)
+  return 1
+}
+
+ensure_cluster() {
+  if cluster_exists; then
+    say "kind cluster '$CLUSTER_NAME' exists: reusing it"
+  else
+    say "creating kind cluster '$CLUSTER_NAME' from $KIND_CONFIG"
+    kind create cluster --name "$CLUSTER_NAME" --config "$KIND_CONFIG" --wait 120s
+  fi
+  kubectl --context "$CONTEXT" cluster-info >/dev/null ||
+    die "the cluster '$CLUSTER_NAME' exists but does not answer; try: scripts/kind-down.sh && scripts/kind-up.sh"
+}
+
+helm_install() { # release chart repo version namespace [helm args...]
+  local release=$1 chart=$2 repo=$3 version=$4 namespace=$5
+  shift 5
+  say "helm: $release ($chart $version) in $namespace"
+  helm upgrade --install "$release" "$chart" --repo "$repo" --version "$version" \
+    --namespace "$namespace" --create-namespace --kube-context "$CONTEXT" \
+    --wait --timeout "$TIMEOUT" "$@"
+}
+
+install_istio() {
+  helm_install istio-base base "$ISTIO_CHARTS" "$ISTIO_VERSION" istio-system
+  helm_install istiod istiod "$ISTIO_CHARTS" "$ISTIO_VERSION" istio-system
+  helm_install istio-ingressgateway gateway "$ISTIO_CHARTS" "$ISTIO_VERSION" istio-system \
+    -f "$kind_dir/istio-gateway.values.yaml"
+  kubectl --context "$CONTEXT" apply -f "$kind_dir/seldon-gateway.yaml"
+}
+
+install_seldon() {
+  local values=(-f "$kind_dir/seldon-core-operator.values.yaml")
+  [[ $INGRESS == istio ]] && values+=(-f "$kind_dir/seldon-core-operator.istio.values.yaml")
+  helm_install seldon-core seldon-core-operator "$SELDON_CHARTS" "$SELDON_VERSION" seldon-system \
+    "${values[@]}"
+  kubectl --context "$CONTEXT" wait --for=condition=Established --timeout=120s \
+    crd/seldondeployments.machinelearning.seldon.io
+  kubectl --context "$CONTEXT" -n seldon-system rollout status \
+    deployment/seldon-controller-manager --timeout=300s
+}
+
+install_monitoring() {
+  helm_install seldon-core-analytics seldon-core-analytics "$SELDON_CHARTS" "$ANALYTICS_VERSION" \
+    seldon-system
+}
+
+next_steps() {
+  say "ready: kubectl context $CONTEXT, Seldon Core $SELDON_VERSION in namespace seldon-system"
+  printf '    make deploy GRAPH=graphs/<name>.yaml     # or: seldon-graphs deploy GRAPH --context %s\n' "$CONTEXT"
+  if [[ $INGRESS == istio ]]; then
+    printf '    ingress: http://localhost:8080/seldon/<namespace>/<name>/api/v1.0/predictions\n'
+    printf '    (pass --ingress http://localhost:8080 to deploy/status for a ready curl)\n'
+  fi
+  if [[ $MONITORING == 1 ]]; then
+    printf '    Grafana: kubectl --context %s -n seldon-system port-forward svc/seldon-core-analytics-grafana 3000:80\n' "$CONTEXT"
+    printf '             then http://localhost:3000, dashboard "Prediction Analytics"\n'
+  fi
+}
+
+main() {
+  check_tools
+  licence_note
+  CONTEXT=kind-$CLUSTER_NAME
+  ensure_cluster
+  [[ $INGRESS == istio ]] && install_istio
+  install_seldon
+  [[ $MONITORING == 1 ]] && install_monitoring
+  next_steps
+}
+
+main

@@ -1,0 +1,79 @@
+"""Map the API server's / Seldon webhook's field errors back to the graph file.
+
+Seldon's webhook names a graph node by a path in which each child appends only its index
+(`spec.predictors[0].graph[1][0]`) and gives the node's name as the value; the schema
+validator uses `...graph.children[1]`. Either way we find the node, and the graph file
+knows the line it was declared on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import Cause, RejectedError
+from .target import Target
+
+_PRED = re.compile(r"^spec\.predictors\[(\d+)\]\.graph((?:\[\d+\]|\.children\[\d+\])*)")
+
+
+def node_for(cause: Cause, target: Target) -> str | None:
+    """The graph node a cause is about, if any."""
+    names = _node_names(target.manifest)
+    if cause.value in names:
+        return cause.value
+    match = _PRED.match(cause.field)
+    if not match:
+        return None
+    predictors = target.manifest.get("spec", {}).get("predictors") or []
+    index = int(match.group(1))
+    if index >= len(predictors):
+        return None
+    unit: Any = predictors[index].get("graph") or {}
+    for step in re.findall(r"\d+", match.group(2)):
+        children = unit.get("children") or []
+        if int(step) >= len(children):
+            return None
+        unit = children[int(step)]
+    name = unit.get("name")
+    return str(name) if name else None
+
+
+def render_rejection(err: RejectedError, target: Target) -> str:
+    """One line per cause, `file:line:col: message` where the graph file knows the line."""
+    if not err.causes:
+        return f"{target.file}: {err.message}"
+    return "\n".join(_render_cause(c, target) for c in err.causes)
+
+
+def _render_cause(cause: Cause, target: Target) -> str:
+    node = node_for(cause, target)
+    where = str(target.file)
+    pos = _node_pos(target, node) if node else None
+    if pos is not None:
+        where = f"{where}:{pos[0]}:{pos[1]}"
+    about = f"node {node!r}: " if node else ""
+    return f"{where}: error: {about}{cause.message} [rejected by the cluster at {cause.field}]"
+
+
+def _node_pos(target: Target, node: str) -> tuple[int, int] | None:
+    spec = target.spec
+    if spec is None:
+        return None
+    try:
+        pos = spec.node(node).pos
+    except KeyError:
+        return None
+    return int(pos.line), int(pos.col)
+
+
+def _node_names(manifest: Any) -> set[str]:
+    names: set[str] = set()
+    for predictor in manifest.get("spec", {}).get("predictors") or []:
+        stack = [predictor.get("graph") or {}]
+        while stack:
+            unit = stack.pop()
+            if unit.get("name"):
+                names.add(str(unit["name"]))
+            stack.extend(unit.get("children") or [])
+    return names

@@ -1,0 +1,99 @@
+"""Checks that run before anything slow (an image build): reachable, Seldon installed,
+allowed, and the secrets the graph names exist. Each failure is one readable DeployError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import DeployError, ForbiddenError, OperatorMissingError
+from .kube import GROUP, PLURAL, VERSION, JsonDict, Kube
+
+
+def preflight(kube: Kube, manifest: JsonDict) -> bool:
+    """Raise on the first blocking problem; return whether the namespace already exists."""
+    namespace = manifest["metadata"]["namespace"]
+    kube.server_version()  # reachable, and our credentials are accepted
+    if not kube.serves(GROUP, VERSION):
+        raise OperatorMissingError()
+    exists = namespace_exists(kube, namespace)
+    _check_access(kube, namespace, create_namespace=not exists)
+    _check_secrets(kube, manifest, namespace, exists)
+    return exists
+
+
+def namespace_exists(kube: Kube, namespace: str) -> bool:
+    """Whether `namespace` exists; assumed so when we may not read namespaces."""
+    try:
+        return kube.namespace_exists(namespace)
+    except ForbiddenError:
+        return True  # may not read namespaces: assume ours is there, the access check decides
+
+
+def _check_access(kube: Kube, namespace: str, create_namespace: bool) -> None:
+    wanted: list[tuple[str, str, str, str | None]] = [
+        (verb, PLURAL, GROUP, namespace) for verb in ("get", "create", "patch")
+    ]
+    if create_namespace:
+        wanted.append(("create", "namespaces", "", None))
+    denied = [w for w in wanted if not kube.can_i(w[0], w[1], w[3], group=w[2])]
+    if not denied:
+        return
+    what = ", ".join(
+        f"{verb} {res}{'.' + grp if grp else ''}" + (f" in namespace {ns}" if ns else "")
+        for verb, res, grp, ns in denied
+    )
+    raise ForbiddenError(
+        f"forbidden: with context {kube.conn.context!r} you may not {what}",
+        "ask a cluster admin for a Role and RoleBinding granting these verbs "
+        "(or use another --context / --namespace)",
+    )
+
+
+def _check_secrets(kube: Kube, manifest: JsonDict, namespace: str, ns_exists: bool) -> None:
+    missing = []
+    for name in sorted(set(referenced_secrets(manifest))):
+        try:
+            if not ns_exists or not kube.secret_exists(namespace, name):
+                missing.append(name)
+        except ForbiddenError:
+            continue  # may not read secrets: the pods will tell if it is missing
+    if missing:
+        names = ", ".join(repr(m) for m in missing)
+        raise DeployError(
+            f"the graph needs secret(s) {names} in namespace {namespace!r}, which do not exist",
+            f"create each with `seldon-graphs secret create {missing[0]} --namespace {namespace} "
+            "--from-env AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,...` (or --from-file FILE)",
+        )
+
+
+def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
+    """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
+    for predictor in manifest.get("spec", {}).get("predictors") or []:
+        stack = [predictor.get("graph") or {}]
+        while stack:
+            unit = stack.pop()
+            if unit.get("envSecretRefName"):
+                yield str(unit["envSecretRefName"])
+            stack.extend(unit.get("children") or [])
+        for component in predictor.get("componentSpecs") or []:
+            yield from _pod_secrets((component or {}).get("spec") or {})
+
+
+def _pod_secrets(pod: dict[str, Any]) -> Iterator[str]:
+    for ref in pod.get("imagePullSecrets") or []:
+        if ref.get("name"):
+            yield str(ref["name"])
+    for container in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+        for env in container.get("env") or []:
+            ref = ((env.get("valueFrom") or {}).get("secretKeyRef")) or {}
+            if ref.get("name") and not ref.get("optional"):
+                yield str(ref["name"])
+        for source in container.get("envFrom") or []:
+            ref = source.get("secretRef") or {}
+            if ref.get("name") and not ref.get("optional"):
+                yield str(ref["name"])
+    for volume in pod.get("volumes") or []:
+        ref = volume.get("secret") or {}
+        if ref.get("secretName") and not ref.get("optional"):
+            yield str(ref["secretName"])

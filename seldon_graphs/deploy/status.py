@@ -1,0 +1,99 @@
+"""`status`: the SeldonDeployment's state, each graph node's containers, the endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .diagnose import diagnose
+from .endpoint import Endpoint, endpoint_of
+from .kube import JsonDict, Kube
+from .wait import SDEP_LABEL
+
+EXECUTOR = "seldon-container-engine"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    ready: int  # containers of this name that are ready
+    total: int  # containers of this name
+    detail: str  # a waiting reason, or "" when ready
+
+    def render(self, width: int) -> str:
+        if self.total == 0:
+            word = "no container (built into the executor)" if self.name != EXECUTOR else "none"
+            return f"  {self.name:<{width}}  {word}"
+        state = "ready" if self.ready == self.total else "NOT ready"
+        extra = f"  {self.detail}" if self.detail else ""
+        return f"  {self.name:<{width}}  {state} {self.ready}/{self.total}{extra}"
+
+
+@dataclass(frozen=True)
+class Status:
+    namespace: str
+    name: str
+    state: str
+    description: str
+    nodes: tuple[NodeStatus, ...]
+    endpoint: Endpoint
+
+    @property
+    def available(self) -> bool:
+        return self.state == "Available"
+
+    def render(self) -> str:
+        width = max([len(n.name) for n in self.nodes] + [4])
+        lines = [f"{self.namespace}/{self.name}: {self.state or 'no state yet'}"]
+        if self.description and not self.available:
+            lines.append(f"  {self.description}")
+        lines.append("nodes:")
+        lines.extend(n.render(width) for n in self.nodes)
+        lines.append(self.endpoint.render())
+        return "\n".join(lines)
+
+
+def read_status(kube: Kube, sdep: JsonDict, ingress: str | None = None) -> Status:
+    meta, st = sdep["metadata"], sdep.get("status") or {}
+    pods = kube.pods(meta["namespace"], f"{SDEP_LABEL}={meta['name']}")
+    names = [*graph_nodes(sdep), EXECUTOR]
+    nodes = tuple(_node_status(n, pods) for n in names)
+    return Status(
+        meta["namespace"],
+        meta["name"],
+        str(st.get("state") or ""),
+        str(st.get("description") or ""),
+        nodes,
+        endpoint_of(sdep, kube.conn.context, ingress),
+    )
+
+
+def graph_nodes(sdep: JsonDict) -> list[str]:
+    """Node names in pre-order over every predictor's graph."""
+    names: list[str] = []
+    for predictor in sdep.get("spec", {}).get("predictors") or []:
+        stack = [predictor.get("graph") or {}]
+        while stack:
+            unit = stack.pop()
+            names.append(str(unit.get("name")))
+            stack.extend(reversed(unit.get("children") or []))
+    return names
+
+
+def _node_status(name: str, pods: Iterable[Any]) -> NodeStatus:
+    ready = total = 0
+    detail = ""
+    for pod in pods:
+        for cs in pod.status.container_statuses or []:
+            if cs.name != name:
+                continue
+            total += 1
+            ready += bool(cs.ready)
+            waiting = cs.state.waiting if cs.state else None
+            if waiting is not None and waiting.reason:
+                detail = f"{waiting.reason} (pod {pod.metadata.name})"
+    if total and not detail and ready < total:
+        problems = [p for p in diagnose(pods) if p.container in (name, None)]
+        detail = problems[0].reason if problems else "starting"
+    return NodeStatus(name, ready, total, detail)

@@ -1,0 +1,105 @@
+"""Kubernetes client errors -> DeployErrors: the only module that sees ApiException & co."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import urllib3.exceptions  # type: ignore[import-untyped]
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from .errors import (
+    KIND_UP,
+    AuthError,
+    Cause,
+    ConfigError,
+    DeployError,
+    ForbiddenError,
+    RejectedError,
+    UnreachableError,
+)
+
+_CAUSE_MESSAGE = re.compile(r'^Invalid value: "((?:[^"\\]|\\.)*)": (.*)$', re.S)
+_FIELD = r"[A-Za-z_][\w.\[\]-]*"
+_MESSAGE_CAUSE = re.compile(
+    rf'({_FIELD}): Invalid value: "((?:[^"\\]|\\.)*)": (.*?)(?=, {_FIELD}: |\]$|$)', re.S
+)
+
+
+def status_body(exc: ApiException) -> dict[str, Any]:
+    """The `Status` object the API server sent, or {} when the body is not one."""
+    try:
+        body = json.loads(exc.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def parse_causes(status: dict[str, Any]) -> tuple[Cause, ...]:
+    """Field errors from `details.causes`, or parsed out of the message when there are none."""
+    causes = []
+    for c in (status.get("details") or {}).get("causes") or []:
+        match = _CAUSE_MESSAGE.match(str(c.get("message", "")))
+        value, text = (match.group(1), match.group(2)) if match else (None, str(c.get("message")))
+        causes.append(Cause(str(c.get("field", "")), value, text))
+    if causes:
+        return tuple(causes)
+    message = str(status.get("message", ""))
+    return tuple(Cause(*m.groups()) for m in _MESSAGE_CAUSE.finditer(message))
+
+
+def from_api(exc: ApiException, action: str, where: str) -> DeployError:
+    """Translate an ApiException raised while doing `action` (a verb phrase) at `where`."""
+    status = status_body(exc)
+    message = str(status.get("message") or exc.reason or "").strip()
+    code = exc.status or 0
+    if code == 401:
+        return AuthError(
+            f"the cluster at {where} rejected our credentials while trying to {action}",
+            "your kubeconfig token or certificate has expired or is wrong; log in again",
+        )
+    if code == 403:
+        return ForbiddenError(
+            f"forbidden: you may not {action} ({message})",
+            "ask a cluster admin for a Role/RoleBinding granting this, or use another --context",
+        )
+    if code == 422:
+        return RejectedError(
+            f"the cluster rejected the request to {action}: {message}", parse_causes(status)
+        )
+    if code == 404:
+        return DeployError(f"not found while trying to {action}: {message}")
+    return DeployError(
+        f"the API server at {where} answered {code} while trying to {action}: {message}"
+    )
+
+
+@contextmanager
+def translated(action: str, where: str) -> Iterator[None]:
+    """Run Kubernetes calls, turning client/transport errors into DeployErrors."""
+    try:
+        yield
+    except ApiException as exc:
+        if exc.status == 0 or exc.status is None:
+            raise UnreachableError(
+                f"cannot reach the Kubernetes API at {where}: {exc.reason}"
+            ) from None
+        raise from_api(exc, action, where) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise UnreachableError(
+            f"cannot reach the Kubernetes API at {where} ({_short(reason)})",
+            f"is the cluster running? `kubectl cluster-info`; for a local cluster {KIND_UP}",
+        ) from None
+    except ConfigException as exc:
+        raise ConfigError(f"kubeconfig problem: {exc}") from None
+
+
+def _short(reason: object) -> str:
+    text = str(reason)
+    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    return match.group(1).strip() if match else text.split(": ", 1)[-1][:160]

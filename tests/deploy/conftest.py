@@ -1,0 +1,93 @@
+"""Fixtures: a fake API server (fakeapi.py), a kubeconfig pointing at it, fake time."""
+
+from __future__ import annotations
+
+import copy
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from seldon_graphs.deploy import Kube, connect
+
+from .fakeapi import FakeApiServer, FakeCluster
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+EXAMPLES = SHARED / "seldon" / "examples"
+
+
+def shared_example(relative: str) -> Path:
+    path = EXAMPLES / relative
+    if not path.exists():
+        pytest.skip(f"{path} not found (tests read Seldon's examples from ../shared)")
+    return path
+
+
+def load_example(relative: str) -> dict[str, Any]:
+    return dict(yaml.safe_load(shared_example(relative).read_text()))
+
+
+@pytest.fixture
+def cluster() -> Iterator[FakeCluster]:
+    with FakeApiServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def kubeconfig(cluster: FakeCluster, tmp_path: Path) -> Path:
+    return cluster.kubeconfig(tmp_path / "kubeconfig")
+
+
+@pytest.fixture
+def kube(kubeconfig: Path) -> Kube:
+    return connect(kubeconfig=str(kubeconfig))
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: connections are refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FakeClock:
+    """Time that passes only when the code sleeps: timeouts cost nothing."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def sdep(name: str = "test", namespace: str | None = "models") -> dict[str, Any]:
+    """Seldon's tin-model-tout example (three containers, a three-node chain), renamed."""
+    obj = copy.deepcopy(load_example("valid/examples__graph_examples__tin-model-tout.yaml"))
+    obj["metadata"]["name"] = name
+    if namespace:
+        obj["metadata"]["namespace"] = namespace
+    return obj
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # kubernetes 36's rest.py calls urllib3 1.26's deprecated getheader(s) on every response:
+    # not ours to fix, and thousands of lines of noise. Nothing else is filtered.
+    here = Path(__file__).parent
+    noise = pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning")
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(noise)

@@ -1,0 +1,383 @@
+"""The CLI: deploy/status/diff/delete/secret through argparse, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from seldon_graphs.deploy import commands
+from seldon_graphs.spec import Pos
+
+from .conftest import sdep
+from .fakeapi import FakeCluster, pod, running, waiting
+
+IMG = "seldonio/metadata-generic-node:1.14.0-dev"
+
+
+def cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="seldon-graphs", exit_on_error=False)
+    commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+@pytest.fixture
+def sdep_file(tmp_path: Path) -> Path:
+    path = tmp_path / "test.yaml"
+    path.write_text(yaml.safe_dump(sdep()))
+    return path
+
+
+def k(kubeconfig: Path) -> tuple[str, str]:
+    return ("--kubeconfig", str(kubeconfig))
+
+
+def test_deploy_status_diff_delete_round_trip(
+    sdep_file: Path, kubeconfig: Path, cluster: FakeCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.operator.available_after = 1
+    assert cli("deploy", str(sdep_file), *k(kubeconfig), "--no-build") == 0
+    out, err = capsys.readouterr()
+    assert "port-forward svc/test-test 8000:8000" in out and "curl -s -X POST" in out
+    assert "applied SeldonDeployment models/test" in err
+
+    cluster.pods["models"] = [
+        pod(
+            "test-test-0-abc",
+            "test",
+            [
+                running("input-transformer", IMG),
+                running("model", IMG),
+                waiting("output-transformer", IMG, "ContainerCreating"),
+                running("seldon-container-engine", "seldonio/seldon-core-executor:1.17.1"),
+            ],
+        )
+    ]
+    assert cli("status", str(sdep_file), *k(kubeconfig)) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines()[0] == "models/test: Available"
+    assert (
+        "  output-transformer       NOT ready 0/1  ContainerCreating (pod test-test-0-abc)" in out
+    )
+    assert "  model                    ready 1/1" in out
+    assert "  seldon-container-engine  ready 1/1" in out
+
+    assert cli("diff", str(sdep_file), *k(kubeconfig)) == 0
+    assert "no differences" in capsys.readouterr().out
+
+    changed = sdep()
+    changed["spec"]["predictors"][0]["replicas"] = 3
+    sdep_file.write_text(yaml.safe_dump(changed))
+    assert cli("diff", str(sdep_file), *k(kubeconfig)) == 1
+    out = capsys.readouterr().out
+    assert "-    replicas: 1\n+    replicas: 3\n" in out
+    assert "managedFields" not in out and "resourceVersion" not in out and "status" not in out
+
+    assert cli("delete", str(sdep_file), *k(kubeconfig)) == 0
+    assert "deleted SeldonDeployment models/test" in capsys.readouterr().out
+    assert cli("delete", str(sdep_file), *k(kubeconfig)) == 0
+    assert "nothing to delete" in capsys.readouterr().out
+    assert cli("status", str(sdep_file), *k(kubeconfig)) == 1
+    assert "is not deployed" in capsys.readouterr().out
+
+
+def test_diff_when_not_deployed_shows_everything_added(
+    sdep_file: Path, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("diff", str(sdep_file), *k(kubeconfig)) == 1
+    out = capsys.readouterr().out
+    assert "is not deployed; deploy would create" in out and "+kind: SeldonDeployment" in out
+
+
+def test_namespace_flag_and_context_default(
+    sdep_file: Path, cluster: FakeCluster, tmp_path: Path
+) -> None:
+    manifest = sdep(namespace=None)
+    sdep_file.write_text(yaml.safe_dump(manifest))
+    kc = cluster.kubeconfig(tmp_path / "kc", namespace="team-a")
+    assert cli("deploy", str(sdep_file), "--kubeconfig", str(kc), "--wait", "0") == 0
+    assert ("team-a", "test") in cluster.sdeps
+    assert (
+        cli("deploy", str(sdep_file), "--kubeconfig", str(kc), "-n", "team-b", "--wait", "0") == 0
+    )
+    assert ("team-b", "test") in cluster.sdeps
+
+
+def test_status_not_available_exits_1(
+    sdep_file: Path, kubeconfig: Path, cluster: FakeCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.operator.available_after = None
+    assert cli("deploy", str(sdep_file), *k(kubeconfig), "--wait", "0") == 0
+    assert cli("status", str(sdep_file), *k(kubeconfig)) == 1
+    assert "models/test: Creating" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (
+            lambda c: setattr(c, "crd_installed", False),
+            "error: the Seldon Core operator is not installed: run make kind-up",
+        ),
+        (
+            lambda c: c.deny.add("create seldondeployments"),
+            "error: forbidden: with context 'kind-seldon' you may not create seldondeployments",
+        ),
+        (lambda c: setattr(c, "token", "other"), "rejected our credentials"),
+    ],
+    ids=["crd-missing", "rbac", "unauthorized"],
+)
+def test_cluster_errors_are_sentences(
+    setup: Any,
+    expected: str,
+    sdep_file: Path,
+    kubeconfig: Path,
+    cluster: FakeCluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup(cluster)
+    assert cli("deploy", str(sdep_file), *k(kubeconfig)) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and "help:" in err
+
+
+@pytest.mark.parametrize("command", ["status", "diff", "delete"])
+def test_other_commands_say_when_seldon_is_missing(
+    command: str,
+    sdep_file: Path,
+    kubeconfig: Path,
+    cluster: FakeCluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cluster.crd_installed = False
+    assert cli(command, str(sdep_file), *k(kubeconfig)) == 1
+    assert "the Seldon Core operator is not installed" in capsys.readouterr().err
+
+
+def test_no_kubeconfig(
+    sdep_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    missing = tmp_path / "nope"
+    assert cli("deploy", str(sdep_file), "--kubeconfig", str(missing)) == 1
+    err = capsys.readouterr().err
+    assert f"error: no kubeconfig found at {missing}" in err and "make kind-up" in err
+
+
+def test_unknown_context(
+    sdep_file: Path, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("status", str(sdep_file), *k(kubeconfig), "--context", "prod") == 1
+    assert "there is no context named 'prod'" in capsys.readouterr().err
+
+
+def test_unreachable(
+    sdep_file: Path,
+    cluster: FakeCluster,
+    tmp_path: Path,
+    closed_port: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kc = cluster.kubeconfig(tmp_path / "kc", server=f"http://127.0.0.1:{closed_port}")
+    assert cli("status", str(sdep_file), "--kubeconfig", str(kc)) == 1
+    assert "cannot reach the Kubernetes API" in capsys.readouterr().err
+
+
+def test_missing_file(kubeconfig: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("deploy", str(tmp_path / "nope.yaml"), *k(kubeconfig)) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_dry_run_server_flag(sdep_file: Path, kubeconfig: Path, cluster: FakeCluster) -> None:
+    cluster.namespaces["models"] = cluster.namespaces["default"]
+    assert cli("deploy", str(sdep_file), *k(kubeconfig), "--dry-run=server") == 0
+    assert cluster.sdeps == {}
+    assert cluster.requests("PATCH", "seldondeployments")[0].query["dryRun"] == ["All"]
+
+
+def test_usage_errors_exit_2() -> None:
+    from seldon_graphs import cli as main_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        main_cli.main(["deploy", "g.yaml", "--dry-run=client"])
+    assert exit_.value.code == 2
+
+
+# --- graph files through seldon_graphs.api (a stand-in until the compiler lands) ---------------
+
+
+class _GraphError(Exception):
+    def render(self) -> str:
+        return "graphs/bad.yaml:3:5: error: unknown node `xbg` [undefined-node]\n  help: `xgb`?"
+
+
+def _fake_api(monkeypatch: pytest.MonkeyPatch, manifest: dict[str, Any] | None) -> None:
+    def load(path: Path) -> Any:
+        if manifest is None:
+            raise _GraphError()
+        spec = types.SimpleNamespace(
+            registry=None, node=lambda n: types.SimpleNamespace(pos=Pos(7, 3))
+        )
+        return types.SimpleNamespace(spec=spec, manifest=lambda: manifest)
+
+    module = types.ModuleType("seldon_graphs.api")
+    module.load = load  # type: ignore[attr-defined]
+    module.GraphError = _GraphError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "seldon_graphs.api", module)
+
+
+def test_graph_errors_print_the_compilers_diagnostics(
+    tmp_path: Path,
+    kubeconfig: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _fake_api(monkeypatch, None)
+    graph = tmp_path / "bad.yaml"
+    graph.write_text("name: bad\n")
+    assert cli("deploy", str(graph), *k(kubeconfig)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("graphs/bad.yaml:3:5: error: unknown node `xbg`")
+
+
+def test_graph_file_compiles_and_deploys(
+    tmp_path: Path, kubeconfig: Path, cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_api(monkeypatch, sdep())
+    graph = tmp_path / "g.yaml"
+    graph.write_text("name: test\n")
+    built: list[Any] = []
+    args = argparse.Namespace(
+        graph=str(graph),
+        context=None,
+        kubeconfig=str(kubeconfig),
+        namespace=None,
+        ingress=None,
+        wait=0.0,
+        dry_run=None,
+        no_build=False,
+    )
+    assert commands.cmd_deploy(args, images=lambda t, d: built.append(d)) == 0
+    assert len(built) == 1 and ("models", "test") in cluster.sdeps
+
+
+# --- secrets -----------------------------------------------------------------------------------
+
+
+def test_secret_from_env_never_prints_values(
+    kubeconfig: Path,
+    cluster: FakeCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "minio")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "minio123-very-secret")
+    assert (
+        cli(
+            "secret",
+            "create",
+            "minio",
+            "--from-env",
+            "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY",
+            *k(kubeconfig),
+            "-n",
+            "models",
+        )
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert "applied secret models/minio with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY" in out
+    assert "minio123" not in out + err
+    stored = cluster.secrets[("models", "minio")]
+    assert stored["data"]["AWS_SECRET_ACCESS_KEY"] == "bWluaW8xMjMtdmVyeS1zZWNyZXQ="
+    (apply,) = cluster.requests("PATCH", "secrets/minio")
+    assert apply.query["fieldManager"] == ["seldon-graphs"]
+
+
+def test_secret_missing_env_var(
+    kubeconfig: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    assert cli("secret", "create", "s", "--from-env", "NOT_SET_ANYWHERE", *k(kubeconfig)) == 1
+    assert "environment variable(s) not set: NOT_SET_ANYWHERE" in capsys.readouterr().err
+
+
+def test_secret_from_file_replaces_the_walkthroughs_base64(
+    tmp_path: Path,
+    kubeconfig: Path,
+    cluster: FakeCluster,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = tmp_path / "minio.env"
+    env.write_text(
+        "# MinIO in Kubeflow\nAWS_ACCESS_KEY_ID=minio\nexport AWS_SECRET_ACCESS_KEY="
+        "'minio123'\nAWS_ENDPOINT_URL=\"http://minio-service.kubeflow.svc:9000\"\n"
+        "USE_SSL=false\n"
+    )
+    assert (
+        cli(
+            "secret",
+            "create",
+            "seldon-init-container-secret",
+            "--from-file",
+            str(env),
+            *k(kubeconfig),
+        )
+        == 0
+    )
+    stored = cluster.secrets[("default", "seldon-init-container-secret")]
+    from .conftest import SHARED
+
+    walkthrough = SHARED / "walkthrough" / "ch5-minio-secret.yaml"
+    if walkthrough.exists():  # the same bytes the reader base64-encoded by hand
+        assert stored["data"] == yaml.safe_load(walkthrough.read_text())["data"]
+    out, err = capsys.readouterr()
+    assert "minio123" not in out + err
+
+
+def test_secret_file_errors_never_echo_the_line(
+    tmp_path: Path, kubeconfig: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = tmp_path / "bad.env"
+    env.write_text("A=1\nhunter2\n")
+    assert cli("secret", "create", "s", "--from-file", str(env), *k(kubeconfig)) == 1
+    err = capsys.readouterr().err
+    assert "bad.env:2: expected KEY=VALUE" in err and "hunter2" not in err
+
+
+def test_secret_dry_run(
+    kubeconfig: Path,
+    cluster: FakeCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TOKEN", "x")
+    assert (
+        cli("secret", "create", "s", "--from-env", "TOKEN", *k(kubeconfig), "--dry-run=server") == 0
+    )
+    assert cluster.secrets == {} and "would apply (dry run)" in capsys.readouterr().out
+    assert (
+        cli(
+            "secret",
+            "create",
+            "s",
+            "--from-env",
+            "TOKEN",
+            *k(kubeconfig),
+            "-n",
+            "new",
+            "--dry-run=server",
+        )
+        == 0
+    )
+    assert "new" not in cluster.namespaces
+    assert "would create namespace new" in capsys.readouterr().out
