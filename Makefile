@@ -16,7 +16,7 @@ INGRESS ?= none
 MONITORING ?= 0
 
 .PHONY: install test lint validate compile explain bench golden clean \
-	kind-up kind-down deploy status diff delete test-cluster
+	kind-up kind-down deploy status diff delete test-cluster build base-image test-docker
 
 install: $(STAMP)
 
@@ -45,10 +45,24 @@ explain: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_compile.py
+	$(BIN)/python scripts/bench_runtime.py
+	$(BIN)/python scripts/bench_images.py
 
 # Regenerate the committed expected outputs (golden files); CI only compares.
 golden: $(STAMP)
 	$(BIN)/python scripts/regen_golden.py
+	SELDON_GRAPHS_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/wrapper/test_context.py
+
+# Wrapper images (docs/images.md). BUILD_FLAGS e.g. --base-image seldon-graphs/base:bookworm
+build: $(STAMP)
+	$(SG) build $(GRAPH) $(BUILD_FLAGS)
+
+# A local base image for machines without Docker Hub (debootstrap; needs root).
+base-image:
+	scripts/build_base_image.sh
+
+test-docker: $(STAMP)
+	$(BIN)/pytest -q -m docker
 
 # Kubernetes (docs/deploy.md): a kind cluster with the Seldon Core operator, then the graph.
 kind-up:

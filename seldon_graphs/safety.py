@@ -19,8 +19,10 @@ _REQUIREMENT = re.compile(
     r"\s*([<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*(,\s*[<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*)*)?"
     rf"(\s*;\s*{_MARKER}(\s+(and|or)\s+{_MARKER})*)?\s*$"
 )
+# Docker's reference grammar: components joined by `.`, `_`, `__` or runs of `-`.
+_COMPONENT = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    rf"^{_COMPONENT}(\.{_COMPONENT})*(:[0-9]+)?(/{_COMPONENT})*"
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -1,0 +1,140 @@
+"""Image subcommands: `build` (every wrapped node's image) and `dockerfile` (print one)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from seldon_graphs.spec import GraphSpec, Source
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("build", help="build the wrapper image of every python and stock node")
+    p.add_argument("graph", metavar="GRAPH")
+    p.add_argument("--push", action="store_true", help="push the images to their registry")
+    p.add_argument("--registry", help="image repository prefix (overrides the graph's)")
+    p.add_argument("--kind-load", metavar="CLUSTER", help="load the images into a kind cluster")
+    _runtime_flags(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="show the build output too")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("dockerfile", help="print the generated Dockerfile of one node")
+    p.add_argument("graph", metavar="GRAPH")
+    p.add_argument("node", metavar="NODE")
+    _runtime_flags(p)
+    p.set_defaults(func=cmd_dockerfile)
+
+
+def _runtime_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-image", metavar="IMAGE", help="base image (overrides the graph's)")
+    p.add_argument(
+        "--seldon-core",
+        metavar="VERSION",
+        help="seldon-core runtime version (default 1.17.1, Apache-2.0; 1.18.x and 1.19.x are "
+        "Business Source License 1.1)",
+    )
+
+
+def _load(args: argparse.Namespace) -> tuple[GraphSpec, object] | None:
+    from seldon_graphs import api
+    from seldon_graphs.wrapper.context import with_overrides
+
+    try:
+        graph = api.load(args.graph)
+    except api.GraphError as exc:
+        print(exc.render(), file=sys.stderr)
+        return None
+    spec = with_overrides(
+        graph.spec,
+        base_image=args.base_image,
+        seldon_core=args.seldon_core,
+        registry=getattr(args, "registry", None),
+    )
+    return spec, graph.tree
+
+
+def licence_notice(version: str, stream: TextIO) -> None:
+    from seldon_graphs.wrapper.context import runtime_licence
+
+    licence = runtime_licence(version)
+    if licence != "Apache-2.0":
+        print(
+            f"notice: seldon-core {version} is licensed under the {licence} (BSL), not "
+            "Apache-2.0; it is used because you chose it (runtime.seldon_core or "
+            "--seldon-core). 1.17.1 is the last Apache-2.0 release.",
+            file=stream,
+        )
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from seldon_graphs.images import BuildError, ConsoleProgress, build_images
+    from seldon_graphs.tree import TreeNode
+    from seldon_graphs.wrapper.context import ContextError, plan_graph
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_PROBLEMS
+    spec, tree = loaded
+    assert isinstance(tree, TreeNode)
+    try:
+        plans = plan_graph(spec, tree)
+    except ContextError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if not plans:
+        print(f"{args.graph}: no python or stock nodes, nothing to build", file=sys.stderr)
+        return EXIT_OK
+    licence_notice(spec.runtime.seldon_core, sys.stderr)
+    progress = ConsoleProgress(verbose=args.verbose)
+    try:
+        results = build_images(
+            plans, push=args.push, kind_cluster=args.kind_load, progress=progress
+        )
+    except BuildError as exc:
+        progress.close()
+        print(exc.render(), file=sys.stderr)
+        return EXIT_PROBLEMS
+    built = sum(r.built for r in results)
+    print(f"{len(results)} image(s), {built} built, {len(results) - built} up to date")
+    for result in results:
+        print(f"{result.node}\t{result.image}")
+    return EXIT_OK
+
+
+def cmd_dockerfile(args: argparse.Namespace) -> int:
+    from seldon_graphs.tree import TreeNode
+    from seldon_graphs.wrapper.context import ContextError, plan_context
+
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_PROBLEMS
+    spec, tree = loaded
+    assert isinstance(tree, TreeNode)
+    roles = {t.name: t.role for t in tree.walk()}
+    names = [n.name for n in spec.nodes if n.source in (Source.PYTHON, Source.STOCK)]
+    if args.node not in roles:
+        print(
+            f"error: no node named {args.node!r} in {args.graph}; "
+            f"nodes with images: {', '.join(names) or 'none'}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    node = spec.node(args.node)
+    if node.source not in (Source.PYTHON, Source.STOCK):
+        print(
+            f"error: node {node.name} is a {node.source} node: it has no wrapper image "
+            f"(nodes with images: {', '.join(names) or 'none'})",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    try:
+        plan = plan_context(spec, node, roles[node.name])
+    except ContextError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    licence_notice(plan.seldon_core, sys.stderr)
+    sys.stdout.write(plan.dockerfile)
+    return EXIT_OK

@@ -1,0 +1,544 @@
+"""Docker build contexts for the Python and stock nodes of a graph.
+
+`plan_context` is pure: the same spec, node and role give byte-identical files, and the
+image tag is a hash of them, so an unchanged node is never rebuilt. `write_context` puts a
+plan on disk atomically (for `docker build`, `s2i build`, or a look inside).
+
+Context layout (flat, so `s2i build` works on it too):
+
+    Dockerfile              base image, venv, requirements layer, code layer, USER 8888
+    requirements.txt        seldon-core==<runtime> (+ setuptools<81), then the node's lines
+    seldon_graphs_adapter.py  wrapper/adapter.py verbatim
+    seldon_graphs_entry.py  `Adapter = make_adapter(<Class>, "<ROLE>")`
+    <module>.py             the user's (or the stock) module, plus the node's `files`
+    .s2i/environment        MODEL_NAME, SERVICE_TYPE, PERSISTENCE=0, API_TYPE=REST
+    .dockerignore
+
+Every value that reaches the Dockerfile or requirements.txt is validated here (the compiler
+checks too; this module defends on its own): paths stay inside the project root, names are
+identifiers, requirement lines are plain PEP 508 requirements without pip options, URLs or
+variables, and no secret or machine-specific value is written into any file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import keyword
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
+from seldon_graphs.tree import TreeNode
+
+from . import adapter as _adapter_module
+
+__all__ = [
+    "ADAPTER_MODULE",
+    "APP_DIR",
+    "ENTRY_MODULE",
+    "RUNTIME_UID",
+    "ContextError",
+    "ContextPlan",
+    "plan_context",
+    "plan_graph",
+    "runtime_licence",
+    "with_overrides",
+    "write_context",
+]
+
+ADAPTER_MODULE = "seldon_graphs_adapter"
+ENTRY_MODULE = "seldon_graphs_entry"
+APP_DIR = "/app"
+VENV_DIR = "/opt/venv"
+RUNTIME_UID = 8888
+PORTS = (9000, 9500, 6000)  # REST, gRPC, metrics: what the operator injects via env
+DEFAULT_REGISTRY = "seldon-graphs"
+# Reproducible-builds convention: a fixed creation date instead of the build time.
+CREATED = "1970-01-01T00:00:00Z"
+# seldon-core-microservice --service-type choices; it has no OUTPUT_TRANSFORMER (the flag is
+# parsed but unused: every endpoint is served whatever the type).
+SERVICE_TYPES: dict[Role, str] = {
+    Role.MODEL: "MODEL",
+    Role.TRANSFORMER: "TRANSFORMER",
+    Role.OUTPUT_TRANSFORMER: "TRANSFORMER",
+    Role.ROUTER: "ROUTER",
+    Role.COMBINER: "COMBINER",
+}
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_VERSION = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
+_NAME_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?"
+_REGISTRY = re.compile(rf"(?:{_HOST}/)?{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*\Z|{_HOST}\Z")
+_IMAGE_REF = re.compile(
+    rf"(?:{_HOST}/)?{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?\Z"
+)
+# A PEP 508 requirement without URLs: name[extras] specifiers ; marker. No pip options
+# (they start with '-'), no '@' (direct URLs), no '$' (pip expands ${VARS} in files), no
+# backslash, quotes only inside markers.
+_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    r"(?:\[[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*\])?"
+    r"(?:\s*(?:===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+"
+    r"(?:\s*,\s*(?:===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*)?"
+    r"(?:\s*;\s*[A-Za-z0-9_.'\" <>=!~(),-]+)?\Z"
+)
+_SAFE_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+\Z")
+# Files that hold credentials more often than not: refused even when listed in `files`.
+_SECRET_NAMES = re.compile(
+    r"(\.env|\.netrc|\.pypirc|\.npmrc|\.dockercfg|config\.json|credentials(\.json)?|"
+    r"id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx|jks))\Z",
+    re.IGNORECASE,
+)
+_SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache"})
+_GENERATED = frozenset(
+    {"Dockerfile", "requirements.txt", ".dockerignore", ".s2i/environment"}
+    | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py"}
+)
+
+
+class ContextError(ValueError):
+    """A node cannot be turned into a safe build context; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ContextPlan:
+    """One node's build context, in memory. `files` maps POSIX paths to contents, sorted."""
+
+    node: str
+    files: dict[str, bytes] = field(hash=False)  # the digest stands for them
+    digest: str  # sha256 hex over every path and content
+    image: str  # <registry>/<graph>-<node>:<digest[:12]>
+    role: Role = Role.MODEL
+    seldon_core: str = "1.17.1"
+    base_image: str = "python:3.11-slim"
+
+    @property
+    def tag(self) -> str:
+        return self.digest[:12]
+
+    @property
+    def repository(self) -> str:
+        return self.image.rsplit(":", 1)[0]
+
+    @property
+    def dockerfile(self) -> str:
+        return self.files["Dockerfile"].decode()
+
+    @property
+    def licence(self) -> str:
+        return runtime_licence(self.seldon_core)
+
+
+def runtime_licence(version: str) -> str:
+    """The licence of a seldon-core release: 1.18.0 and later are BSL 1.1."""
+    match = _VERSION.match(version)
+    minor = int(match.group(1)) if match else 99
+    return "Apache-2.0" if minor < 18 else "Business Source License 1.1"
+
+
+def plan_context(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPlan:
+    """The build context of one PYTHON or STOCK node serving `role`."""
+    role = _check_role(node, role)
+    version = _check_version(spec.runtime.seldon_core)
+    base = _check_image_ref(spec.runtime.base_image, "runtime.base_image")
+    _check_python_for_runtime(version, base)
+    graph = _check_dns(spec.name, "graph name")
+    name = _check_dns(node.name, "node name")
+    registry = _check_registry(spec.registry or DEFAULT_REGISTRY)
+    root = _root(spec)
+    module, class_name, code = _node_code(root, node)
+    files: dict[str, bytes] = {f"{module}.py": code}
+    for rel, content in _node_files(root, node, module):
+        files[rel] = content
+    files["requirements.txt"] = _requirements(root, node, version)
+    files[f"{ADAPTER_MODULE}.py"] = Path(_adapter_module.__file__).read_bytes()
+    files[f"{ENTRY_MODULE}.py"] = _entry(module, class_name, role).encode()
+    files[".s2i/environment"] = _s2i_environment(role).encode()
+    files[".dockerignore"] = _DOCKERIGNORE.encode()
+    inputs = _digest(files)
+    labels = {
+        "org.opencontainers.image.title": f"{graph}-{name}",
+        "org.opencontainers.image.description": f"seldon-graphs wrapper: node {name} ({role})",
+        "org.opencontainers.image.source": _source_label(spec, root),
+        "org.opencontainers.image.version": inputs[:12],
+        "org.opencontainers.image.created": CREATED,
+        "org.opencontainers.image.base.name": base,
+        "io.seldon-graphs.graph": graph,
+        "io.seldon-graphs.node": name,
+        "io.seldon-graphs.role": str(role),
+        "io.seldon-graphs.runtime": f"seldon-core=={version} ({runtime_licence(version)})",
+    }
+    files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name).encode()
+    files = dict(sorted(files.items()))
+    digest = _digest(files)
+    image = f"{registry}/{graph}-{name}:{digest[:12]}"
+    return ContextPlan(name, files, digest, image, role, version, base)
+
+
+def with_overrides(
+    spec: GraphSpec,
+    *,
+    base_image: str | None = None,
+    seldon_core: str | None = None,
+    registry: str | None = None,
+) -> GraphSpec:
+    """`spec` with command-line overrides of its runtime and registry applied."""
+    runtime = dataclasses.replace(
+        spec.runtime,
+        base_image=base_image or spec.runtime.base_image,
+        seldon_core=seldon_core or spec.runtime.seldon_core,
+    )
+    return dataclasses.replace(spec, runtime=runtime, registry=registry or spec.registry)
+
+
+def plan_graph(spec: GraphSpec, tree: TreeNode) -> list[ContextPlan]:
+    """The contexts of every python and stock node, in tree (pre-)order."""
+    wrapped = (Source.PYTHON, Source.STOCK)
+    return [
+        plan_context(spec, spec.node(t.name), t.role)
+        for t in tree.walk()
+        if spec.node(t.name).source in wrapped
+    ]
+
+
+def write_context(plan: ContextPlan, dest: Path) -> Path:
+    """Write the context to `dest` atomically: a sibling temp dir renamed into place.
+
+    An existing `dest` is replaced only if it is a directory written by us before (it holds
+    a `seldon_graphs_entry.py`); anything else is refused rather than deleted.
+    """
+    dest = Path(dest)
+    if dest.exists() and not (dest / f"{ENTRY_MODULE}.py").is_file():
+        raise ContextError(f"{dest} exists and is not a seldon-graphs build context")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        for rel, content in plan.files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+            os.replace(dest, old / "ctx")
+            os.replace(tmp, dest)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def _check_role(node: NodeSpec, role: Role | str) -> Role:
+    try:
+        resolved = Role(str(role))
+    except ValueError:
+        resolved = None
+    if resolved not in SERVICE_TYPES:
+        raise ContextError(f"node {node.name}: role {role!s} has no wrapper image")
+    assert resolved is not None
+    return resolved
+
+
+def _check_version(version: str) -> str:
+    if not _VERSION.match(version):
+        raise ContextError(
+            f"runtime.seldon_core {version!r} is not supported: use 1.17.x (Apache-2.0, the "
+            "default 1.17.1), or 1.18.x / 1.19.x (Business Source License 1.1)"
+        )
+    return version
+
+
+def _check_python_for_runtime(version: str, base: str) -> None:
+    """seldon-core 1.19 needs Python >= 3.12; catch the base images whose Python we know."""
+    if not version.startswith("1.19."):
+        return
+    known = re.match(r"(?:docker\.io/)?(?:library/)?python:3\.(\d+)", base)
+    old = (known is not None and int(known.group(1)) < 12) or base.startswith(
+        "seldon-graphs/base:bookworm"
+    )
+    if old:
+        raise ContextError(
+            f"seldon-core {version} needs Python >= 3.12 but base image {base} has an older "
+            "Python: set runtime.base_image (or --base-image) to e.g. python:3.12-slim"
+        )
+
+
+def _check_image_ref(ref: str, what: str) -> str:
+    if not _IMAGE_REF.match(ref) or len(ref) > 255:
+        raise ContextError(f"{what} {ref!r} is not a valid image reference (registry/name:tag)")
+    return ref
+
+
+def _check_registry(registry: str) -> str:
+    if not _REGISTRY.match(registry) or len(registry) > 200:
+        raise ContextError(
+            f"registry {registry!r} is not a valid image repository prefix "
+            "(host[:port]/path, lower case)"
+        )
+    return registry
+
+
+def _check_dns(name: str, what: str) -> str:
+    if not _DNS_LABEL.match(name) or len(name) > 63:
+        raise ContextError(f"{what} {name!r} must be a DNS-1123 label (a-z, 0-9, '-')")
+    return name
+
+
+def _check_identifier(name: str, what: str) -> str:
+    if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+        raise ContextError(f"{what} {name!r} is not a Python identifier")
+    return name
+
+
+def check_requirement(line: str, where: str) -> str:
+    """One requirement line, stripped; raises ContextError for anything but a plain one."""
+    text = line.strip()
+    if not text or len(text) > 300 or not _REQUIREMENT.match(text):
+        raise ContextError(
+            f"{where}: requirement {line!r} is not allowed: use plain PEP 508 requirements "
+            "(name[extras] version ; marker); pip options (-r, -e, --index-url, ...), URLs "
+            "and ${VARIABLES} are refused so nothing can redirect or inject into the build"
+        )
+    name = re.split(r"[\s\[<>=!~;]", text, maxsplit=1)[0]
+    if re.sub(r"[-_.]+", "-", name).lower() == "seldon-core":
+        raise ContextError(
+            f"{where}: do not list seldon-core in requirements; the runtime version comes "
+            "from runtime.seldon_core (or --seldon-core)"
+        )
+    return text
+
+
+def _project_path(root: Path, rel: str, what: str, *, must_be_file: bool = True) -> Path:
+    """`rel` inside the project root, or a ContextError (absolute, '..', symlink escape).
+
+    Returns the lexical path (root / rel), after checking that what it resolves to, through
+    any symlinks, is inside the root too.
+    """
+    pure = PurePosixPath(rel)
+    if (
+        not rel
+        or "\x00" in rel
+        or "\\" in rel
+        or pure.is_absolute()
+        or re.match(r"[A-Za-z]:", rel)
+        or ".." in pure.parts
+    ):
+        raise ContextError(f"{what} {rel!r} must be a relative path inside the project, no '..'")
+    path = root / pure
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise ContextError(f"{what} {rel!r} not found under the project root {root}") from exc
+    if not resolved.is_relative_to(root):
+        raise ContextError(f"{what} {rel!r} resolves outside the project root (a symlink?)")
+    if must_be_file and not resolved.is_file():
+        raise ContextError(f"{what} {rel!r} is not a file")
+    return path
+
+
+def _root(spec: GraphSpec) -> Path:
+    try:
+        return Path(spec.root).resolve(strict=True)
+    except OSError as exc:
+        raise ContextError(f"project root {spec.root} does not exist") from exc
+
+
+# --- contents -------------------------------------------------------------------------
+
+
+def _node_code(root: Path, node: NodeSpec) -> tuple[str, str, bytes]:
+    """(module name, class name, module source) of a PYTHON or STOCK node."""
+    if node.source is Source.STOCK:
+        from wrappers.stock import CATALOG
+
+        component = CATALOG.get(node.stock or "")
+        if component is None:
+            raise ContextError(f"node {node.name}: unknown stock component {node.stock!r}")
+        module = _check_identifier(component.module, "stock module")
+        return module, component.class_name, component.file.read_bytes()
+    if node.source is not Source.PYTHON or node.python is None:
+        raise ContextError(f"node {node.name}: only python and stock nodes get wrapper images")
+    ref = node.python
+    if not ref.path.endswith(".py"):
+        raise ContextError(f"node {node.name}: python module {ref.path!r} must be a .py file")
+    path = _project_path(root, ref.path, f"node {node.name}: python module")
+    module = _check_identifier(ref.module, f"node {node.name}: module name")
+    if module in (ADAPTER_MODULE, ENTRY_MODULE):
+        raise ContextError(f"node {node.name}: module name {module} is reserved")
+    class_name = _check_identifier(ref.class_name, f"node {node.name}: class name")
+    return module, class_name, path.read_bytes()
+
+
+def _node_files(root: Path, node: NodeSpec, module: str) -> list[tuple[str, bytes]]:
+    """The node's extra files, copied next to its module.
+
+    A file or folder under the module's folder keeps its path relative to that folder (so
+    `Path(__file__).parent / "data/x.csv"` works locally and in the image alike); one from
+    elsewhere in the project lands next to the module under its own name.
+    """
+    if not node.files:
+        return []
+    base_rel = PurePosixPath(node.python.path).parent if node.python else PurePosixPath(".")
+    base = root / base_rel
+    out: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
+    for rel in node.files:
+        what = f"node {node.name}: file"
+        path = _project_path(root, rel, what, must_be_file=False)
+        anchor = base if path.is_relative_to(base) else path.parent
+        for item in _walk(path, root, what):
+            dest = item.relative_to(anchor).as_posix()
+            if _SECRET_NAMES.match(item.name):
+                raise ContextError(
+                    f"{what} {rel!r}: {item.name} looks like a credential; not copied"
+                )
+            if dest in _GENERATED or dest == f"{module}.py" or dest.startswith(".s2i/"):
+                raise ContextError(f"{what} {rel!r} would land on {dest}, a generated file")
+            source = item.relative_to(root).as_posix()
+            if out.setdefault(dest, source) != source:
+                raise ContextError(
+                    f"{what} {rel!r}: {source} and {out[dest]} would both land on {dest}"
+                )
+            contents[dest] = item.read_bytes()
+    return sorted(contents.items())
+
+
+def _walk(path: Path, root: Path, what: str) -> list[Path]:
+    if path.is_file():
+        return [path]
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_PARTS)
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            item = Path(dirpath, name)
+            resolved = item.resolve()
+            if not resolved.is_relative_to(root):
+                raise ContextError(f"{what} {item} resolves outside the project root")
+            if resolved.is_file():
+                found.append(item)
+    return found
+
+
+def _requirements(root: Path, node: NodeSpec, version: str) -> bytes:
+    lines = [f"seldon-core=={version}"]
+    if not version.startswith("1.19."):
+        lines.append("setuptools<81  # gunicorn 20.1 imports pkg_resources")
+    where = f"node {node.name}: requirements"
+    user = [check_requirement(line, where) for line in node.requirements]
+    if node.requirements_file:
+        path = _project_path(root, node.requirements_file, f"node {node.name}: requirements_file")
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            text = re.sub(r"(^|\s)#.*$", "", raw).strip()
+            if text:
+                user.append(check_requirement(text, f"{node.requirements_file}:{number}"))
+    header = "# Generated by seldon-graphs: the wrapper runtime, then the node's requirements.\n"
+    return (header + "\n".join([*lines, *user]) + "\n").encode()
+
+
+def _entry(module: str, class_name: str, role: Role) -> str:
+    return (
+        f'"""Generated by seldon-graphs: serves {module}.{class_name} as {role}."""\n\n'
+        f"from {ADAPTER_MODULE} import make_adapter\n"
+        f"from {module} import {class_name}\n\n"
+        f'Adapter = make_adapter({class_name}, "{role}")\n'
+    )
+
+
+def _s2i_environment(role: Role) -> str:
+    return (
+        f"MODEL_NAME={ENTRY_MODULE}.Adapter\n"
+        f"SERVICE_TYPE={SERVICE_TYPES[role]}\n"
+        "PERSISTENCE=0\n"
+        "API_TYPE=REST\n"
+    )
+
+
+_DOCKERIGNORE = """\
+# Generated by seldon-graphs: keep the build files and anything stray out of the image.
+Dockerfile
+.dockerignore
+.s2i
+**/__pycache__
+**/*.py[cod]
+.git
+.env
+"""
+
+
+def _source_label(spec: GraphSpec, root: Path) -> str:
+    try:
+        rel = Path(spec.file).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        rel = Path(spec.file).name
+    return rel if _SAFE_PATH_CHARS.match(rel) else f"{spec.name}.yaml"
+
+
+def _dockerfile(base: str, labels: dict[str, str], role: Role, graph: str, node: str) -> str:
+    label_lines = " \\\n      ".join(f"{k}={_quote(v)}" for k, v in labels.items())
+    service_type = SERVICE_TYPES[role]
+    cmd = ", ".join(
+        f'"{part}"'
+        for part in (
+            "seldon-core-microservice",
+            f"{ENTRY_MODULE}.Adapter",
+            "--service-type",
+            service_type,
+        )
+    )
+    uid = RUNTIME_UID
+    source = labels["org.opencontainers.image.source"]
+    return f"""\
+# Generated by seldon-graphs for node {node} of graph {graph} (role {role}); do not edit.
+# Show it again with: seldon-graphs dockerfile {source} {node}
+FROM {base}
+ENV PYTHONDONTWRITEBYTECODE=1 \\
+    PYTHONUNBUFFERED=1 \\
+    PIP_NO_CACHE_DIR=1 \\
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    VIRTUAL_ENV={VENV_DIR} \\
+    PATH={VENV_DIR}/bin:$PATH
+# Requirements before code: changing the code does not reinstall them. pip leaves the
+# image in the same layer (nothing installs at run time).
+COPY requirements.txt {VENV_DIR}/requirements.txt
+RUN python3 -m venv {VENV_DIR} \\
+ && pip install --no-cache-dir --requirement {VENV_DIR}/requirements.txt \\
+ && pip uninstall --yes --quiet pip
+WORKDIR {APP_DIR}
+COPY --chown={uid}:0 . {APP_DIR}
+# Numeric user: works on bases without useradd; ports come from the operator's env.
+USER {uid}
+EXPOSE {" ".join(str(p) for p in PORTS)}
+# Labels last, so nodes with the same requirements share every layer above.
+LABEL {label_lines}
+CMD [{cmd}]
+"""
+
+
+def _quote(value: str) -> str:
+    if any(c in value for c in "\n\r\x00"):
+        raise ContextError(f"label value {value!r} contains a line break")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        content = files[rel]
+        h.update(f"{len(rel)}:{rel}\0{len(content)}:".encode())
+        h.update(content)
+    return h.hexdigest()

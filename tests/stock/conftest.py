@@ -1,0 +1,31 @@
+"""Shared fixtures for wrapper tests: one SeldonMetrics (it starts a Manager process)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from seldon_core.metrics import SeldonMetrics
+from seldon_core.wrapper import get_rest_microservice
+
+
+@pytest.fixture(scope="session")
+def seldon_metrics() -> Iterator[SeldonMetrics]:
+    metrics = SeldonMetrics()
+    yield metrics
+    metrics._manager.shutdown()
+
+
+@pytest.fixture
+def serve(seldon_metrics: SeldonMetrics) -> Callable[[Any], FlaskClient]:
+    """Wrap a user object in seldon_core's own REST app and return a Flask test client."""
+
+    def make(user_object: Any) -> FlaskClient:
+        app = get_rest_microservice(user_object, seldon_metrics)
+        app.testing = True
+        client: FlaskClient = app.test_client()
+        return client
+
+    return make
