@@ -421,7 +421,15 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
 
 
 def check_tree(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
-    """Checks that need the lowered roles: protocol limits and derived names."""
+    """Checks that need the lowered roles: protocol limits, containers and derived names."""
+    if not any(spec.node(t.name).source is not Source.BUILTIN for t in tree.walk()):
+        r.error(
+            spec.node(tree.name).pos,
+            "nothing in this graph runs in a container: Seldon's "
+            "operator places its executor beside the first graph container",
+            "no-container",
+            "add at least one python, stock, server or image node",
+        )
     for t in tree.walk():
         node = spec.node(t.name)
         if spec.protocol != "seldon":

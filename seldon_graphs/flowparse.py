@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .diagnostics import Reporter
 from .spec import Pos
 
+MAX_BRACKETS = 32
 _TOKEN = re.compile(r"\s*(?:(->)|(\[)|(\])|(,)|([A-Za-z0-9_.\-]+)|(\S))")
 
 
@@ -49,6 +50,7 @@ class _Parser:
         self.tokens: list[tuple[str, str, int]] = []  # (kind, text, offset)
         self.origin, self.exact, self.out, self.reporter = origin, columns_exact, out, reporter
         self.i = 0
+        self.depth = 0
         self.failed = False
         for m in _TOKEN.finditer(text):
             kind = next(
@@ -117,6 +119,15 @@ class _Parser:
         return None
 
     def group(self) -> _Term | None:
+        self.depth += 1
+        if self.depth > MAX_BRACKETS:
+            self.fail(f"branches nested more than {MAX_BRACKETS} levels deep")
+            return None
+        term = self._group()
+        self.depth -= 1
+        return term
+
+    def _group(self) -> _Term | None:
         self.i += 1  # "["
         entries: list[NameRef] = []
         exits: list[NameRef] = []

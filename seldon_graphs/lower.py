@@ -66,7 +66,9 @@ class _Decomposer:
     def __init__(self, g: nx.DiGraph, spec: GraphSpec, r: Reporter) -> None:
         self.g, self.spec, self.r = g, spec, r
         self.visited: set[str] = set()
-        rev = g.reverse(copy=True)
+        rev = nx.DiGraph()  # edges only: copying every edge's attributes is wasted work here
+        rev.add_nodes_from(g)
+        rev.add_edges_from((v, u) for u, v in g.edges)
         rev.add_node(_EXIT)
         for n in g:
             if g.out_degree(n) == 0:

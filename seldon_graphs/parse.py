@@ -28,6 +28,7 @@ from .yamlpos import LMap, Located, LScalar, LSeq, load_document
 
 ROOT_MARKERS = ("pyproject.toml", ".git", "seldon-graphs.toml")
 SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
+_KINDS = {r.value for r in Role} - {Role.UNKNOWN_TYPE.value}
 
 
 def find_root(graph_file: Path) -> Path:
@@ -63,6 +64,23 @@ def _str_pairs(node: Located | None) -> tuple[tuple[str, str], ...]:
         for k, v in node.items()
         if isinstance(v, LScalar) and v.value is not None
     )
+
+
+_YAML_TYPES = {bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+
+
+def _name_key(key: LScalar, reporter: Reporter) -> LScalar:
+    """Node names are strings; `on:`, `1:` or `null:` are read by YAML as something else."""
+    if isinstance(key.value, str):
+        return key
+    what = _YAML_TYPES.get(type(key.value), f"a {type(key.value).__name__}")
+    reporter.error(
+        key.pos,
+        f"YAML reads the node name `{key.text}` as {what}",
+        "bad-name",
+        f'quote it: `"{key.text}":`',
+    )
+    return LScalar(key.pos, key.text, key.text, key.text_col)
 
 
 def _str_list(node: Located | None) -> tuple[str, ...]:
@@ -142,7 +160,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         stock=_str(body.get("stock")),
         implementation=implementation,
         image=_str(body.get("image")),
-        kind=Role(kind.upper()) if kind else None,
+        kind=Role(kind.upper()) if kind and kind.upper() in _KINDS else None,
         params=params,
         model_uri=_str(body.get("model_uri")),
         local_uri=_str(body.get("local_uri")),
@@ -197,7 +215,10 @@ def parse(
     if not isinstance(doc, LMap):
         return None, reporter
     nodes_map = doc.get("nodes")
-    pairs = list(nodes_map.items()) if isinstance(nodes_map, LMap) else []
+    pairs = [
+        (_name_key(k, reporter), v)
+        for k, v in (nodes_map.items() if isinstance(nodes_map, LMap) else [])
+    ]
     nodes = tuple(n for n in (_node(k, v) for k, v in pairs) if n is not None)
     flow = _flow(doc, reporter)
     edges = tuple(

@@ -67,7 +67,9 @@ def _where(path: Iterable[Any]) -> str:
 
 def check_structure(root: Located, reporter: Reporter) -> None:
     """Report every schema violation in `root` (the whole file)."""
-    errors = sorted(_validator().iter_errors(root.plain()), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        _validator().iter_errors(root.plain()), key=lambda e: [str(p) for p in e.absolute_path]
+    )
     for err in errors:
         _report(err, root, reporter)
 

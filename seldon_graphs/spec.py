@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 
@@ -186,11 +187,16 @@ class GraphSpec:
     runtime: Runtime = field(default_factory=Runtime)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
 
-    def node(self, name: str) -> NodeSpec:
+    @cached_property
+    def _by_name(self) -> dict[str, NodeSpec]:
+        # The first of duplicate names wins, as in Seldon's pre-order lookup.
+        out: dict[str, NodeSpec] = {}
         for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+            out.setdefault(n.name, n)
+        return out
+
+    def node(self, name: str) -> NodeSpec:
+        return self._by_name[name]
 
     def at(self, key: str) -> Pos:
         """Position of a top-level key's value, or of `key.sub` (falling back to `key`)."""

@@ -81,32 +81,58 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(line, col, max(end_col, col + 1))
 
 
+MAX_NESTING = 64  # far beyond any graph file; keeps hostile input off the recursion limit
+
+
 class _Builder:
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
         self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
         self.memo: dict[int, Located] = {}
+        self.building: set[int] = set()  # nodes on the current path: an alias to one loops
 
-    def build(self, node: yaml.Node) -> Located:
+    def build(self, node: yaml.Node, depth: int = 0) -> Located:
         # Aliases compose to the same node object: build it once.
         cached = self.memo.get(id(node))
         if cached is not None:
             return cached
+        if id(node) in self.building:
+            self.reporter.error(
+                _pos(node),
+                "this alias refers to a value that contains it",
+                "yaml-recursive",
+                "YAML anchors cannot include themselves",
+            )
+            return LScalar(_pos(node), None)
+        if depth > MAX_NESTING:
+            self.reporter.error(
+                _pos(node), f"values nested more than {MAX_NESTING} levels deep", "yaml-depth"
+            )
+            return LScalar(_pos(node), None)
         result: Located
+        self.building.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            result = self._mapping(node)
+            result = self._mapping(node, depth)
         elif isinstance(node, yaml.SequenceNode):
-            result = LSeq(_pos(node), [self.build(n) for n in node.value])
+            result = LSeq(_pos(node), [self.build(n, depth + 1) for n in node.value])
         else:
             result = self._scalar(node)
+        self.building.discard(id(node))
         self.memo[id(node)] = result
         return result
 
     def _scalar(self, node: yaml.Node) -> LScalar:
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self.reporter.error(_pos(node), f"cannot read this value: {exc}", "yaml-syntax")
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            # PyYAML's constructors raise plain exceptions for e.g. `!!int x`.
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            self.reporter.error(
+                _pos(node),
+                f"`{node.value}` cannot be read as !!{tag}",
+                "yaml-syntax",
+                "remove the tag or fix the value",
+            )
             value = node.value
         pos = _pos(node)
         style = getattr(node, "style", None) or ""
@@ -118,14 +144,14 @@ class _Builder:
                 text_col = pos.col + quote
         return LScalar(pos, value, text, text_col)
 
-    def _mapping(self, node: yaml.MappingNode) -> LMap:
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> LMap:
         out = LMap(_pos(node))
         seen: dict[Any, LScalar] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                self._merge(out, seen, value_node)
+                self._merge(out, seen, value_node, depth)
                 continue
-            key = self.build(key_node)
+            key = self.build(key_node, depth + 1)
             if not isinstance(key, LScalar) or not _hashable(key.value):
                 self.reporter.error(key.pos, "mapping keys must be plain strings", "yaml-key")
                 continue
@@ -140,13 +166,13 @@ class _Builder:
                 )
                 continue
             seen[key.value] = key
-            out.entries.append((key, self.build(value_node)))
+            out.entries.append((key, self.build(value_node, depth + 1)))
         return out
 
-    def _merge(self, out: LMap, seen: dict[Any, LScalar], node: yaml.Node) -> None:
+    def _merge(self, out: LMap, seen: dict[Any, LScalar], node: yaml.Node, depth: int) -> None:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for src in sources:
-            built = self.build(src)
+            built = self.build(src, depth + 1)
             if not isinstance(built, LMap):
                 self.reporter.error(built.pos, "`<<` merges only mappings", "yaml-merge")
                 continue
