@@ -395,7 +395,14 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
                 "remove it",
             )
     for i, req in enumerate(node.requirements):
-        if why := safety.requirement(req):
+        if safety.requirement_owned_by_runtime(req):
+            r.error(
+                node.at(f"requirements[{i}]"),
+                "seldon-core is the runtime, not a requirement",
+                "bad-requirement",
+                "remove it; choose the version with `runtime: {seldon_core: ...}`",
+            )
+        elif why := safety.requirement(req):
             r.error(
                 node.at(f"requirements[{i}]"),
                 why,

@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # PEP 508 name, extras, version spec and markers; no pip options, URLs or shell syntax.
-_MARKER = r"""[a-z_]+\s*(===|==|!=|<=|>=|<|>|~=)\s*('[^'\\]*'|"[^"\\]*")"""
+_MARKER = r"""[a-z_]+\s*(===|==|!=|<=|>=|<|>|~=|in|not in)\s*('[^'\\]*'|"[^"\\]*")"""
+_OP = r"(===|==|!=|<=|>=|~=|<|>)"
 _REQUIREMENT = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]+\])?"
-    r"\s*([<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*(,\s*[<>=!~]=?\s*[A-Za-z0-9.*+!_-]+\s*)*)?"
+    rf"\s*({_OP}\s*[A-Za-z0-9.*+!_-]+\s*(,\s*{_OP}\s*[A-Za-z0-9.*+!_-]+\s*)*)?"
     rf"(\s*;\s*{_MARKER}(\s+(and|or)\s+{_MARKER})*)?\s*$"
 )
 # Docker's reference grammar: components joined by `.`, `_`, `__` or runs of `-`.
@@ -54,12 +55,18 @@ def requirement(line: str) -> str | None:
         return "a requirement must be one non-empty line"
     if text.startswith("-"):
         return f"pip options are not allowed in requirements: `{shown(text)}`"
-    if not _REQUIREMENT.match(text):
+    if "$" in text or "\\" in text or len(text) > 300 or not _REQUIREMENT.match(text):
         return (
             f"`{shown(text)}` is not a plain requirement (`name[extras] <op> version`); "
             "URLs, paths, options and shell syntax are not allowed"
         )
     return None
+
+
+def requirement_owned_by_runtime(line: str) -> bool:
+    """seldon-core's version comes from `runtime.seldon_core`, never from requirements."""
+    name = re.split(r"[\s\[<>=!~;]", line.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower() == "seldon-core"
 
 
 def python_identifier(name: str) -> str | None:
@@ -95,6 +102,8 @@ def project_path(root: Path, rel: str) -> tuple[Path | None, str | None]:
     if not rel or "\x00" in rel:
         return None, "empty path"
     pure = PurePosixPath(rel)
+    if "\\" in rel or re.match(r"[A-Za-z]:", rel):
+        return None, f"`{shown(rel)}` is not a POSIX path relative to the project directory"
     if pure.is_absolute() or Path(rel).is_absolute():
         return None, f"`{rel}` is absolute; paths are relative to the project directory"
     if ".." in pure.parts:

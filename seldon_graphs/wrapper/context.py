@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import keyword
 import os
 import re
 import shutil
@@ -32,6 +31,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from seldon_graphs import safety
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
 from seldon_graphs.tree import TreeNode
 
@@ -70,26 +70,10 @@ SERVICE_TYPES: dict[Role, str] = {
     Role.COMBINER: "COMBINER",
 }
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _VERSION = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
 _NAME_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?"
 _REGISTRY = re.compile(rf"(?:{_HOST}/)?{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*\Z|{_HOST}\Z")
-_IMAGE_REF = re.compile(
-    rf"(?:{_HOST}/)?{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?\Z"
-)
-# A PEP 508 requirement without URLs: name[extras] specifiers ; marker. No pip options
-# (they start with '-'), no '@' (direct URLs), no '$' (pip expands ${VARS} in files), no
-# backslash, quotes only inside markers.
-_REQUIREMENT = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-    r"(?:\[[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*\])?"
-    r"(?:\s*(?:===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+"
-    r"(?:\s*,\s*(?:===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*)?"
-    r"(?:\s*;\s*[A-Za-z0-9_.'\" <>=!~(),-]+)?\Z"
-)
 _SAFE_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+\Z")
 # Files that hold credentials more often than not: refused even when listed in `files`.
 _SECRET_NAMES = re.compile(
@@ -277,8 +261,8 @@ def _check_python_for_runtime(version: str, base: str) -> None:
 
 
 def _check_image_ref(ref: str, what: str) -> str:
-    if not _IMAGE_REF.match(ref) or len(ref) > 255:
-        raise ContextError(f"{what} {ref!r} is not a valid image reference (registry/name:tag)")
+    if why := safety.image_ref(ref):
+        raise ContextError(f"{what}: {why}")
     return ref
 
 
@@ -292,33 +276,27 @@ def _check_registry(registry: str) -> str:
 
 
 def _check_dns(name: str, what: str) -> str:
-    if not _DNS_LABEL.match(name) or len(name) > 63:
-        raise ContextError(f"{what} {name!r} must be a DNS-1123 label (a-z, 0-9, '-')")
+    if why := safety.dns_label(name):
+        raise ContextError(f"{what}: {why}")
     return name
 
 
 def _check_identifier(name: str, what: str) -> str:
-    if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
-        raise ContextError(f"{what} {name!r} is not a Python identifier")
+    if why := safety.python_identifier(name):
+        raise ContextError(f"{what}: {why}")
     return name
 
 
 def check_requirement(line: str, where: str) -> str:
     """One requirement line, stripped; raises ContextError for anything but a plain one."""
-    text = line.strip()
-    if not text or len(text) > 300 or not _REQUIREMENT.match(text):
-        raise ContextError(
-            f"{where}: requirement {line!r} is not allowed: use plain PEP 508 requirements "
-            "(name[extras] version ; marker); pip options (-r, -e, --index-url, ...), URLs "
-            "and ${VARIABLES} are refused so nothing can redirect or inject into the build"
-        )
-    name = re.split(r"[\s\[<>=!~;]", text, maxsplit=1)[0]
-    if re.sub(r"[-_.]+", "-", name).lower() == "seldon-core":
+    if why := safety.requirement(line):
+        raise ContextError(f"{where}: requirement rejected: {why}")
+    if safety.requirement_owned_by_runtime(line):
         raise ContextError(
             f"{where}: do not list seldon-core in requirements; the runtime version comes "
             "from runtime.seldon_core (or --seldon-core)"
         )
-    return text
+    return line.strip()
 
 
 def _project_path(root: Path, rel: str, what: str, *, must_be_file: bool = True) -> Path:
@@ -327,23 +305,17 @@ def _project_path(root: Path, rel: str, what: str, *, must_be_file: bool = True)
     Returns the lexical path (root / rel), after checking that what it resolves to, through
     any symlinks, is inside the root too.
     """
+    _, why = safety.project_path(root, rel)
+    if why is not None:
+        raise ContextError(f"{what}: {why}")
     pure = PurePosixPath(rel)
-    if (
-        not rel
-        or "\x00" in rel
-        or "\\" in rel
-        or pure.is_absolute()
-        or re.match(r"[A-Za-z]:", rel)
-        or ".." in pure.parts
-    ):
-        raise ContextError(f"{what} {rel!r} must be a relative path inside the project, no '..'")
     path = root / pure
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
         raise ContextError(f"{what} {rel!r} not found under the project root {root}") from exc
     if not resolved.is_relative_to(root):
-        raise ContextError(f"{what} {rel!r} resolves outside the project root (a symlink?)")
+        raise ContextError(f"{what} {rel!r} leaves the project directory (a symbolic link)")
     if must_be_file and not resolved.is_file():
         raise ContextError(f"{what} {rel!r} is not a file")
     return path
@@ -428,7 +400,7 @@ def _walk(path: Path, root: Path, what: str) -> list[Path]:
             item = Path(dirpath, name)
             resolved = item.resolve()
             if not resolved.is_relative_to(root):
-                raise ContextError(f"{what} {item} resolves outside the project root")
+                raise ContextError(f"{what} {item} leaves the project directory (a symbolic link)")
             if resolved.is_file():
                 found.append(item)
     return found

@@ -286,11 +286,11 @@ def test_seldon_core_1_19_needs_python_3_12(base: str) -> None:
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("../outside.py", "no '..'"),
-        ("models/../../outside.py", "no '..'"),
-        ("/etc/passwd.py", "no '..'"),
-        ("models\\doubler.py", "no '..'"),
-        ("C:/x/doubler.py", "no '..'"),
+        ("../outside.py", "leaves the project directory"),
+        ("models/../../outside.py", "leaves the project directory"),
+        ("/etc/passwd.py", "is absolute"),
+        ("models\\doubler.py", "not a POSIX path"),
+        ("C:/x/doubler.py", "not a POSIX path"),
         ("models/missing.py", "not found"),
         ("models/note.txt", "must be a .py file"),
     ],
@@ -312,15 +312,15 @@ def test_symlink_escaping_the_project_is_rejected(tmp_path: Path) -> None:
     (root / "models" / "evil.py").symlink_to(tmp_path / "secret.py")
     (root / "models" / "evil-dir").symlink_to(tmp_path)
     node = python_node(python=PythonRef("models/evil.py", "Doubler"))
-    with pytest.raises(ContextError, match="resolves outside the project root"):
+    with pytest.raises(ContextError, match="leaves the project directory"):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
     node = python_node(files=("models/evil-dir",))
-    with pytest.raises(ContextError, match="resolves outside the project root"):
+    with pytest.raises(ContextError, match="leaves the project directory"):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
     (root / "models" / "data").mkdir()
     (root / "models" / "data" / "link").symlink_to(tmp_path / "secret.py")
     node = python_node(files=("models/data",))
-    with pytest.raises(ContextError, match="resolves outside the project root"):
+    with pytest.raises(ContextError, match="leaves the project directory"):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
 
 
