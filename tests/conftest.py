@@ -1,18 +1,22 @@
-"""Shared fixtures for wrapper tests: one SeldonMetrics (it starts a Manager process)."""
+"""Fixtures shared across test folders."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask.testing import FlaskClient
-from seldon_core.metrics import SeldonMetrics
-from seldon_core.wrapper import get_rest_microservice
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+    from seldon_core.metrics import SeldonMetrics
 
 
 @pytest.fixture(scope="session")
 def seldon_metrics() -> Iterator[SeldonMetrics]:
+    """One SeldonMetrics for the session: each one starts a multiprocessing Manager."""
+    from seldon_core.metrics import SeldonMetrics
+
     metrics = SeldonMetrics()
     yield metrics
     metrics._manager.shutdown()
@@ -21,6 +25,7 @@ def seldon_metrics() -> Iterator[SeldonMetrics]:
 @pytest.fixture
 def serve(seldon_metrics: SeldonMetrics) -> Callable[[Any], FlaskClient]:
     """Wrap a user object in seldon_core's own REST app and return a Flask test client."""
+    from seldon_core.wrapper import get_rest_microservice
 
     def make(user_object: Any) -> FlaskClient:
         app = get_rest_microservice(user_object, seldon_metrics)
