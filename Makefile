@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GRAPH ?= graphs/iris.yaml
+RUNTIME ?= process
+PORT ?= 8000
 OUT ?= build
 SG := $(BIN)/seldon-graphs
 
@@ -15,8 +17,16 @@ WAIT ?= 300
 INGRESS ?= none
 MONITORING ?= 0
 
-.PHONY: install test lint validate compile explain bench golden clean \
+.PHONY: run install test lint validate compile explain bench golden clean \
 	kind-up kind-down deploy status diff delete test-cluster build base-image test-docker
+
+# The README's first command: the walkthrough's iris model, trained here the first time
+# (scikit-learn's bundled data, no network), served on http://127.0.0.1:$(PORT).
+run: $(STAMP) $(if $(filter graphs/iris.yaml,$(GRAPH)),models/iris/model.joblib)
+	$(SG) run $(GRAPH) --runtime $(RUNTIME) --port $(PORT)
+
+models/iris/model.joblib: | $(STAMP)
+	$(BIN)/python scripts/train_iris.py
 
 install: $(STAMP)
 

@@ -1,0 +1,263 @@
+"""Benchmark the local runtimes on a 3-node chain (tin -> m -> out), side by side.
+
+    .venv/bin/python scripts/bench_runtime.py [--requests 2000] [--json]
+
+Rows, each at concurrency 1 and 16 (p50 / p99 latency in ms, requests per second):
+  (a) direct     the client calls the three node processes itself, one after another
+                 (the latency of one "request" is the sum of the three calls)
+  (b) executor   the client calls our executor (process runtime), which calls the nodes
+  (c) in-process InProcessGraph.predict in this process (no HTTP anywhere)
+  (d) in-process behind our HTTP server (what `run --runtime inprocess` serves)
+The load generator runs in a separate process (asyncio, the executor's own HTTP client) so
+it does not share a GIL with the executor. Targets: (b) p50 - (a) p50 <= 0.5 ms at concurrency 1;
+(c) >= 2,000 req/s. Not a test: numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NODE = """
+import numpy as np
+
+
+class Affine:
+    def __init__(self, name="affine", mul=1.0, add=0.0):
+        self.name, self.mul, self.add = name, float(mul), float(add)
+
+    def predict(self, X, names, meta=None):
+        return np.asarray(X, dtype=float) * self.mul + self.add
+"""
+GRAPH = """name: bench
+namespace: bench
+nodes:
+  tin: {python: Affine.py:Affine, params: {name: tin, add: 1.0}}
+  m: {python: Affine.py:Affine, params: {name: m, mul: 10.0}}
+  out: {python: Affine.py:Affine, params: {name: out, add: 100.0}}
+flow: tin -> m -> out
+"""
+BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
+CONCURRENCY = (1, 16)
+
+
+# --- load generator (runs in its own process) ----------------------------------------------
+async def _load(steps: list[str], total: int, concurrency: int) -> dict[str, Any]:
+    from urllib.parse import urlsplit
+
+    from seldon_graphs.runtime.http1 import Client  # the executor's own client: a fair race
+
+    headers = {"Content-Type": "application/json", "Seldon-Puid": "bench"}
+    targets = [(u.hostname or "127.0.0.1", u.port or 80, u.path) for u in map(urlsplit, steps)]
+    latencies: list[float] = []
+    remaining = total
+    client = Client()
+
+    async def one() -> None:
+        body = BODY
+        for host, port, path in targets:  # a chain of direct calls feeds each output on
+            answer = await client.request("POST", host, port, path, headers, body)
+            if answer.status != 200:
+                raise RuntimeError(f"{path}: {answer.status} {answer.body[:200]!r}")
+            body = answer.body
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            start = time.perf_counter()
+            await one()
+            latencies.append(time.perf_counter() - start)
+
+    for _ in range(20):  # warm up caches
+        await one()
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    client.close()
+    return {"latencies": latencies, "elapsed": elapsed, "client_cpu": cpu}
+
+
+def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "rps": len(ordered) / elapsed,
+    }
+
+
+def client_main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    result = asyncio.run(_load(spec["steps"], spec["total"], spec["concurrency"]))
+    print(json.dumps(result))
+    return 0
+
+
+def run_client(steps: list[str], total: int, concurrency: int) -> dict[str, Any]:
+    spec = json.dumps({"steps": steps, "total": total, "concurrency": concurrency})
+    out = subprocess.run(
+        [sys.executable, __file__, "--client", spec], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{out.stderr[-2000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def interleaved(
+    targets: dict[str, list[str]], total: int, concurrency: int, rounds: int
+) -> dict[str, dict[str, float]]:
+    """Alternate short runs of each target, so drifting machine load hits them alike."""
+    latencies: dict[str, list[float]] = {name: [] for name in targets}
+    elapsed = dict.fromkeys(targets, 0.0)
+    cpu = dict.fromkeys(targets, 0.0)
+    client_cpu = dict.fromkeys(targets, 0.0)
+    for _ in range(rounds):
+        for name, steps in targets.items():
+            before = time.process_time()  # this process hosts the executor, nothing else
+            run = run_client(steps, max(1, total // rounds), concurrency)
+            cpu[name] += time.process_time() - before
+            client_cpu[name] += run["client_cpu"]
+            latencies[name] += run["latencies"]
+            elapsed[name] += run["elapsed"]
+    out = {}
+    for name in targets:
+        out[name] = _summary(latencies[name], elapsed[name])
+        out[name]["cpu_ms"] = cpu[name] / len(latencies[name]) * 1000
+        out[name]["client_cpu_ms"] = client_cpu[name] / len(latencies[name]) * 1000
+    return out
+
+
+# --- the runtimes ----------------------------------------------------------------------------
+def project(folder: Path) -> Any:
+    from seldon_graphs import api
+
+    (folder / "Affine.py").write_text(NODE)
+    (folder / "graph.yaml").write_text(GRAPH)
+    return api.load(folder / "graph.yaml")
+
+
+def bench_inprocess_direct(graph: Any, total: int, concurrency: int) -> dict[str, float]:
+    from seldon_graphs.runtime.inprocess import InProcessGraph
+
+    g = InProcessGraph(graph.spec, graph.tree)
+    payload = json.loads(BODY)
+    for _ in range(50):
+        g.predict(payload)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_thread = total // concurrency
+
+    def worker() -> None:
+        mine = []
+        for _ in range(per_thread):
+            start = time.perf_counter()
+            g.predict(payload)
+            mine.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return _summary(latencies, time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per row and concurrency")
+    parser.add_argument("--rounds", type=int, default=5, help="(a)/(b) alternations")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    from seldon_graphs.runtime.inprocess import InProcessBackend
+    from seldon_graphs.runtime.process import ProcessBackend
+    from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
+
+    rows: dict[str, dict[int, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="seldon-graphs-bench-") as tmp:
+        graph = project(Path(tmp))
+        options = ServerOptions(port=0, name="bench", namespace="bench", max_concurrency=256)
+        executor = ServerThread(GraphServer(ProcessBackend(graph.spec, graph.tree), options))
+        url = executor.start()
+        try:
+            nodes = executor.server.backend.nodes  # type: ignore[attr-defined]
+            paths = {"tin": "/transform-input", "m": "/transform-input", "out": "/predict"}
+            direct = [nodes[n].url + paths[n] for n in ("tin", "m", "out")]
+            targets = {
+                "(a) direct node calls (sum of 3)": direct,
+                "(b) executor, process runtime": [url + "/api/v1.0/predictions"],
+            }
+            for c in CONCURRENCY:
+                for name, summary in interleaved(targets, args.requests, c, args.rounds).items():
+                    rows.setdefault(name, {})[c] = summary
+        finally:
+            executor.stop()
+        rows["(c) in-process runtime (no HTTP)"] = {
+            c: bench_inprocess_direct(graph, args.requests * 2, c) for c in CONCURRENCY
+        }
+        local = ServerThread(GraphServer(InProcessBackend(graph.spec, graph.tree), options))
+        url = local.start()
+        try:
+            target = {"(d) in-process runtime via HTTP": [url + "/api/v1.0/predictions"]}
+            for c in CONCURRENCY:
+                for name, summary in interleaved(target, args.requests, c, 1).items():
+                    rows.setdefault(name, {})[c] = summary
+        finally:
+            local.stop()
+    rows = {name: rows[name] for name in sorted(rows)}
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(table(rows))
+    return 0
+
+
+def table(rows: dict[str, dict[int, dict[str, float]]]) -> str:
+    head = f"{'':36}" + "".join(f"| c={c:<2} p50 ms  p99 ms   req/s " for c in CONCURRENCY)
+    lines = [head, "-" * len(head)]
+    for name, by_c in rows.items():
+        cells = "".join(
+            f"| {by_c[c]['p50_ms']:>10.2f} {by_c[c]['p99_ms']:>7.2f} {by_c[c]['rps']:>7.0f} "
+            for c in CONCURRENCY
+        )
+        lines.append(f"{name:36}{cells}")
+    a = rows["(a) direct node calls (sum of 3)"][1]["p50_ms"]
+    b = rows["(b) executor, process runtime"][1]["p50_ms"]
+    c = rows["(c) in-process runtime (no HTTP)"][1]["rps"]
+    lines.append("")
+    cpu = rows["(b) executor, process runtime"][1]["cpu_ms"]
+    direct_cpu = rows["(a) direct node calls (sum of 3)"][1]["client_cpu_ms"]
+    lines.append(f"executor overhead at c=1: {b - a:+.2f} ms p50 (target <= 0.5 ms)")
+    lines.append(
+        f"CPU per request at c=1: executor {cpu:.2f} ms; a client making the same 3 node "
+        f"calls itself {direct_cpu:.2f} ms (difference {cpu - direct_cpu:+.2f} ms)"
+    )
+    lines.append(f"in-process runtime at c=1: {c:,.0f} req/s (target >= 2,000)")
+    served = rows["(d) in-process runtime via HTTP"][1]["cpu_ms"]
+    lines.append(f"CPU per request at c=1, (d) server + in-process graph: {served:.2f} ms")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines.append(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--client":
+        sys.exit(client_main(sys.argv[2:]))
+    sys.exit(main())

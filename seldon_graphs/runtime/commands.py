@@ -1,0 +1,190 @@
+"""Runtime subcommands: `run` (the graph behind the executor's HTTP API) and `predict` (one
+request, no server). Exit codes: 0 ok, 1 problems (graph, node setup, failed request),
+2 usage, 3 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .messages import JSON, Payload
+from .nodes import NodeSetupError, routing_injection
+from .units import UnsupportedGraph
+from .walk import PUID_HEADER, ExecutorError
+
+if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
+    from .server import Backend, GraphServer
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+DEFAULT_GRAPH = "graphs/iris.yaml"
+RUNTIMES = ("inprocess", "process", "docker")
+EXAMPLE = '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run a graph locally behind Seldon's executor API")
+    p.add_argument("graph", metavar="GRAPH", nargs="?", default=DEFAULT_GRAPH)
+    _runtime_flags(p, default="process")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="executor port (default: 8000)")
+    p.add_argument("--max-concurrency", type=int, default=128, help="requests in flight")
+    p.add_argument("--verbose", action="store_true", help="echo every node's log lines")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("predict", help="send one request through a graph; print the answer")
+    p.add_argument("graph", metavar="GRAPH")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="a SeldonMessage as JSON, a bare array (sent as data.ndarray), or @FILE",
+    )
+    p.add_argument("--feedback", action="store_true", help="send it as feedback instead")
+    _runtime_flags(p, default="inprocess")
+    p.set_defaults(func=cmd_predict)
+
+
+def _runtime_flags(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--runtime", choices=RUNTIMES, default=default, help=f"(default: {default})")
+    p.add_argument(
+        "--model-uri",
+        action="append",
+        default=[],
+        metavar="NODE=PATH",
+        help="serve a server node's model from a local folder (overrides local_uri)",
+    )
+
+
+def model_uris(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise SystemExit(_usage(f"--model-uri expects NODE=PATH, got {pair!r}"))
+        out[name] = path
+    return out
+
+
+def _usage(message: str) -> int:
+    print(f"seldon-graphs: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def request_body(data: str) -> bytes:
+    """--data: JSON text or @file; a bare array becomes {"data": {"ndarray": ...}}."""
+    text = Path(data[1:]).read_text() if data.startswith("@") else data
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise SystemExit(_usage(f"--data is not JSON: {exc}")) from exc
+    if isinstance(value, list):
+        value = {"data": {"ndarray": value}}
+    return json.dumps(value).encode()
+
+
+def backend(args: argparse.Namespace, spec: Any, tree: Any) -> Backend:
+    uris = model_uris(args.model_uri)
+    inject = routing_injection()
+    if args.runtime == "inprocess":
+        from .inprocess import InProcessBackend
+
+        return InProcessBackend(spec, tree, model_uris=uris, routing_injection=inject)
+    if args.runtime == "docker":
+        from .docker import DockerBackend
+
+        return DockerBackend(spec, tree, uris, routing_injection=inject)
+    from .process import ProcessBackend
+
+    echo = sys.stderr if getattr(args, "verbose", False) else None
+    return ProcessBackend(spec, tree, uris, echo=echo, routing_injection=inject)
+
+
+def _graph(path: str) -> tuple[Any, Any] | None:
+    from .. import api
+
+    result = api.analyze(path)
+    if result.diagnostics:
+        print(result.render(), file=sys.stderr)
+    if not result.ok or result.spec is None or result.tree is None:
+        return None
+    return result.spec, result.tree
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    loaded = _graph(args.graph)
+    if loaded is None:
+        return EXIT_PROBLEMS
+    from .server import GraphServer, ServerOptions, serve_forever
+
+    spec, tree = loaded
+    options = ServerOptions(
+        host=args.host,
+        port=args.port,
+        namespace=spec.namespace or "default",
+        name=spec.name,
+        max_concurrency=args.max_concurrency,
+    )
+    try:
+        server = GraphServer(backend(args, spec, tree), options)
+        asyncio.run(serve_forever(server, _announce))
+    except (NodeSetupError, UnsupportedGraph, OSError) as exc:
+        print(f"seldon-graphs: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except Exception as exc:
+        if type(exc).__name__ in ("NodeStartError", "DockerUnavailable"):
+            print(f"seldon-graphs: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        raise
+    return EXIT_OK
+
+
+def _announce(server: GraphServer) -> None:
+    url = server.url
+    prefix = f"/seldon/{server.options.namespace}/{server.options.name}"
+    print(
+        f"seldon-graphs: graph {server.options.name!r} is up on {url} "
+        f"(also under {prefix}/). Try:\n\n"
+        f"  curl -s {url}/api/v1.0/predictions -H 'Content-Type: application/json' \\\n"
+        f"       -d '{EXAMPLE}'\n\n"
+        f"Metadata: {url}/api/v1.0/metadata   Metrics: {url}/prometheus   "
+        "Ctrl-C stops the graph.",
+        flush=True,
+    )
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    body = request_body(args.data)
+    loaded = _graph(args.graph)
+    if loaded is None:
+        return EXIT_PROBLEMS
+    try:
+        answer = asyncio.run(_one_request(backend(args, *loaded), body, args.feedback))
+    except ExecutorError as exc:
+        print(f"seldon-graphs: the graph answered {exc.status}:", file=sys.stderr)
+        print(exc.body.decode("utf-8", "replace"), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except (NodeSetupError, UnsupportedGraph) as exc:
+        print(f"seldon-graphs: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except Exception as exc:
+        if type(exc).__name__ in ("NodeStartError", "DockerUnavailable"):
+            print(f"seldon-graphs: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        raise
+    sys.stdout.write(answer.body.decode("utf-8", "replace").rstrip("\n") + "\n")
+    return EXIT_OK
+
+
+async def _one_request(runtime: Backend, body: bytes, feedback: bool) -> Payload:
+    import uuid
+
+    headers = {PUID_HEADER: str(uuid.uuid4())}
+    await runtime.start()
+    try:
+        operation = runtime.executor.feedback if feedback else runtime.executor.predict
+        return await operation(Payload(body, JSON), headers)
+    finally:
+        await runtime.close()

@@ -1,0 +1,311 @@
+"""The executor's HTTP front (`executor/api/rest/server.go`) over any runtime backend.
+
+Endpoints, also under the ingress prefix /seldon/<namespace>/<name>/:
+
+    POST /api/v1.0/predictions, /api/v0.1/predictions   graph predict
+    POST /api/v1.0/feedback, /api/v0.1/feedback         graph feedback
+    GET  /api/v1.0/metadata                             graph metadata
+    GET  /api/v1.0/metadata/{node}, /api/v1.0/status/{node}
+    GET  /api/v1.0/status, /api/v1.0/health/status, /ready (200 or 503), /live
+    GET  /prometheus, /metrics                          executor metrics
+
+Middlewares as in Go: Seldon-Puid (generated when absent, forwarded, echoed), CloudEvents
+response headers when the request has Ce-Specversion, X-Content-Type-Options, CORS.
+Beyond Go: a bound on concurrent requests (503 beyond it), a bound on body size (413), and a
+graceful shutdown that stops accepting, then drains in-flight requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from .messages import JSON, Payload, html_escape
+from .metrics import CONTENT_TYPE, ExecutorMetrics
+from .walk import ERROR_CONTENT_TYPE, PUID_HEADER, ExecutorError, GraphOperations, failure
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUID = web.RequestKey("puid", str)
+
+
+class Backend(Protocol):
+    """A runtime: nodes somewhere, an executor over them."""
+
+    @property
+    def executor(self) -> GraphOperations: ...
+
+    @property
+    def metrics(self) -> ExecutorMetrics: ...
+
+    async def start(self) -> None: ...
+
+    async def problems(self) -> list[str]:
+        """Why the graph is not ready (empty when it is)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    namespace: str = "default"
+    name: str = "graph"
+    max_concurrency: int = 128
+    max_body_bytes: int = 32 * 1024 * 1024
+    drain_seconds: float = 15.0
+
+
+class GraphServer:
+    """The executor's HTTP server around one backend."""
+
+    def __init__(self, backend: Backend, options: ServerOptions) -> None:
+        self.backend = backend
+        self.options = options
+        self.in_flight = 0
+        self.draining = False
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self.port = options.port
+
+    # --- app -----------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application(
+            client_max_size=self.options.max_body_bytes, middlewares=[self._middleware]
+        )
+        prefixes = ("", f"/seldon/{self.options.namespace}/{self.options.name}")
+        for prefix in prefixes:
+            self._routes(app, prefix)
+        return app
+
+    def _routes(self, app: web.Application, prefix: str) -> None:
+        add = app.router.add_route
+        for api in (f"{prefix}/api/v1.0", f"{prefix}/api/v0.1"):
+            add("POST", f"{api}/predictions", self._api("predictions", self.predict))
+            add("POST", f"{api}/feedback", self._api("feedback", self.feedback))
+            add("GET", f"{api}/status/{{node}}", self._api("status", self.status))
+            add("GET", f"{api}/metadata/{{node}}", self._api("metadata", self.node_meta))
+        add("GET", f"{prefix}/api/v1.0/metadata", self._api("metadata", self.metadata))
+        add("GET", f"{prefix}/api/v1.0/status", self.ready)
+        add("GET", f"{prefix}/api/v1.0/health/status", self.ready)
+        add("GET", f"{prefix}/ready", self.ready)
+        add("GET", f"{prefix}/live", self.live)
+        add("GET", f"{prefix}/prometheus", self.prometheus)
+        add("GET", f"{prefix}/metrics", self.prometheus)
+        add("OPTIONS", prefix + "/{tail:.*}", self.options_ok)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
+        request[PUID] = puid
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # 404, 405, 413 from aiohttp itself
+            response = _error(failure(exc.reason, exc.status))
+        response.headers[PUID_HEADER] = puid
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Access-Control-Allow-Origin"] = os.environ.get(
+            "CORS_ALLOWED_ORIGINS", "*"
+        )
+        if "Ce-Specversion" in request.headers:
+            self._cloudevents(response, puid, request.path)
+        return response
+
+    def _cloudevents(self, response: web.StreamResponse, puid: str, path: str) -> None:
+        name, ns = self.options.name, self.options.namespace
+        response.headers.update(
+            {
+                "Ce-Id": puid,
+                "Ce-Specversion": "0.3",
+                "Ce-Path": path,
+                "Ce-Type": f"seldon.{name}.{ns}.response",
+                "Ce-Source": f"seldon.{name}",
+            }
+        )
+
+    def _api(
+        self, service: str, handler: Callable[[web.Request, dict[str, str]], Awaitable[Payload]]
+    ) -> Handler:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            start = time.perf_counter()
+            response = await self._bounded(request, handler)
+            self.backend.metrics.observe_server(
+                service, request.method, response.status, time.perf_counter() - start
+            )
+            return response
+
+        return endpoint
+
+    async def _bounded(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request, dict[str, str]], Awaitable[Payload]],
+    ) -> web.StreamResponse:
+        if self.draining:
+            return _error(failure("the executor is shutting down", 503))
+        if self.in_flight >= self.options.max_concurrency:
+            limit = self.options.max_concurrency
+            return _error(failure(f"the executor is at its limit of {limit} requests", 503))
+        self.in_flight += 1
+        try:
+            headers = dict(request.headers)
+            headers[PUID_HEADER] = request[PUID]
+            out = await handler(request, headers)
+        except ExecutorError as exc:
+            return _error(exc)
+        finally:
+            self.in_flight -= 1
+        return web.Response(body=html_escape(out.body), headers={"Content-Type": out.content_type})
+
+    # --- handlers ------------------------------------------------------------------------
+    async def predict(self, request: web.Request, headers: dict[str, str]) -> Payload:
+        body = await request.read()
+        content_type = request.headers.get("Content-Type", JSON)
+        return await self.backend.executor.predict(Payload(body, content_type), headers)
+
+    async def feedback(self, request: web.Request, headers: dict[str, str]) -> Payload:
+        body = await request.read()
+        content_type = request.headers.get("Content-Type", JSON)
+        return await self.backend.executor.feedback(Payload(body, content_type), headers)
+
+    async def status(self, request: web.Request, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.node_status(request.match_info["node"], headers)
+
+    async def node_meta(self, request: web.Request, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.node_metadata(request.match_info["node"], headers)
+
+    async def metadata(self, request: web.Request, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.metadata(headers)
+
+    async def ready(self, request: web.Request) -> web.StreamResponse:
+        problems = ["the executor is shutting down"] if self.draining else []
+        problems += await self.backend.problems()
+        if problems:
+            return web.Response(status=503, text="; ".join(problems) + "\n")
+        return web.Response(text="ready\n")
+
+    async def live(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(text="live\n")
+
+    async def prometheus(self, request: web.Request) -> web.StreamResponse:
+        body = self.backend.metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    async def options_ok(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": os.environ.get(
+                    "CORS_ALLOWED_HEADERS",
+                    "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, "
+                    "X-CSRF-Token, Seldon-Puid",
+                ),
+            }
+        )
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.backend.start()
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self.options.host, self.options.port)
+        await self._site.start()
+        server = getattr(self._site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        host = self.options.host if self.options.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish (bounded), stop the backend."""
+        self.draining = True
+        if self._site is not None:
+            await self._site.stop()
+        deadline = time.monotonic() + self.options.drain_seconds
+        while self.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.backend.close()
+
+
+def _error(exc: ExecutorError) -> web.Response:
+    content_type = exc.content_type or ERROR_CONTENT_TYPE
+    return web.Response(status=exc.status, body=exc.body, headers={"Content-Type": content_type})
+
+
+async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], None]) -> None:
+    """Run until SIGINT/SIGTERM, then shut down gracefully (children included)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.create_task(server.start())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # raise a start failure
+            on_ready(server)
+            await stopping
+        else:  # Ctrl-C while nodes were starting
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+    finally:
+        stopping.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await server.stop()
+
+
+class ServerThread:
+    """A GraphServer on its own event loop in a background thread (tests, benchmarks)."""
+
+    def __init__(self, server: GraphServer) -> None:
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self, timeout: float = 120.0) -> str:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop)
+        try:
+            future.result(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.server.url
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self.loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(timeout)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)
+        if not self.loop.is_running():
+            self.loop.close()
+
+    def __enter__(self) -> ServerThread:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["Backend", "GraphServer", "ServerOptions", "ServerThread", "serve_forever"]

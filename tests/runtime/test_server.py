@@ -1,0 +1,115 @@
+"""The executor's HTTP front (server.go), over the in-process backend."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import requests
+
+from seldon_graphs.runtime.inprocess import InProcessBackend
+
+from .graphs import NODES, M, graph, py, tags_chain, tags_combiner, tree
+
+X = {"data": {"ndarray": [[1.0, 2.0]]}}
+
+
+def test_predictions_echo_a_given_puid_and_generate_one_otherwise(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain())).server.url
+    given = str(uuid.uuid4())
+    r = requests.post(f"{url}/api/v1.0/predictions", json=X, headers={"Seldon-Puid": given})
+    assert r.status_code == 200 and r.headers["Seldon-Puid"] == given
+    r2 = requests.post(f"{url}/api/v0.1/predictions", json=X)
+    assert uuid.UUID(r2.headers["Seldon-Puid"]) and r2.headers["Seldon-Puid"] != given
+    assert r2.json()["meta"]["tags"] == {"common": 2, "model-1": "yes", "model-2": "yes"}
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_everything_is_also_under_the_ingress_prefix(server_factory):
+    url = server_factory(InProcessBackend(*tags_combiner()), name="tags").server.url
+    base = f"{url}/seldon/seldon/tags"
+    r = requests.post(f"{base}/api/v1.0/predictions", json=X)
+    assert r.json()["data"]["ndarray"] == [["model-1"], ["model-2"]]
+    assert requests.get(f"{base}/ready").status_code == 200
+    meta = requests.get(f"{base}/api/v1.0/metadata").json()
+    assert meta["name"] == "default" and set(meta["models"]) == {"combiner", "one", "two"}
+    assert requests.get(f"{base}/api/v1.0/metadata/one").json()["name"]
+    assert requests.get(f"{base}/api/v1.0/status/two").json()["strData"] == "healthy"
+
+
+def test_unknown_node_status_is_an_executor_error(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain())).server.url
+    r = requests.get(f"{url}/api/v1.0/status/nope")
+    assert r.status_code == 500 and "Failed to find model nope" in r.text
+
+
+def test_live_ready_options_and_cloudevents(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain()), name="g").server.url
+    assert requests.get(f"{url}/live").status_code == 200
+    assert requests.get(f"{url}/api/v1.0/health/status").status_code == 200
+    assert requests.options(f"{url}/api/v1.0/predictions").status_code == 200
+    r = requests.post(
+        f"{url}/api/v1.0/predictions", json=X, headers={"Ce-Specversion": "0.3", "Seldon-Puid": "p"}
+    )
+    assert r.headers["Ce-Id"] == "p" and r.headers["Ce-Type"] == "seldon.g.seldon.response"
+
+
+def test_node_errors_pass_through_with_status_and_body(server_factory):
+    spec = graph("fail", [py("bad", f"{NODES}/Failing.py", "Failing", {"status": 409})])
+    url = server_factory(InProcessBackend(spec, tree("bad", M))).server.url
+    r = requests.post(f"{url}/api/v1.0/predictions", json=X)
+    assert r.status_code == 409
+    assert r.json()["status"] == {
+        "code": -1, "info": "model says no", "reason": "MICROSERVICE_BAD_DATA", "status": 1
+    }  # fmt: skip
+
+
+def test_prometheus_metrics_use_the_go_executors_names(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain()), name="tags-chain").server.url
+    requests.post(f"{url}/api/v1.0/predictions", json=X)
+    text = requests.get(f"{url}/prometheus").text
+    server = re.search(r"seldon_api_executor_server_requests_seconds_count\{([^}]*)\} 1", text)
+    assert server and 'service="predictions"' in server.group(1)
+    assert 'deployment_name="tags-chain"' in server.group(1) and 'code="200"' in server.group(1)
+    client = re.findall(r"seldon_api_executor_client_requests_seconds_count\{([^}]*)\}", text)
+    assert {re.search(r'model_name="(\w+)"', c).group(1) for c in client} == {"one", "two"}
+    assert requests.get(f"{url}/metrics").text.startswith("# HELP")
+
+
+def test_request_size_is_bounded(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain()), max_body_bytes=1000).server.url
+    big = {"data": {"ndarray": [[1.0] * 1000]}}
+    r = requests.post(f"{url}/api/v1.0/predictions", json=big)
+    assert r.status_code == 413 and r.json()["status"]["status"] == "FAILURE"
+
+
+def test_successful_bodies_are_html_escaped_like_go(server_factory):
+    class Html:
+        def predict(self, X: object, names: object) -> object:
+            return "<b>&</b>"
+
+    url = server_factory(InProcessBackend(*tags_chain(), overrides={"two": Html()})).server.url
+    r = requests.post(f"{url}/api/v1.0/predictions", json=X)
+    assert b"\\u003cb\\u003e\\u0026\\u003c/b\\u003e" in r.content
+    assert r.json()["strData"] == "<b>&</b>"
+
+
+def test_live_answers_while_an_in_process_node_computes(server_factory):
+    import threading
+    import time
+
+    class Slow:
+        def predict(self, X: object, names: object) -> object:
+            time.sleep(1.0)
+            return X
+
+    url = server_factory(InProcessBackend(*tags_chain(), overrides={"two": Slow()})).server.url
+    slow = threading.Thread(target=requests.post, args=(f"{url}/api/v1.0/predictions",),
+                            kwargs={"json": X})  # fmt: skip
+    slow.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert requests.get(f"{url}/live", timeout=5).status_code == 200
+    assert time.monotonic() - started < 0.5
+    slow.join()

@@ -1,0 +1,247 @@
+"""The graph walk alone, against scripted nodes: the cases of the Go executor's
+predictor_process_test.go (reference §3.8) and the semantics table of §3.4."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from seldon_graphs.runtime.messages import Payload
+from seldon_graphs.runtime.units import Param, Unit
+from seldon_graphs.runtime.walk import PUID_HEADER, Executor, ExecutorError, edge_units
+
+from .fake_transport import FakeTransport, fails, msg, trail, unreachable
+from .graphs import OT, C, M, R, T, U
+
+HEADERS = {PUID_HEADER: "puid-1", "X-Custom": "kept"}
+
+
+def unit(name: str, role: Any, *children: Unit, **kw: Any) -> Unit:
+    return Unit(name, role, children=children, **kw)
+
+
+def run(root: Unit, transport: FakeTransport, payload: Payload | None = None, **kw: Any) -> Any:
+    executor = Executor(root, transport, **kw)
+    return asyncio.run(executor.predict(payload or msg(), HEADERS))
+
+
+def test_model():  # TestModel
+    t = FakeTransport()
+    assert trail(run(unit("m", M), t)) == ["m/predict"]
+    assert t.calls == [("m", "/predict")]
+
+
+def test_two_level_model_feeds_its_output_to_its_child():  # TestTwoLevelModel
+    t = FakeTransport()
+    out = run(unit("a", M, unit("b", M)), t)
+    assert trail(out) == ["a/predict", "b/predict"]
+
+
+def test_transformer_then_model_then_output_transformer():
+    t = FakeTransport()
+    root = unit("out", OT, unit("tin", T, unit("m", M)))
+    assert trail(run(root, t)) == ["tin/transform-input", "m/predict", "out/transform-output"]
+
+
+def test_leaf_output_transformer_transforms_its_input():
+    assert trail(run(unit("o", OT), FakeTransport())) == ["o/transform-output"]
+
+
+@pytest.mark.parametrize("role", [R, C])
+def test_leaf_router_and_combiner_are_pass_through(role: Any):
+    t = FakeTransport()
+    assert trail(run(unit("x", role), t)) == []
+    assert t.calls == []
+
+
+@pytest.mark.parametrize(
+    ("route", "calls", "result"),
+    [
+        (-1, {"a", "b"}, ["a/predict"]),  # route default: all children, first child's output
+        (0, {"a"}, ["a/predict"]),
+        (1, {"b"}, ["b/predict"]),
+        (-2, set(), []),  # the router's input comes back
+    ],
+)
+def test_router(route: int, calls: set[str], result: list[str]):  # TestRouter
+    t = FakeTransport(routes={"r": route})
+    out = run(unit("r", R, unit("a", M), unit("b", M)), t, routing_injection=True)
+    assert trail(out) == result
+    assert {n for n, p in t.calls if p == "/predict"} == calls
+    assert json.loads(out.body).get("meta") is None  # no meta object: nothing injected
+
+
+def test_router_route_out_of_range_is_a_clear_500_naming_the_router():
+    t = FakeTransport(routes={"r": 5})
+    with pytest.raises(ExecutorError) as err:
+        run(unit("r", R, unit("a", M), unit("b", M)), t)
+    assert err.value.status == 500
+    status = json.loads(err.value.body)["status"]
+    assert status["code"] == 500 and status["status"] == "FAILURE"
+    assert "'r'" in status["info"] and "route 5" in status["info"]
+
+
+def test_combiner_gets_children_outputs_as_a_json_list_in_child_order():  # TestCombiner
+    t = FakeTransport()
+    out = run(unit("c", C, unit("a", M), unit("b", M)), t, payload=msg("in"))
+    aggregate = [body for name, path, body in t.bodies if path == "/aggregate"]
+    assert aggregate == [
+        [{"jsonData": {"trail": ["in", "a/predict"]}}, {"jsonData": {"trail": ["in", "b/predict"]}}]
+    ]
+    assert trail(out) == ["c/aggregate"]
+
+
+def test_children_run_in_parallel_with_the_same_input():
+    t = FakeTransport()
+    run(unit("c", C, unit("a", M), unit("b", M)), t, payload=msg("same"))
+    inputs = [body for name, path, body in t.bodies if path == "/predict"]
+    assert inputs == [msg("same").body and json.loads(msg("same").body)] * 2
+
+
+def test_first_child_rule_for_a_model_with_two_children():
+    t = FakeTransport()
+    out = run(unit("m", M, unit("a", M), unit("b", M)), t)
+    assert trail(out) == ["m/predict", "a/predict"]
+    assert ("b", "/predict") in t.calls  # b ran; its output was dropped
+
+
+@pytest.mark.parametrize(
+    ("methods", "calls"),
+    [
+        ({"TRANSFORM_INPUT"}, ["/transform-input"]),
+        ({"TRANSFORM_OUTPUT"}, ["/transform-output"]),
+        ({"TRANSFORM_INPUT", "TRANSFORM_OUTPUT"}, ["/transform-input", "/transform-output"]),
+    ],
+)
+def test_methods_only_leaf(methods: set[str], calls: list[str]):  # TestMethods
+    t = FakeTransport()
+    run(unit("x", U, methods=frozenset(methods)), t)
+    assert [p for _, p in t.calls] == calls
+
+
+def test_methods_only_route_and_aggregate_never_predict():
+    t = FakeTransport(routes={"x": -1})
+    node = unit("x", U, unit("a", M), unit("b", M), methods=frozenset({"ROUTE", "AGGREGATE"}))
+    run(node, t)
+    own = [p for n, p in t.calls if n == "x"]
+    assert own == ["/route", "/aggregate"]
+
+
+@pytest.mark.parametrize(("draw", "child"), [(0.3, "a"), (0.7, "b")])
+def test_random_abtest(draw: float, child: str):  # TestABTest
+    ab = unit("ab", U, unit("a", M), unit("b", M), implementation="RANDOM_ABTEST")
+    t = FakeTransport()
+    out = run(ab, t, rng=lambda: draw)
+    assert trail(out) == [f"{child}/predict"]
+    assert t.calls == [(child, "/predict")]
+
+
+def test_random_abtest_reads_ratio_a_only_when_it_is_the_only_parameter():
+    params = (Param("ratioA", "0.9", "FLOAT"),)
+    ab = unit("ab", U, unit("a", M), unit("b", M), implementation="RANDOM_ABTEST",
+              parameters=params)  # fmt: skip
+    assert trail(run(ab, FakeTransport(), rng=lambda: 0.8)) == ["a/predict"]
+    two = (*params, Param("other", "1", "INT"))
+    ab2 = unit("ab", U, unit("a", M), unit("b", M), implementation="RANDOM_ABTEST", parameters=two)
+    assert trail(run(ab2, FakeTransport(), rng=lambda: 0.8)) == ["b/predict"]  # ratio 0.5
+
+
+def test_routing_injection_records_every_step():
+    ab = unit("ab", U, unit("a", M), unit("b", M), implementation="RANDOM_ABTEST")
+    root = unit("tin", T, unit("r", R, ab, unit("c", M)))
+    body = json.dumps({"jsonData": {"trail": []}, "meta": {}}).encode()
+
+    def keep_meta(path: str, b: Any) -> Any:
+        from .fake_transport import ok
+
+        return ok({**b, "jsonData": {"trail": [*b["jsonData"]["trail"], path]}})
+
+    t = FakeTransport(routes={"r": 0}, scripts={n: keep_meta for n in ("tin", "a", "b")})
+    out = run(root, t, payload=Payload(body), routing_injection=True, rng=lambda: 0.9)
+    assert json.loads(out.body)["meta"]["routing"] == {"tin": -1, "r": 0, "ab": 1, "b": -1}
+
+
+def test_node_error_is_passed_through_verbatim():  # TestModelError
+    t = FakeTransport(scripts={"m": fails(409, '{"status":{"info":"no"}}')})
+    with pytest.raises(ExecutorError) as err:
+        run(unit("m", M), t)
+    assert (err.value.status, err.value.body) == (409, b'{"status":{"info":"no"}}')
+
+
+def test_in_a_fan_out_the_first_failing_child_in_child_order_wins():
+    t = FakeTransport(scripts={"a": fails(400, "first"), "b": fails(503, "second")})
+    with pytest.raises(ExecutorError) as err:
+        run(unit("c", C, unit("ok", M), unit("a", M), unit("b", M)), t)
+    assert (err.value.status, err.value.body) == (400, b"first")
+    assert {n for n, _ in t.calls} == {"ok", "a", "b"}  # every child ran to completion
+
+
+def test_transport_failure_is_a_seldon_500_naming_the_node():
+    t = FakeTransport(scripts={"m": unreachable})
+    with pytest.raises(ExecutorError) as err:
+        run(unit("m", M), t)
+    status = json.loads(err.value.body)["status"]
+    assert err.value.status == 500 and status["status"] == "FAILURE"
+    assert "node 'm'" in status["info"] and "connection refused" in status["info"]
+
+
+def test_headers_are_forwarded_to_every_node():
+    t = FakeTransport()
+    run(unit("a", M, unit("b", M)), t)
+    assert all(h[PUID_HEADER] == "puid-1" and h["X-Custom"] == "kept" for h in t.headers)
+
+
+def test_a_request_without_puid_is_refused():  # TestPredictNilPUIDError
+    with pytest.raises(ExecutorError, match="PUID"):
+        asyncio.run(Executor(unit("m", M), FakeTransport()).predict(msg(), {}))
+
+
+def feedback(root: Unit, t: FakeTransport, routing: dict[str, int] | None) -> Any:
+    body = {"request": {"data": {"ndarray": [[1]]}}, "reward": 1.0}
+    if routing is not None:
+        body["response"] = {"meta": {"routing": routing}}
+    payload = Payload(json.dumps(body).encode())
+    return json.loads(asyncio.run(Executor(root, t).feedback(payload, HEADERS)).body)
+
+
+def test_feedback_follows_the_routing_of_the_response():  # TestFeedback
+    t = FakeTransport()
+    out = feedback(unit("r", R, unit("a", M), unit("b", M)), t, {"r": 1})
+    assert t.calls == [("b", "/send-feedback"), ("r", "/send-feedback")]
+    assert out == {"jsonData": {"feedback": "r"}}  # the root's own answer
+
+
+def test_feedback_without_routing_goes_to_every_child():
+    t = FakeTransport()
+    feedback(unit("c", C, unit("a", M), unit("b", M)), t, None)
+    assert sorted(t.calls) == [("a", "/send-feedback"), ("b", "/send-feedback")]
+
+
+def test_feedback_to_a_root_that_takes_none_echoes_the_feedback():
+    t = FakeTransport()
+    out = feedback(unit("tin", T, unit("m", M)), t, {})
+    assert t.calls == [("m", "/send-feedback")]
+    assert out["reward"] == 1.0 and "request" in out
+
+
+@pytest.mark.parametrize(
+    ("root", "edges"),
+    [
+        (unit("m", M), ("m", "m")),
+        (unit("t", T, unit("m", M)), ("t", "m")),
+        (unit("o", OT, unit("m", M)), ("m", "o")),
+        (unit("c", C, unit("a", M), unit("b", M)), ("a", "c")),
+        (unit("r", R, unit("a", M), unit("b", M)), ("a", "a")),
+        (unit("t", T, unit("c", C, unit("x", T, unit("a", M)))), ("t", "c")),
+    ],
+)
+def test_graph_metadata_edges(root: Unit, edges: tuple[str, str]):  # metadata_test.go
+    first, last = edge_units(root)
+    assert (first.name, last.name) == edges
+    graph = json.loads(asyncio.run(Executor(root, FakeTransport()).metadata(HEADERS)).body)
+    assert graph["graphinputs"] == [f"in:{edges[0]}"]
+    assert graph["graphoutputs"] == [f"out:{edges[1]}"]
+    assert set(graph["models"]) == {u.name for u in root.walk()}
