@@ -136,4 +136,4 @@ def test_all_problems_in_one_run_sorted_by_position() -> None:
 
 def test_self_referring_anchor_is_a_diagnostic() -> None:
     found = check_text("a: &x\n  b: *x\n", "f.yaml")
-    assert [(d.line, d.rule) for d in found] == [(1, "yaml-syntax")]
+    assert [(d.line, d.rule) for d in found] == [(1, "yaml-recursive")]
