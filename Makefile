@@ -22,11 +22,18 @@ MONITORING ?= 0
 
 # The README's first command: the walkthrough's iris model, trained here the first time
 # (scikit-learn's bundled data, no network), served on http://127.0.0.1:$(PORT).
-run: $(STAMP) $(if $(filter graphs/iris.yaml,$(GRAPH)),models/iris/model.joblib)
+run: $(STAMP) $(MODELS_$(GRAPH))
 	$(SG) run $(GRAPH) --runtime $(RUNTIME) --port $(PORT)
+
+# Example graphs whose server nodes need a locally trained model first.
+MODELS_graphs/iris.yaml := models/iris/model.joblib
+MODELS_graphs/income.yaml := models/income/lr/model.joblib
 
 models/iris/model.joblib: | $(STAMP)
 	$(BIN)/python scripts/train_iris.py
+
+models/income/lr/model.joblib: | $(STAMP)
+	$(BIN)/python examples/income/train.py
 
 install: $(STAMP)
 
