@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import RuntimeProblem
 from .messages import JSON, Payload
-from .nodes import NodeSetupError, routing_injection
-from .units import UnsupportedGraph
+from .nodes import routing_injection
 from .walk import PUID_HEADER, ExecutorError
 
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
@@ -130,14 +130,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         server = GraphServer(backend(args, spec, tree), options)
         asyncio.run(serve_forever(server, _announce))
-    except (NodeSetupError, UnsupportedGraph, OSError) as exc:
+    except (RuntimeProblem, OSError) as exc:
         print(f"seldon-graphs: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    except Exception as exc:
-        if type(exc).__name__ in ("NodeStartError", "DockerUnavailable"):
-            print(f"seldon-graphs: {exc}", file=sys.stderr)
-            return EXIT_PROBLEMS
-        raise
     return EXIT_OK
 
 
@@ -166,14 +161,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"seldon-graphs: the graph answered {exc.status}:", file=sys.stderr)
         print(exc.body.decode("utf-8", "replace"), file=sys.stderr)
         return EXIT_PROBLEMS
-    except (NodeSetupError, UnsupportedGraph) as exc:
+    except RuntimeProblem as exc:
         print(f"seldon-graphs: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    except Exception as exc:
-        if type(exc).__name__ in ("NodeStartError", "DockerUnavailable"):
-            print(f"seldon-graphs: {exc}", file=sys.stderr)
-            return EXIT_PROBLEMS
-        raise
     sys.stdout.write(answer.body.decode("utf-8", "replace").rstrip("\n") + "\n")
     return EXIT_OK
 

@@ -24,6 +24,7 @@ import aiohttp
 
 from ..spec import GraphSpec, Source
 from ..tree import TreeNode
+from .errors import RuntimeProblem
 from .http_transport import HttpTransport
 from .metrics import Deployment, ExecutorMetrics
 from .nodes import NodeSetupError, local_model_uri, node_image
@@ -38,7 +39,7 @@ LABEL = "io.seldon-graphs.run"
 START_TIMEOUT_S = 120.0
 
 
-class DockerUnavailable(Exception):
+class DockerUnavailable(RuntimeProblem):
     """No Docker engine to talk to, or a node's image is not built."""
 
 

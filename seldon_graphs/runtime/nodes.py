@@ -23,6 +23,7 @@ from typing import Any
 
 from ..spec import GraphSpec, NodeSpec, Role, Source
 from . import servers
+from .errors import RuntimeProblem
 from .units import Param, Unit
 
 SERVERS_FILE = Path(servers.__file__).resolve()
@@ -31,7 +32,7 @@ ADAPTED_ROLES = frozenset({"MODEL", "TRANSFORMER", "OUTPUT_TRANSFORMER", "ROUTER
 REMOTE_SCHEMES = ("gs://", "s3://", "http://", "https://", "pvc://", "azure://", "hdfs://")
 
 
-class NodeSetupError(Exception):
+class NodeSetupError(RuntimeProblem):
     """A node cannot be set up to run locally (the message says which and how to fix it)."""
 
 

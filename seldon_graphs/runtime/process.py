@@ -34,6 +34,7 @@ import aiohttp
 
 from ..spec import GraphSpec
 from ..tree import TreeNode
+from .errors import RuntimeProblem
 from .http_transport import HttpTransport
 from .metrics import Deployment, ExecutorMetrics
 from .nodes import ADAPTER_FILE, NodeCode, NodeSetupError, node_code
@@ -49,7 +50,7 @@ STOP_GRACE_S = 10.0
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-class NodeStartError(Exception):
+class NodeStartError(RuntimeProblem):
     """A node did not come up; the message carries its last log lines."""
 
 

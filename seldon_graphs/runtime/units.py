@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..spec import GraphSpec, Role
 from ..tree import TreeNode
+from .errors import RuntimeProblem
 
 # Implementations the executor handles itself: no container, never called over HTTP.
 BUILTINS = frozenset({"RANDOM_ABTEST", "AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER"})
@@ -78,7 +79,7 @@ def node_parameters(spec: GraphSpec, name: str) -> tuple[Param, ...]:
     return tuple(Param(p.name, p.text, p.type) for p in node.params)
 
 
-class UnsupportedGraph(Exception):
+class UnsupportedGraph(RuntimeProblem):
     """A graph the local executor cannot run (the message says why)."""
 
 
