@@ -52,6 +52,7 @@ flow: tin -> m -> out
 """
 BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
 CONCURRENCY = (1, 16)
+WARMUP = 20  # requests per load-generator run before timing starts
 
 
 # --- load generator (runs in its own process) ----------------------------------------------
@@ -82,13 +83,13 @@ async def _load(steps: list[str], total: int, concurrency: int) -> dict[str, Any
             await one()
             latencies.append(time.perf_counter() - start)
 
-    for _ in range(20):  # warm up caches
+    for _ in range(WARMUP):  # warm up caches
         await one()
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     client.close()
-    return {"latencies": latencies, "elapsed": elapsed, "client_cpu": cpu}
+    return {"latencies": latencies, "elapsed": elapsed, "client_cpu": cpu, "warmup": WARMUP}
 
 
 def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
@@ -125,6 +126,7 @@ def interleaved(
     elapsed = dict.fromkeys(targets, 0.0)
     cpu = dict.fromkeys(targets, 0.0)
     client_cpu = dict.fromkeys(targets, 0.0)
+    served = dict.fromkeys(targets, 0)  # requests the executor answered, warm-ups included
     for _ in range(rounds):
         for name, steps in targets.items():
             before = time.process_time()  # this process hosts the executor, nothing else
@@ -132,11 +134,12 @@ def interleaved(
             cpu[name] += time.process_time() - before
             client_cpu[name] += run["client_cpu"]
             latencies[name] += run["latencies"]
+            served[name] += len(run["latencies"]) + run["warmup"]
             elapsed[name] += run["elapsed"]
     out = {}
     for name in targets:
         out[name] = _summary(latencies[name], elapsed[name])
-        out[name]["cpu_ms"] = cpu[name] / len(latencies[name]) * 1000
+        out[name]["cpu_ms"] = cpu[name] / served[name] * 1000
         out[name]["client_cpu_ms"] = client_cpu[name] / len(latencies[name]) * 1000
     return out
 

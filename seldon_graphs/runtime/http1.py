@@ -11,6 +11,10 @@ loopback or a private Docker network.
 from __future__ import annotations
 
 import asyncio
+import errno
+import ipaddress
+import select
+import socket
 from dataclasses import dataclass, field
 
 MAX_HEAD = 64 * 1024
@@ -165,6 +169,49 @@ def _request_bytes(
     return head + (body or b"")
 
 
+_IPV4: dict[str, bool] = {}
+
+
+def _is_ipv4(host: str) -> bool:
+    known = _IPV4.get(host)
+    if known is None:
+        try:
+            ipaddress.IPv4Address(host)
+            known = True
+        except ValueError:
+            known = False
+        if len(_IPV4) < 1024:
+            _IPV4[host] = known
+    return known
+
+
+async def _sock_connect(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, address: tuple[str, int]
+) -> None:
+    """`loop.sock_connect` for an IPv4 literal, without its name resolution, and without an
+    event-loop round trip when the connection is already up (loopback usually is, at once)."""
+    err = sock.connect_ex(address)
+    if err in (errno.EINPROGRESS, errno.EINTR):
+        poll = select.poll()
+        poll.register(sock, select.POLLOUT)
+        if not poll.poll(0):
+            done = loop.create_future()
+            fd = sock.fileno()
+            loop.add_writer(fd, _resolve, done)
+            try:
+                await done
+            finally:
+                loop.remove_writer(fd)
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err:
+        raise OSError(err, f"Connect call failed {address}")  # asyncio's own message
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class Client:
     """Keep-alive pools per (host, port)."""
 
@@ -173,7 +220,17 @@ class Client:
 
     async def _connect(self, host: str, port: int) -> _Connection:
         loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(_Connection, host, port)
+        if not _is_ipv4(host):  # a name (or IPv6): asyncio resolves it
+            _, conn = await loop.create_connection(_Connection, host, port)
+            return conn
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            await _sock_connect(loop, sock, (host, port))
+            _, conn = await loop.create_connection(_Connection, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
         return conn
 
     async def request(
