@@ -133,12 +133,14 @@ class DockerBackend:
         self._watcher: asyncio.Task[None] | None = None
 
     def missing_images(self) -> list[str]:
+        from docker.errors import ImageNotFound
+
         client = self.client or docker_client()
         missing = []
         for plan in self.plans:
             try:
                 client.images.get(plan.image)
-            except Exception:
+            except ImageNotFound:
                 missing.append(plan.image)
         return missing
 
@@ -210,9 +212,11 @@ class DockerBackend:
             )
 
     def _logs(self, name: str) -> str:
+        from docker.errors import DockerException
+
         try:
             text = self.containers[name].logs(tail=20).decode("utf-8", "replace")
-        except Exception as exc:
+        except DockerException as exc:
             return f"    (no logs: {exc})"
         return "\n".join(f"    {line}" for line in text.splitlines())
 
@@ -235,11 +239,13 @@ class DockerBackend:
                 self.report(text)
 
     def _poll(self) -> list[str]:
+        from docker.errors import DockerException
+
         reports = []
         for name, container in self.containers.items():
             try:
                 container.reload()
-            except Exception as exc:
+            except DockerException as exc:
                 self.state[name] = f"is unknown to Docker ({exc})"
                 continue
             restarts = int(container.attrs.get("RestartCount", 0))
