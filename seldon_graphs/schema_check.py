@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 
 from .diagnostics import Reporter, did_you_mean
+from .jsontypes import json_type
 from .yamlpos import LMap, Located, locate
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "graph.schema.json"
@@ -42,19 +43,10 @@ def _validator() -> Any:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return "nothing" if value is None else type(value).__name__
+    kind = json_type(value)
+    if value is None:
+        return "nothing"
+    return "a boolean" if kind == "boolean" else _TYPE_NAMES[kind]
 
 
 def _where(path: Iterable[Any]) -> str:

@@ -26,6 +26,7 @@ import jsonschema
 import yaml
 
 from ..diagnostics import did_you_mean
+from ..jsontypes import json_type
 from .finding import Finding, JsonPath, k8s_path
 
 # The C loader parses the 2.7 MB CRD several times faster.
@@ -237,7 +238,7 @@ def _translate(error: Any) -> Iterator[Finding]:
         )
     elif kind in ("type", "anyOf") and _types_of(error.schema):
         want = ",".join(_types_of(error.schema))
-        got = _json_type(instance)
+        got = json_type(instance)
         yield Finding(
             path,
             f"{where} in body must be of type {want}: {json.dumps(got)}",
@@ -272,22 +273,6 @@ def _types_of(schema: Any) -> list[str]:
     if isinstance(schema.get("type"), str):
         return [schema["type"]]
     return [t for s in schema.get("anyOf") or [] for t in _types_of(s)]
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def _type_help(want: str, instance: Any) -> str | None:
