@@ -9,7 +9,6 @@ graph.with_nodes(lr=FakeModel()).predict({"data": {"ndarray": [[1, 2]]}})
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,7 +19,7 @@ from . import check, dataflow, diagnostics, emit, lower
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
-from .spec import GraphSpec, Source
+from .spec import GraphSpec
 from .tree import TreeNode
 
 if TYPE_CHECKING:
@@ -149,14 +148,9 @@ class Graph:
     @cached_property
     def contexts(self) -> list[ContextPlan]:
         """Wrapper build contexts of the python and stock nodes, in tree order."""
-        from .wrapper.context import plan_context
+        from .wrapper.context import plan_graph
 
-        wrapped = (Source.PYTHON, Source.STOCK)
-        return [
-            plan_context(self.spec, self.spec.node(t.name), t.role)
-            for t in self.tree.walk()
-            if self.spec.node(t.name).source in wrapped
-        ]
+        return plan_graph(self.spec, self.tree)
 
     def explain(self) -> str:
         """The Seldon tree, top-down, with each node's role and why it was chosen."""
@@ -182,20 +176,12 @@ class Graph:
         """Write `<out>/<name>/` (manifest + one build context per wrapped node) atomically."""
         from .wrapper.context import write_context
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{self.spec.name}.", dir=out))
-        try:
+        dest = Path(out_dir) / self.spec.name
+        with emit.staged_dir(dest) as staged:
             (staged / MANIFEST_FILE).write_text(self.manifest_yaml(), encoding="utf-8")
             for plan in self.contexts:
                 write_context(plan, staged / plan.node)
-            emit.replace_dir(staged, out / self.spec.name)
-        except BaseException:
-            import shutil
-
-            shutil.rmtree(staged, ignore_errors=True)
-            raise
-        return out / self.spec.name
+        return dest
 
     # --- local execution (seldon_graphs.runtime) ----------------------------------------
 

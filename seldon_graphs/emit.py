@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +39,17 @@ def to_yaml(obj: Any) -> str:
     return text
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+@contextmanager
+def staged_dir(dest: Path) -> Iterator[Path]:
+    """A temp folder beside `dest`; when the block succeeds it replaces `dest` in one rename,
+    when it fails it is removed and `dest` is untouched."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        yield staged
+        replace_dir(staged, dest)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        shutil.rmtree(staged, ignore_errors=True)
         raise
 
 

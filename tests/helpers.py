@@ -7,16 +7,7 @@ from pathlib import Path
 
 from seldon_graphs import api
 
-MODELS = """
-class Model:
-    def predict(self, X, features_names=None):
-        return X
-
-
-class Combiner:
-    def aggregate(self, Xs, features_names):
-        return Xs[0]
-"""
+MODELS = (Path(__file__).parent / "bad_graphs" / "code" / "model.py").read_text()
 
 
 def project(tmp: Path) -> Path:

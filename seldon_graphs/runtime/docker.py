@@ -25,13 +25,11 @@ import aiohttp
 from ..spec import GraphSpec, Source
 from ..tree import TreeNode
 from .errors import RuntimeProblem
-from .http_transport import HttpTransport
-from .metrics import Deployment, ExecutorMetrics
+from .http_transport import http_executor
 from .nodes import NodeSetupError, local_model_uri, node_image
 from .ports import Ports
 from .process import node_env
 from .units import Param, Unit, units_from_tree
-from .walk import Executor
 
 MODELS = "/mnt/models"
 WATCH_S = 1.0
@@ -113,16 +111,8 @@ class DockerBackend:
         self.plans = plan_containers(spec, self.root, model_uris or {})
         self.ports = {p.name: p.ports for p in self.plans}
         self.run_id = uuid.uuid4().hex[:8]
-        self.metrics = ExecutorMetrics(
-            Deployment(spec.name, spec.predictor), {p.name: p.image for p in self.plans}
-        )
-        self.transport = HttpTransport({}, spec.rest_timeout_ms, self._down)
-        self.executor = Executor(
-            self.root,
-            self.transport,
-            predictor=spec.predictor,
-            observe=self.metrics.observe_client,
-            routing_injection=routing_injection,
+        self.metrics, self.transport, self.executor = http_executor(
+            spec, self.root, {p.name: p.image for p in self.plans}, self._down, routing_injection
         )
         self.client: Any = None
         self.network: Any = None

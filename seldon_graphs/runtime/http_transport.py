@@ -10,10 +10,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from ..spec import GraphSpec
 from .http1 import Client
 from .messages import JSON, Payload, Reply
+from .metrics import Deployment, ExecutorMetrics
 from .units import Unit
-from .walk import TransportFailure
+from .walk import Executor, TransportFailure
 
 T = TypeVar("T")
 
@@ -96,3 +98,24 @@ class HttpTransport:
 
     async def close(self) -> None:
         self.client.close()
+
+
+def http_executor(
+    spec: GraphSpec,
+    root: Unit,
+    images: Mapping[str, str],
+    down: Callable[[str], str | None],
+    routing_injection: bool,
+) -> tuple[ExecutorMetrics, HttpTransport, Executor]:
+    """The executor, its metrics and its HTTP transport, as the process and docker runtimes
+    both run them (`down` says why a node cannot take calls right now)."""
+    metrics = ExecutorMetrics(Deployment(spec.name, spec.predictor), images)
+    transport = HttpTransport({}, spec.rest_timeout_ms, down)
+    executor = Executor(
+        root,
+        transport,
+        predictor=spec.predictor,
+        observe=metrics.observe_client,
+        routing_injection=routing_injection,
+    )
+    return metrics, transport, executor

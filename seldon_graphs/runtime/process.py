@@ -35,13 +35,11 @@ import aiohttp
 from ..spec import GraphSpec
 from ..tree import TreeNode
 from .errors import RuntimeProblem
-from .http_transport import HttpTransport
-from .metrics import Deployment, ExecutorMetrics
+from .http_transport import http_executor
 from .nodes import ADAPTER_FILE, NodeCode, NodeSetupError, node_code
 from .ports import PortAllocator, Ports
 from .units import Param, Unit, parameters_json, units_from_tree
 from .venvs import python_for
-from .walk import Executor
 
 SERVICE_TYPES = {"OUTPUT_TRANSFORMER": "TRANSFORMER", "UNKNOWN_TYPE": "MODEL"}
 LOG_LINES = 40
@@ -292,17 +290,9 @@ class ProcessBackend:
         self._tasks: list[asyncio.Task[None]] = []
         self._workdir = Path(tempfile.mkdtemp(prefix=f"seldon-graphs-{spec.name}-"))
         codes = [node_code(spec, u, self.model_uris) for u in self._units()]
-        self.metrics = ExecutorMetrics(
-            Deployment(spec.name, spec.predictor), {c.name: c.image for c in codes}
-        )
         self._codes = codes
-        self.transport = HttpTransport({}, spec.rest_timeout_ms, self._down)
-        self.executor = Executor(
-            self.root,
-            self.transport,
-            predictor=spec.predictor,
-            observe=self.metrics.observe_client,
-            routing_injection=routing_injection,
+        self.metrics, self.transport, self.executor = http_executor(
+            spec, self.root, {c.name: c.image for c in codes}, self._down, routing_injection
         )
 
     def _units(self) -> list[Unit]:

@@ -26,12 +26,10 @@ import dataclasses
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from seldon_graphs import safety
+from seldon_graphs import emit, safety
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
 from seldon_graphs.tree import TreeNode
 
@@ -202,23 +200,11 @@ def write_context(plan: ContextPlan, dest: Path) -> Path:
     dest = Path(dest)
     if dest.exists() and not (dest / f"{ENTRY_MODULE}.py").is_file():
         raise ContextError(f"{dest} exists and is not a seldon-graphs build context")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
+    with emit.staged_dir(dest) as staged:
         for rel, content in plan.files.items():
-            path = tmp / rel
+            path = staged / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
-        if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
-            os.replace(dest, old / "ctx")
-            os.replace(tmp, dest)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 
