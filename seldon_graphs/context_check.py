@@ -26,4 +26,3 @@ def check_contexts(spec: GraphSpec, r: Reporter) -> None:
                 continue
             report = r.error if finding.error else r.warning
             report(pos, finding.message, finding.rule, finding.help)
-

@@ -147,16 +147,15 @@ def project_path(root: Path, rel: str) -> tuple[Path | None, str | None]:
     return resolved, None
 
 
-def credential(rel: str, *, folder: bool = False) -> str | None:
-    """Why the project file (or `folder`) at POSIX path `rel` looks like a credential, or None."""
+def credential(rel: str) -> str | None:
+    """Why the project file or folder at POSIX path `rel` looks like a credential, or None."""
     parts = PurePosixPath(rel).parts
-    folders = parts if folder else parts[:-1]
-    for i, part in enumerate(folders):
+    for i, part in enumerate(parts):
         if part in _VCS_DIRS:
             return f"`{part}` holds version-control metadata (CI tokens live in {part}/config)"
-        if part in _CREDENTIAL_DIRS or folders[i - 1 : i + 1] == (".config", "gcloud"):
+        if part in _CREDENTIAL_DIRS or parts[i - 1 : i + 1] == (".config", "gcloud"):
             return f"files under `{part}/` hold logins and keys"
-    name = parts[-1] if parts and not folder else ""
+    name = parts[-1] if parts else ""
     if _CREDENTIAL_NAME.match(name) and not _CREDENTIAL_TEMPLATE.match(name):
         return f"a file named `{shown(name)}` usually holds credentials"
     return None

@@ -59,13 +59,12 @@ def project_file(
 
 def credential_why(root: Path, path: Path, *, folder: bool = False) -> str | None:
     """Why the project file (or folder) at `path` looks like a credential, or None."""
-    rel = path.relative_to(root).as_posix()
-    if why := safety.credential(rel, folder=folder):
+    if why := safety.credential(path.relative_to(root).as_posix()):
         return why
     target = path.resolve()
     if target != path and target.is_relative_to(root):
         linked = target.relative_to(root).as_posix()
-        if why := safety.credential(linked, folder=folder):
+        if why := safety.credential(linked):
             return f"it links to `{linked}`: {why}"
     if folder or path.suffix == ".py" or not target.is_file():
         return None  # source code quoting a key format is code, not a key

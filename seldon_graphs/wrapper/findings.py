@@ -24,7 +24,8 @@ class Finding:
     def __str__(self) -> str:
         where = f"node {self.node}" if self.node is not None else "graph"
         key = f" ({self.key})" if self.key else ""
-        return f"{where}{key}: {self.message}"
+        help = f" (help: {self.help})" if self.help else ""
+        return f"{where}{key}: {self.message}{help}"
 
 
 class ContextError(ValueError):

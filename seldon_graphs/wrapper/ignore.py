@@ -110,8 +110,12 @@ def _translate(pattern: str) -> str:
                 raise ValueError("a trailing backslash escapes nothing")
             out.append(re.escape(pattern[i]))
             i += 1
-        elif ch in "[]":
-            out.append(ch)
+        elif ch == "[":
+            end = pattern.find("]", i + 1)  # `[]a]`: a leading `]` is in the class
+            if end < 0:
+                raise ValueError("`[` without a closing `]`")
+            out.append("[" + pattern[i:end].replace("\\", "\\\\") + "]")
+            i = end + 1
         else:
             out.append(re.escape(ch))
     return "".join(out) + "$"
