@@ -245,26 +245,19 @@ def _check_role(node: NodeSpec, role: Role | str) -> Role:
 
 def _inputs(spec: GraphSpec, node: NodeSpec, found: Findings) -> _Inputs | None:
     """Every check of a node's context, reported to `found`; the inputs if all pass."""
-    version = _check_version(spec.runtime.seldon_core, found)
-    base = _check_image_ref(spec.runtime.base_image, found)
-    if version is not None and base is not None:
-        _check_python_for_runtime(version, base, found)
-    if why := safety.dns_label(spec.name):
-        found.graph_error("name", f"graph name: {why}", "bad-name")
-    if why := safety.dns_label(node.name):
-        found.error("", f"node name: {why}", "bad-name")
-    registry = _check_registry(spec.registry or DEFAULT_REGISTRY, found)
+    settings = _settings(spec, node, found)
     root = _root(spec, found)
     if root is None:
         return None
     code = _node_code(root, node, found)
     requirements, requirements_path = _requirement_lines(root, node, found)
-    already = tuple(p for p in (code and code[2], requirements_path) if p is not None)
-    reserved = _GENERATED | ({f"{code[0]}.py"} if code else set())
+    module, class_name, module_file = code or ("", "", None)
+    reserved = _GENERATED | ({f"{module}.py"} if module else set())
+    already = tuple(p for p in (module_file, requirements_path) if p is not None)
     files = collect_files(root, node, reserved, already, found)
-    if found.failed or code is None or version is None or base is None or registry is None:
+    if found.failed or settings is None or module_file is None:
         return None
-    module, class_name, path = code
+    registry, version, base = settings
     return _Inputs(
         root,
         spec.name,
@@ -274,10 +267,26 @@ def _inputs(spec: GraphSpec, node: NodeSpec, found: Findings) -> _Inputs | None:
         base,
         module,
         class_name,
-        path,
+        module_file,
         files,
         requirements,
     )
+
+
+def _settings(spec: GraphSpec, node: NodeSpec, found: Findings) -> tuple[str, str, str] | None:
+    """(registry, runtime version, base image), checked with the graph and node names."""
+    version = _check_version(spec.runtime.seldon_core, found)
+    base = _check_image_ref(spec.runtime.base_image, found)
+    if version is not None and base is not None:
+        _check_python_for_runtime(version, base, found)
+    if why := safety.dns_label(spec.name):
+        found.graph_error("name", f"graph name: {why}", "bad-name")
+    if why := safety.dns_label(node.name):
+        found.error("", f"node name: {why}", "bad-name")
+    registry = _check_registry(spec.registry or DEFAULT_REGISTRY, found)
+    if registry is None or version is None or base is None:
+        return None
+    return registry, version, base
 
 
 def _check_version(version: str, found: Findings) -> str | None:
@@ -360,8 +369,11 @@ def _node_code(root: Path, node: NodeSpec, found: Findings) -> tuple[str, str, P
         module = _check_identifier(component.module, "stock", "stock module", found)
         return (module, component.class_name, component.file) if module else None
     ref = node.python
-    if node.source is not Source.PYTHON or ref is None:
+    if node.source is not Source.PYTHON:
         found.error("", "only python and stock nodes get wrapper images", "no-source")
+        return None
+    if ref is None:
+        found.error("python", "`python` takes `path/to/module.py:ClassName`", "bad-value")
         return None
     if not ref.path.endswith(".py"):
         found.error("python", f"python module `{ref.path}` must be a .py file", "missing-file")
