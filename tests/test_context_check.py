@@ -205,3 +205,18 @@ def test_folders_that_used_to_fail_compile_now_pass(
     for rel in files:
         assert (context / rel.removeprefix("src/")).read_text() == files[rel]
     assert (context / "model.py").read_text() == MODEL
+
+
+def test_tags_do_not_depend_on_the_folder_name_or_earlier_output(tmp_path: Path, run: Run) -> None:
+    """Two clones in differently named folders, one with `compile` output inside it."""
+    images = []
+    for name in ("clone", "another name"):
+        graph = _project(tmp_path / name, _graph('    files: ["."]\n'), {"data/a.txt": "a\n"})
+        for _ in range(2):  # the second compile sees the first one's output in the project
+            code, out = run("compile", str(graph), "-o", str(tmp_path / name / "build"))
+            assert code == 0, out
+            images.append(out.splitlines()[-1].split("(")[-1])
+    assert len(set(images)) == 1, images
+    context = tmp_path / "clone" / "build" / "g" / "m"
+    assert (context / "data" / "a.txt").is_file() and (context / "g.yaml").is_file()
+    assert not (context / "build").exists() and not (context / "clone").exists()

@@ -10,7 +10,7 @@ everything `compile` and `build` will say:
   `files` itself, it is an error; found inside a listed folder, it is left out with a
   warning at that `files` item;
 - inside a listed folder, these are skipped without a word: version-control and cache
-  folders, `*.pyc`, the ignore files, whatever the project's ignore file (ignore.py)
+  folders, seldon-graphs' own output folders, `*.pyc`, the ignore files, whatever the project's ignore file (ignore.py)
   excludes, the node's module and its requirements file (they are in the context anyway);
   a file that would land on a generated file is left out with a warning; a link out of
   the project is an error.
@@ -33,6 +33,9 @@ __all__ = ["collect_files", "credential_why", "project_file"]
 _SKIPPED_DIRS = frozenset(
     {"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 )
+# A folder holding one of these is seldon-graphs output (`compile`'s manifest folder or a
+# build context): copying it would make each compile change the next one's tag.
+_OUTPUT_MARKERS = ("seldondeployment.yaml", "seldon_graphs_entry.py")
 _KEEP_INSIDE = "keep every path relative to and inside the project directory"
 _NO_CREDENTIALS = (
     "credentials reach a pod through `secret_env` (a Kubernetes Secret), never through the image"
@@ -226,7 +229,11 @@ def _walk(folder: Path, root: Path, seen: frozenset[Path] = frozenset()) -> Iter
             continue
         target = path.resolve()
         if entry.is_dir() and target.is_relative_to(root):
-            if target not in seen:
+            if target not in seen and not _is_output(path):
                 yield from _walk(path, root, seen)
         else:
             yield path
+
+
+def _is_output(folder: Path) -> bool:
+    return any((folder / marker).is_file() for marker in _OUTPUT_MARKERS)
