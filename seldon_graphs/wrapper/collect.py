@@ -1,4 +1,4 @@
-"""Which project files go into a node's build context (docs/images.md, "What is copied").
+"""Which project files go into a node's build context (docs/images.md, "What goes into an image").
 
 One rule set, applied when a context is planned; `validate` runs the same code, so it says
 everything `compile` and `build` will say:
@@ -10,10 +10,10 @@ everything `compile` and `build` will say:
   `files` itself, it is an error; found inside a listed folder, it is left out with a
   warning at that `files` item;
 - inside a listed folder, these are skipped without a word: version-control and cache
-  folders, seldon-graphs' own output folders, `*.pyc`, the ignore files, whatever the project's ignore file (ignore.py)
-  excludes, the node's module and its requirements file (they are in the context anyway);
-  a file that would land on a generated file is left out with a warning; a link out of
-  the project is an error.
+  folders, seldon-graphs' own output folders, `*.pyc`, the ignore files, whatever the
+  project's ignore file (ignore.py) excludes, the node's module and its requirements file
+  (they are in the context anyway); a file that would land on a generated file is left
+  out with a warning; a link out of the project is an error.
 """
 
 from __future__ import annotations
