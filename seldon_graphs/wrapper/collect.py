@@ -60,11 +60,14 @@ def project_file(
     return path
 
 
-def credential_why(root: Path, path: Path, *, folder: bool = False) -> str | None:
-    """Why the project file (or folder) at `path` looks like a credential, or None."""
+def credential_why(
+    root: Path, path: Path, target: Path | None = None, *, folder: bool = False
+) -> str | None:
+    """Why the project file (or folder) at `path` (resolving to `target`) looks like a
+    credential, or None."""
     if why := safety.credential(path.relative_to(root).as_posix()):
         return why
-    target = path.resolve()
+    target = target or path.resolve()
     if target != path and target.is_relative_to(root):
         linked = target.relative_to(root).as_posix()
         if why := safety.credential(linked):
@@ -98,7 +101,8 @@ class _Collector:
         if path is None:
             return
         folder = path.is_dir()
-        if why := credential_why(self.root, path, folder=folder):
+        target = path.resolve()
+        if why := credential_why(self.root, path, target, folder=folder):
             self.found.error(
                 key, f"`{rel}` is not copied: {why}", "credential-file", _NO_CREDENTIALS
             )
@@ -116,10 +120,10 @@ class _Collector:
             return
         anchor = self._anchor(path)
         if not folder:
-            self._file(key, rel, path, anchor, listed=True)
+            self._file(key, rel, path, target, anchor, listed=True)
             return
-        for item in _walk(path, self.root):
-            self._folder_item(key, item, anchor)
+        for item, item_target in _walk(path, target, self.root):
+            self._folder_item(key, item, item_target, anchor)
 
     def _anchor(self, path: Path) -> Path:
         # Under the module's folder: keep the path relative to it; elsewhere: land next to
@@ -129,13 +133,12 @@ class _Collector:
             return self.base
         return self.root if path == self.root else path.parent
 
-    def _folder_item(self, key: str, item: Path, anchor: Path) -> None:
+    def _folder_item(self, key: str, item: Path, target: Path, anchor: Path) -> None:
         rel = item.relative_to(self.root).as_posix()
         if item.name in IGNORE_FILES or item.suffix in (".pyc", ".pyo"):
             return
         if self.rules.match(rel) is not None:
             return
-        target = item.resolve()
         if not target.is_relative_to(self.root):
             self.found.error(
                 key,
@@ -146,13 +149,14 @@ class _Collector:
         elif not target.exists():
             self.found.warning(key, f"`{rel}` is a broken symbolic link; not copied", "broken-link")
         elif target.is_dir() or target.is_file():
-            self._file(key, rel, item, anchor, listed=False)
+            self._file(key, rel, item, target, anchor, listed=False)
 
-    def _file(self, key: str, rel: str, path: Path, anchor: Path, *, listed: bool) -> None:
-        target = path.resolve()
+    def _file(
+        self, key: str, rel: str, path: Path, target: Path, anchor: Path, *, listed: bool
+    ) -> None:
         if target in self.already:
             return  # the node's module or requirements file: in the context already
-        if not listed and (why := credential_why(self.root, path)):
+        if not listed and (why := credential_why(self.root, path, target)):
             self.found.warning(
                 key,
                 f"`{rel}` is not copied: {why}",
@@ -214,25 +218,29 @@ def collect_files(
     return dict(sorted(collector.landed.items()))
 
 
-def _walk(folder: Path, root: Path, seen: frozenset[Path] = frozenset()) -> Iterator[Path]:
-    """Everything under `folder` but folders, sorted (a folder that cannot be listed is
-    yielded itself). Links to folders inside the project are followed, each once per path."""
-    seen = seen | {folder.resolve()}
+def _walk(
+    folder: Path, real: Path, root: Path, seen: frozenset[Path] = frozenset()
+) -> Iterator[tuple[Path, Path]]:
+    """(path, resolved path) of everything under `folder` (resolving to `real`) but folders,
+    sorted; a folder that cannot be listed is yielded itself. Links to folders inside the
+    project are followed, each once per path; only links are resolved (it is the slow part).
+    """
+    seen = seen | {real}
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
-        yield folder
+        yield folder, real
         return
     for entry in entries:
         path = folder / entry.name
         if entry.name in _SKIPPED_DIRS and entry.is_dir():
             continue
-        target = path.resolve()
+        target = path.resolve() if entry.is_symlink() else real / entry.name
         if entry.is_dir() and target.is_relative_to(root):
             if target not in seen and not _is_output(path):
-                yield from _walk(path, root, seen)
+                yield from _walk(path, target, root, seen)
         else:
-            yield path
+            yield path, target
 
 
 def _is_output(folder: Path) -> bool:
