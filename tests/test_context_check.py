@@ -220,3 +220,24 @@ def test_tags_do_not_depend_on_the_folder_name_or_earlier_output(tmp_path: Path,
     context = tmp_path / "clone" / "build" / "g" / "m"
     assert (context / "data" / "a.txt").is_file() and (context / "g.yaml").is_file()
     assert not (context / "build").exists() and not (context / "clone").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (("--registry", "Registry.Example.com/ml"), "registry `Registry.Example.com/ml` is not"),
+        (("--seldon-core", "2.0.1"), "runtime.seldon_core `2.0.1` is not supported"),
+        (("--seldon-core", "1.19.0"), "seldon-core 1.19.0 needs Python >= 3.12"),
+        (("--base-image", "python:3.11-slim\nRUN id"), "is not a valid image reference"),
+    ],
+)
+def test_command_line_overrides_are_reported_not_raised(
+    tmp_path: Path, run: Run, flags: tuple[str, str], expected: str
+) -> None:
+    """Flags are not in the graph file, so validate cannot see them: build still says why."""
+    graph = _project(tmp_path, _graph(""), {})
+    commands = [("build", str(graph)), ("dockerfile", str(graph), "m")]
+    for command in commands[: 1 if flags[0] == "--registry" else 2]:  # dockerfile: no registry
+        code, out = run(*command, *flags)
+        assert code == 1 and "error: graph (" in out and expected in out, out
+        assert "Traceback" not in out
