@@ -165,6 +165,9 @@ class _Collector:
                 "to silence this",
             )
             return
+        if not target.is_dir() and not target.is_file():  # a FIFO would hang the build
+            self.found.error(key, f"`{rel}` is not a regular file", "io")
+            return
         if target.is_dir() or not os.access(target, os.R_OK):
             self.found.error(key, f"`{rel}` cannot be read", "io", "check its permissions")
             return

@@ -381,6 +381,13 @@ def test_links_inside_a_folder(root: Path, tmp_path: Path) -> None:
         _plan(root, "models/data")
 
 
+def test_special_files_are_never_read(root: Path) -> None:
+    (root / "models/data").mkdir()
+    os.mkfifo(root / "models/data/pipe")
+    assert _findings(root, "models/data") == []  # skipped in a folder
+    assert _findings(root, "models/data/pipe") == [("files[0]", "io", True)]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_an_unreadable_file_is_an_error_not_a_traceback(root: Path) -> None:
     _put(root, {"models/data/locked.txt": "x\n"})
