@@ -4,6 +4,7 @@ The pipeline, one module per stage (each takes only the previous stage's output)
 
     parse     graph file -> GraphSpec (typed; every value keeps its file:line:col)
     check     GraphSpec -> diagnostics for nodes and settings
+    context_check  GraphSpec -> diagnostics for build contexts (wrapper.context's checks)
     dataflow  GraphSpec -> networkx DAG of who consumes whose output
     lower     DAG -> Seldon v1 tree with roles (TreeNode)
     compile   GraphSpec + tree -> SeldonDeployment; wrapper.context -> build contexts

@@ -164,10 +164,7 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             "missing-class",
             did_you_mean(ref.class_name, names),
         )
-    for extra in node.files:
-        _check_path(spec, node, "files", extra, r)
-    if node.requirements_file:
-        _check_path(spec, node, "requirements", node.requirements_file, r)
+    # `files` and the requirements file: context_check, with the build context's own rules.
 
 
 def _top_level_names(tree: ast.Module) -> Iterator[str]:

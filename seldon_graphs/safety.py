@@ -31,6 +31,32 @@ _SECRETISH = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|CREDENTIAL|PRIVATE)", re.IGNORECASE
 )
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,2}([a-z0-9.+-]*)$")
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+# Build-context credential rules (docs/images.md states them): by file name ...
+_CREDENTIAL_NAME = re.compile(
+    r"""(
+      \.env(\..+)? | \.envrc | \.netrc | _netrc | \.pgpass | \.pypirc | \.npmrc
+    | \.yarnrc(\.yml)? | \.dockercfg | \.git-credentials | \.gitconfig | \.vault-token
+    | \.htpasswd | \.s3cfg | \.boto | (.+\.)?kubeconfig(\.ya?ml)?
+    | credentials(\.(json|ya?ml|toml))? | client_secrets?([-_.].*)?\.json
+    | service[-_]?account.*\.json | token\.(json|pickle) | secrets?\.(json|ya?ml|toml|env|ini|cfg)
+    | id_(rsa|dsa|ecdsa|ed25519)(\..+)? | .+\.(key|p12|pfx|jks|keystore|ppk|tfstate|tfvars)
+    )\Z""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# ... except the templates that are committed to be shared ...
+_CREDENTIAL_TEMPLATE = re.compile(r"\.env\.(example|sample|template|dist)\Z", re.IGNORECASE)
+# ... by folder (anything inside): tool configs that hold logins, and VCS metadata (CI
+# checkout tokens live in .git/config) ...
+_CREDENTIAL_DIRS = frozenset({".ssh", ".aws", ".kube", ".docker", ".gnupg", ".azure", ".gcloud"})
+_VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+# ... and by content, for names that say nothing (PEM keys, service-account JSON).
+_CREDENTIAL_CONTENT = re.compile(
+    rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|\"private_key\"\s*:|"
+    rb"aws_secret_access_key\s*=\s*[A-Za-z0-9/+]{40}",
+    re.IGNORECASE,
+)
+SNIFFED_BYTES = 1 << 20  # larger files are data, not keys: not read for the content rule
 
 
 def shown(text: str) -> str:
@@ -49,8 +75,13 @@ def dns_label(name: str) -> str | None:
     return None
 
 
+def masked(text: str) -> str:
+    """`text` with any `user:password@` of a URL replaced, so a message never shows it."""
+    return _URL_USERINFO.sub("***@", text)
+
+
 def requirement(line: str) -> str | None:
-    text = line.strip()
+    text = masked(line.strip())
     if not text or "\n" in line or "\r" in line:
         return "a requirement must be one non-empty line"
     if text.startswith("-"):
@@ -114,3 +145,24 @@ def project_path(root: Path, rel: str) -> tuple[Path | None, str | None]:
     except ValueError:
         return None, f"`{rel}` leaves the project directory (through a symbolic link)"
     return resolved, None
+
+
+def credential(rel: str) -> str | None:
+    """Why the project file or folder at POSIX path `rel` looks like a credential, or None."""
+    parts = PurePosixPath(rel).parts
+    for i, part in enumerate(parts):
+        if part in _VCS_DIRS:
+            return f"`{part}` holds version-control metadata (CI tokens live in {part}/config)"
+        if part in _CREDENTIAL_DIRS or parts[i - 1 : i + 1] == (".config", "gcloud"):
+            return f"files under `{part}/` hold logins and keys"
+    name = parts[-1] if parts else ""
+    if _CREDENTIAL_NAME.match(name) and not _CREDENTIAL_TEMPLATE.match(name):
+        return f"a file named `{shown(name)}` usually holds credentials"
+    return None
+
+
+def credential_content(data: bytes) -> str | None:
+    """Why `data` (a file's first SNIFFED_BYTES) looks like a key or a login, or None."""
+    if _CREDENTIAL_CONTENT.search(data[:SNIFFED_BYTES]):
+        return "it holds a private key or an access secret"
+    return None

@@ -4,7 +4,11 @@ In pipeline order:
 
 - `adapter`: `make_adapter(cls, role)`, the class serving the role the compiler chose
   (stdlib only; copied verbatim into images, imported by the in-process runtime);
+- `ignore`: the project's `.seldon-graphs-ignore` / `.dockerignore` (Docker's patterns);
+- `collect`: which project files a node's `files` copies (credential rules, links, layout);
+- `findings`: what planning finds (errors, warnings), each at a graph key;
 - `context`: `plan_context` / `plan_graph` -> ContextPlan (deterministic build context,
-  content-hash tag), `write_context` (atomic);
+  content-hash tag), `check_context` (the same checks, for `validate`), `write_context`
+  (atomic);
 - `commands`: the `build` and `dockerfile` subcommands (building is `seldon_graphs.images`).
 """

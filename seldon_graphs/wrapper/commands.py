@@ -47,6 +47,8 @@ def _load(args: argparse.Namespace) -> tuple[GraphSpec, object] | None:
     except api.GraphError as exc:
         print(exc.render(), file=sys.stderr)
         return None
+    if graph.warnings:  # e.g. credential-like files left out of a build context
+        print(graph.analysis.render(), file=sys.stderr)
     spec = with_overrides(
         graph.spec,
         base_image=args.base_image,

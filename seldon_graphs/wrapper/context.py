@@ -12,28 +12,31 @@ Context layout (flat, so `s2i build` works on it too):
     seldon_graphs_entry.py  `Adapter = make_adapter(<Class>, "<ROLE>")`
     <module>.py             the user's (or the stock) module, plus the node's `files`
     .s2i/environment        MODEL_NAME, SERVICE_TYPE, PERSISTENCE=0, API_TYPE=REST
-    .dockerignore
+    .dockerignore           keeps the build files out of /app (the engine applies it)
 
-Every value that reaches the Dockerfile or requirements.txt is validated here (the compiler
-checks too; this module defends on its own): paths stay inside the project root, names are
-identifiers, requirement lines are plain PEP 508 requirements without pip options, URLs or
-variables, and no secret or machine-specific value is written into any file.
+Every value that reaches the Dockerfile or requirements.txt is validated here: paths stay
+inside the project root, names are identifiers, requirement lines are plain PEP 508
+requirements without pip options, URLs or variables, and no secret or machine-specific value
+is written into any file (which project files are copied: collect.py). The checks report
+findings at graph keys; `validate` runs them through `check_context`
+(seldon_graphs.context_check), so compile and build never meet a problem validate missed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from seldon_graphs import emit, safety
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
 from seldon_graphs.tree import TreeNode
 
 from . import adapter as _adapter_module
+from .collect import collect_files, credential_why, project_file
+from .findings import ContextError, Finding, Findings
 
 __all__ = [
     "ADAPTER_MODULE",
@@ -42,6 +45,8 @@ __all__ = [
     "RUNTIME_UID",
     "ContextError",
     "ContextPlan",
+    "Finding",
+    "check_context",
     "plan_context",
     "plan_graph",
     "runtime_licence",
@@ -70,24 +75,14 @@ SERVICE_TYPES: dict[Role, str] = {
 
 _VERSION = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
 _NAME_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?"
+# Lower case only: the Docker SDK fails on an upper-case host that the grammar allows.
+_HOST = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?"
 _REGISTRY = re.compile(rf"(?:{_HOST}/)?{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*\Z|{_HOST}\Z")
 _SAFE_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+\Z")
-# Files that hold credentials more often than not: refused even when listed in `files`.
-_SECRET_NAMES = re.compile(
-    r"(\.env|\.netrc|\.pypirc|\.npmrc|\.dockercfg|config\.json|credentials(\.json)?|"
-    r"id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx|jks))\Z",
-    re.IGNORECASE,
-)
-_SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache"})
 _GENERATED = frozenset(
     {"Dockerfile", "requirements.txt", ".dockerignore", ".s2i/environment"}
     | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py"}
 )
-
-
-class ContextError(ValueError):
-    """A node cannot be turned into a safe build context; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +96,8 @@ class ContextPlan:
     role: Role = Role.MODEL
     seldon_core: str = "1.17.1"
     base_image: str = "python:3.11-slim"
+    # What planning left out and said so (credential-like files, ...); validate shows them.
+    warnings: tuple[Finding, ...] = field(default=(), compare=False)
 
     @property
     def tag(self) -> str:
@@ -126,31 +123,50 @@ def runtime_licence(version: str) -> str:
     return "Apache-2.0" if minor < 18 else "Business Source License 1.1"
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """What a node's context is made of, every value checked; nothing read yet but the
+    requirements file."""
+
+    root: Path
+    graph: str
+    name: str
+    registry: str
+    version: str
+    base: str
+    module: str
+    class_name: str
+    code: Path
+    files: dict[str, Path]
+    requirements: tuple[str, ...]
+
+
 def plan_context(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPlan:
-    """The build context of one PYTHON or STOCK node serving `role`."""
+    """The build context of one PYTHON or STOCK node serving `role`.
+
+    Raises ContextError (with every finding) when any check fails; `check_context` runs
+    the same checks without raising.
+    """
     role = _check_role(node, role)
-    version = _check_version(spec.runtime.seldon_core)
-    base = _check_image_ref(spec.runtime.base_image, "runtime.base_image")
-    _check_python_for_runtime(version, base)
-    graph = _check_dns(spec.name, "graph name")
-    name = _check_dns(node.name, "node name")
-    registry = _check_registry(spec.registry or DEFAULT_REGISTRY)
-    root = _root(spec)
-    module, class_name, code = _node_code(root, node)
-    files: dict[str, bytes] = {f"{module}.py": code}
-    for rel, content in _node_files(root, node, module):
-        files[rel] = content
-    files["requirements.txt"] = _requirements(root, node, version)
+    found = Findings(node.name)
+    inputs = _inputs(spec, node, found)
+    found.raise_if_failed()
+    assert inputs is not None
+    graph, name, version, base = inputs.graph, inputs.name, inputs.version, inputs.base
+    files: dict[str, bytes] = {f"{inputs.module}.py": inputs.code.read_bytes()}
+    for rel, source in inputs.files.items():
+        files[rel] = source.read_bytes()
+    files["requirements.txt"] = _requirements(version, inputs.requirements)
     files[f"{ADAPTER_MODULE}.py"] = Path(_adapter_module.__file__).read_bytes()
-    files[f"{ENTRY_MODULE}.py"] = _entry(module, class_name, role).encode()
+    files[f"{ENTRY_MODULE}.py"] = _entry(inputs.module, inputs.class_name, role).encode()
     files[".s2i/environment"] = _s2i_environment(role).encode()
     files[".dockerignore"] = _DOCKERIGNORE.encode()
-    inputs = _digest(files)
+    digest_of_inputs = _digest(files)
     labels = {
         "org.opencontainers.image.title": f"{graph}-{name}",
         "org.opencontainers.image.description": f"seldon-graphs wrapper: node {name} ({role})",
-        "org.opencontainers.image.source": _source_label(spec, root),
-        "org.opencontainers.image.version": inputs[:12],
+        "org.opencontainers.image.source": _source_label(spec, inputs.root),
+        "org.opencontainers.image.version": digest_of_inputs[:12],
         "org.opencontainers.image.created": CREATED,
         "org.opencontainers.image.base.name": base,
         "io.seldon-graphs.graph": graph,
@@ -161,8 +177,15 @@ def plan_context(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPl
     files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name).encode()
     files = dict(sorted(files.items()))
     digest = _digest(files)
-    image = f"{registry}/{graph}-{name}:{digest[:12]}"
-    return ContextPlan(name, files, digest, image, role, version, base)
+    image = f"{inputs.registry}/{graph}-{name}:{digest[:12]}"
+    return ContextPlan(name, files, digest, image, role, version, base, tuple(found.items))
+
+
+def check_context(spec: GraphSpec, node: NodeSpec) -> tuple[Finding, ...]:
+    """Every error and warning planning `node`'s context would give, without planning it."""
+    found = Findings(node.name)
+    _inputs(spec, node, found)
+    return tuple(found.items)
 
 
 def with_overrides(
@@ -222,16 +245,66 @@ def _check_role(node: NodeSpec, role: Role | str) -> Role:
     return resolved
 
 
-def _check_version(version: str) -> str:
-    if not _VERSION.match(version):
-        raise ContextError(
-            f"runtime.seldon_core {version!r} is not supported: use 1.17.x (Apache-2.0, the "
-            "default 1.17.1), or 1.18.x / 1.19.x (Business Source License 1.1)"
-        )
-    return version
+def _inputs(spec: GraphSpec, node: NodeSpec, found: Findings) -> _Inputs | None:
+    """Every check of a node's context, reported to `found`; the inputs if all pass."""
+    settings = _settings(spec, node, found)
+    root = _root(spec, found)
+    if root is None:
+        return None
+    code = _node_code(root, node, found)
+    requirements, requirements_path = _requirement_lines(root, node, found)
+    module, class_name, module_file = code or ("", "", None)
+    reserved = _GENERATED | ({f"{module}.py"} if module else set())
+    already = tuple(p for p in (module_file, requirements_path) if p is not None)
+    files = collect_files(root, node, reserved, already, found)
+    if found.failed or settings is None or module_file is None:
+        return None
+    registry, version, base = settings
+    return _Inputs(
+        root,
+        spec.name,
+        node.name,
+        registry,
+        version,
+        base,
+        module,
+        class_name,
+        module_file,
+        files,
+        requirements,
+    )
 
 
-def _check_python_for_runtime(version: str, base: str) -> None:
+def _settings(spec: GraphSpec, node: NodeSpec, found: Findings) -> tuple[str, str, str] | None:
+    """(registry, runtime version, base image), checked with the graph and node names."""
+    version = _check_version(spec.runtime.seldon_core, found)
+    base = _check_image_ref(spec.runtime.base_image, found)
+    if version is not None and base is not None:
+        _check_python_for_runtime(version, base, found)
+    if why := safety.dns_label(spec.name):
+        found.graph_error("name", f"graph name: {why}", "bad-name")
+    if why := safety.dns_label(node.name):
+        found.error("", f"node name: {why}", "bad-name")
+    registry = _check_registry(spec.registry or DEFAULT_REGISTRY, found)
+    if registry is None or version is None or base is None:
+        return None
+    return registry, version, base
+
+
+def _check_version(version: str, found: Findings) -> str | None:
+    if _VERSION.match(version):
+        return version
+    found.graph_error(
+        "runtime.seldon_core",
+        f"runtime.seldon_core `{safety.shown(version)}` is not supported",
+        "bad-runtime",
+        "use 1.17.x (Apache-2.0, the default 1.17.1), or 1.18.x / 1.19.x (Business Source "
+        "License 1.1)",
+    )
+    return None
+
+
+def _check_python_for_runtime(version: str, base: str, found: Findings) -> None:
     """seldon-core 1.19 needs Python >= 3.12; catch the base images whose Python we know."""
     if not version.startswith("1.19."):
         return
@@ -240,170 +313,134 @@ def _check_python_for_runtime(version: str, base: str) -> None:
         "seldon-graphs/base:bookworm"
     )
     if old:
-        raise ContextError(
-            f"seldon-core {version} needs Python >= 3.12 but base image {base} has an older "
-            "Python: set runtime.base_image (or --base-image) to e.g. python:3.12-slim"
+        found.graph_error(
+            "runtime.seldon_core",
+            f"seldon-core {version} needs Python >= 3.12 but base image {base} has an older Python",
+            "bad-runtime",
+            "set runtime.base_image (or --base-image) to e.g. python:3.12-slim, or use "
+            "seldon-core 1.17.1",
         )
 
 
-def _check_image_ref(ref: str, what: str) -> str:
+def _check_image_ref(ref: str, found: Findings) -> str | None:
     if why := safety.image_ref(ref):
-        raise ContextError(f"{what}: {why}")
+        found.graph_error("runtime.base_image", f"runtime.base_image: {why}", "bad-image")
+        return None
     return ref
 
 
-def _check_registry(registry: str) -> str:
-    if not _REGISTRY.match(registry) or len(registry) > 200:
-        raise ContextError(
-            f"registry {registry!r} is not a valid image repository prefix "
-            "(host[:port]/path, lower case)"
-        )
-    return registry
+def _check_registry(registry: str, found: Findings) -> str | None:
+    if _REGISTRY.match(registry) and len(registry) <= 200:
+        return registry
+    found.graph_error(
+        "registry",
+        f"registry `{safety.shown(registry)}` is not a valid image repository prefix",
+        "bad-image",
+        "write host[:port]/path in lower case, e.g. registry.example.com/ml",
+    )
+    return None
 
 
-def _check_dns(name: str, what: str) -> str:
-    if why := safety.dns_label(name):
-        raise ContextError(f"{what}: {why}")
-    return name
-
-
-def _check_identifier(name: str, what: str) -> str:
+def _check_identifier(name: str, key: str, what: str, found: Findings) -> str | None:
     if why := safety.python_identifier(name):
-        raise ContextError(f"{what}: {why}")
+        found.error(key, f"{what}: {why}", "bad-module")
+        return None
     return name
 
 
-def check_requirement(line: str, where: str) -> str:
-    """One requirement line, stripped; raises ContextError for anything but a plain one."""
-    if why := safety.requirement(line):
-        raise ContextError(f"{where}: requirement rejected: {why}")
-    if safety.requirement_owned_by_runtime(line):
-        raise ContextError(
-            f"{where}: do not list seldon-core in requirements; the runtime version comes "
-            "from runtime.seldon_core (or --seldon-core)"
-        )
-    return line.strip()
-
-
-def _project_path(root: Path, rel: str, what: str, *, must_be_file: bool = True) -> Path:
-    """`rel` inside the project root, or a ContextError (absolute, '..', symlink escape).
-
-    Returns the lexical path (root / rel), after checking that what it resolves to, through
-    any symlinks, is inside the root too.
-    """
-    _, why = safety.project_path(root, rel)
-    if why is not None:
-        raise ContextError(f"{what}: {why}")
-    pure = PurePosixPath(rel)
-    path = root / pure
-    try:
-        resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError) as exc:
-        raise ContextError(f"{what} {rel!r} not found under the project root {root}") from exc
-    if not resolved.is_relative_to(root):
-        raise ContextError(f"{what} {rel!r} leaves the project directory (a symbolic link)")
-    if must_be_file and not resolved.is_file():
-        raise ContextError(f"{what} {rel!r} is not a file")
-    return path
-
-
-def _root(spec: GraphSpec) -> Path:
+def _root(spec: GraphSpec, found: Findings) -> Path | None:
     try:
         return Path(spec.root).resolve(strict=True)
-    except OSError as exc:
-        raise ContextError(f"project root {spec.root} does not exist") from exc
+    except OSError:
+        found.graph_error("", f"project root {spec.root} does not exist", "missing-file")
+        return None
 
 
 # --- contents -------------------------------------------------------------------------
 
 
-def _node_code(root: Path, node: NodeSpec) -> tuple[str, str, bytes]:
-    """(module name, class name, module source) of a PYTHON or STOCK node."""
+def _node_code(root: Path, node: NodeSpec, found: Findings) -> tuple[str, str, Path] | None:
+    """(module name, class name, module file) of a PYTHON or STOCK node."""
     if node.source is Source.STOCK:
         from wrappers.stock import CATALOG
 
         component = CATALOG.get(node.stock or "")
         if component is None:
-            raise ContextError(f"node {node.name}: unknown stock component {node.stock!r}")
-        module = _check_identifier(component.module, "stock module")
-        return module, component.class_name, component.file.read_bytes()
-    if node.source is not Source.PYTHON or node.python is None:
-        raise ContextError(f"node {node.name}: only python and stock nodes get wrapper images")
+            found.error("stock", f"unknown stock component `{node.stock}`", "unknown-stock")
+            return None
+        module = _check_identifier(component.module, "stock", "stock module", found)
+        return (module, component.class_name, component.file) if module else None
     ref = node.python
+    if node.source is not Source.PYTHON:
+        found.error("", "only python and stock nodes get wrapper images", "no-source")
+        return None
+    if ref is None:
+        found.error("python", "`python` takes `path/to/module.py:ClassName`", "bad-value")
+        return None
     if not ref.path.endswith(".py"):
-        raise ContextError(f"node {node.name}: python module {ref.path!r} must be a .py file")
-    path = _project_path(root, ref.path, f"node {node.name}: python module")
-    module = _check_identifier(ref.module, f"node {node.name}: module name")
+        found.error("python", f"python module `{ref.path}` must be a .py file", "missing-file")
+        return None
+    path = project_file(root, ref.path, "python", "python module", found)
+    module = _check_identifier(ref.module, "python", "module name", found)
+    class_name = _check_identifier(ref.class_name, "python", "class name", found)
     if module in (ADAPTER_MODULE, ENTRY_MODULE):
-        raise ContextError(f"node {node.name}: module name {module} is reserved")
-    class_name = _check_identifier(ref.class_name, f"node {node.name}: class name")
-    return module, class_name, path.read_bytes()
+        found.error("python", f"module name {module} is reserved", "bad-module", "rename it")
+        return None
+    if path is None or module is None or class_name is None:
+        return None
+    return module, class_name, path
 
 
-def _node_files(root: Path, node: NodeSpec, module: str) -> list[tuple[str, bytes]]:
-    """The node's extra files, copied next to its module.
-
-    A file or folder under the module's folder keeps its path relative to that folder (so
-    `Path(__file__).parent / "data/x.csv"` works locally and in the image alike); one from
-    elsewhere in the project lands next to the module under its own name.
-    """
-    if not node.files:
-        return []
-    base_rel = PurePosixPath(node.python.path).parent if node.python else PurePosixPath(".")
-    base = root / base_rel
-    out: dict[str, str] = {}
-    contents: dict[str, bytes] = {}
-    for rel in node.files:
-        what = f"node {node.name}: file"
-        path = _project_path(root, rel, what, must_be_file=False)
-        anchor = base if path.is_relative_to(base) else path.parent
-        for item in _walk(path, root, what):
-            dest = item.relative_to(anchor).as_posix()
-            if _SECRET_NAMES.match(item.name):
-                raise ContextError(
-                    f"{what} {rel!r}: {item.name} looks like a credential; not copied"
-                )
-            if dest in _GENERATED or dest == f"{module}.py" or dest.startswith(".s2i/"):
-                raise ContextError(f"{what} {rel!r} would land on {dest}, a generated file")
-            source = item.relative_to(root).as_posix()
-            if out.setdefault(dest, source) != source:
-                raise ContextError(
-                    f"{what} {rel!r}: {source} and {out[dest]} would both land on {dest}"
-                )
-            contents[dest] = item.read_bytes()
-    return sorted(contents.items())
+def _requirement_lines(
+    root: Path, node: NodeSpec, found: Findings
+) -> tuple[tuple[str, ...], Path | None]:
+    """The node's checked requirement lines, and the requirements file they came from."""
+    lines = [
+        line.strip()
+        for i, line in enumerate(node.requirements)
+        if _requirement_ok(line, f"requirements[{i}]", "", found)
+    ]
+    rel = node.requirements_file
+    path = rel and project_file(root, rel, "requirements", "requirements file", found)
+    if not rel or not path:
+        return tuple(lines), None
+    if why := credential_why(root, path):
+        found.error("requirements", f"`{rel}` is not read: {why}", "credential-file")
+        return tuple(lines), None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        found.error("requirements", f"`{rel}` cannot be read: {exc}", "io")
+        return tuple(lines), None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line and _requirement_ok(line, "requirements", f"`{rel}` line {number}: ", found):
+            lines.append(line)
+    return tuple(lines), path
 
 
-def _walk(path: Path, root: Path, what: str) -> list[Path]:
-    if path.is_file():
-        return [path]
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_PARTS)
-        for name in sorted(filenames):
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            item = Path(dirpath, name)
-            resolved = item.resolve()
-            if not resolved.is_relative_to(root):
-                raise ContextError(f"{what} {item} leaves the project directory (a symbolic link)")
-            if resolved.is_file():
-                found.append(item)
-    return found
+def _requirement_ok(line: str, key: str, where: str, found: Findings) -> bool:
+    if why := safety.requirement(line):
+        help = "one PEP 508 requirement per line, e.g. `numpy>=1.26,<2`"
+        if line.lstrip().startswith("-"):
+            help = "private indexes are not supported; vendor wheels into the project"
+        found.error(key, f"{where}{why}", "bad-requirement", help)
+        return False
+    if safety.requirement_owned_by_runtime(line):
+        found.error(
+            key,
+            f"{where}seldon-core is the runtime, not a requirement",
+            "bad-requirement",
+            "remove it; choose the version with `runtime: {seldon_core: ...}`",
+        )
+        return False
+    return True
 
 
-def _requirements(root: Path, node: NodeSpec, version: str) -> bytes:
+def _requirements(version: str, user: tuple[str, ...]) -> bytes:
     lines = [f"seldon-core=={version}"]
     if not version.startswith("1.19."):
         lines.append("setuptools<81  # gunicorn 20.1 imports pkg_resources")
-    where = f"node {node.name}: requirements"
-    user = [check_requirement(line, where) for line in node.requirements]
-    if node.requirements_file:
-        path = _project_path(root, node.requirements_file, f"node {node.name}: requirements_file")
-        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            text = re.sub(r"(^|\s)#.*$", "", raw).strip()
-            if text:
-                user.append(check_requirement(text, f"{node.requirements_file}:{number}"))
     header = "# Generated by seldon-graphs: the wrapper runtime, then the node's requirements.\n"
     return (header + "\n".join([*lines, *user]) + "\n").encode()
 
@@ -426,15 +463,13 @@ def _s2i_environment(role: Role) -> str:
     )
 
 
+# Which project files are in a context is decided when it is made (collect.py); this file
+# only keeps the build's own files out of /app, which the engine does when it sees it.
 _DOCKERIGNORE = """\
-# Generated by seldon-graphs: keep the build files and anything stray out of the image.
+# Generated by seldon-graphs: the build files stay out of the image.
 Dockerfile
 .dockerignore
 .s2i
-**/__pycache__
-**/*.py[cod]
-.git
-.env
 """
 
 

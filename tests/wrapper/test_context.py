@@ -156,7 +156,7 @@ def test_requirements_file_is_read_and_checked(tmp_path: Path) -> None:
     plan = plan_context(graph_spec(node, root=root), node, Role.MODEL)
     assert plan.files["requirements.txt"].decode().endswith("numpy==1.26.4\nsix\n")
     (root / "models" / "requirements.txt").write_text("six\n--index-url https://evil/simple\n")
-    with pytest.raises(ContextError, match=r"models/requirements.txt:2: requirement"):
+    with pytest.raises(ContextError, match=r"`models/requirements.txt` line 2: pip options"):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
 
 
@@ -291,7 +291,7 @@ def test_seldon_core_1_19_needs_python_3_12(base: str) -> None:
         ("/etc/passwd.py", "is absolute"),
         ("models\\doubler.py", "not a POSIX path"),
         ("C:/x/doubler.py", "not a POSIX path"),
-        ("models/missing.py", "not found"),
+        ("models/missing.py", "does not exist"),
         ("models/note.txt", "must be a .py file"),
     ],
 )
@@ -320,27 +320,27 @@ def test_symlink_escaping_the_project_is_rejected(tmp_path: Path) -> None:
     (root / "models" / "data").mkdir()
     (root / "models" / "data" / "link").symlink_to(tmp_path / "secret.py")
     node = python_node(files=("models/data",))
-    with pytest.raises(ContextError, match="leaves the project directory"):
+    with pytest.raises(ContextError, match="`models/data/link` links outside the project"):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
 
 
 @pytest.mark.parametrize(
-    ("name", "message"),
+    ("name", "content", "message"),
     [
-        (".env", "credential"),
-        ("deploy.pem", "credential"),
-        ("id_rsa", "credential"),
-        ("requirements.txt", "a generated file"),
-        ("Dockerfile", "a generated file"),
-        ("seldon_graphs_entry.py", "a generated file"),
+        (".env", "x", "credential"),
+        ("deploy.pem", "-----BEGIN RSA PRIVATE KEY-----", "private key"),
+        ("id_rsa", "x", "credential"),
+        ("requirements.txt", "x", "which seldon-graphs generates"),
+        ("Dockerfile", "x", "which seldon-graphs generates"),
+        ("seldon_graphs_entry.py", "x", "which seldon-graphs generates"),
     ],
 )
 def test_files_that_leak_secrets_or_clash_are_rejected(
-    tmp_path: Path, name: str, message: str
+    tmp_path: Path, name: str, content: str, message: str
 ) -> None:
     root = tmp_path / "p"
     shutil.copytree(FIXTURE_PROJECT, root)
-    (root / "models" / name).write_text("x\n")
+    (root / "models" / name).write_text(content + "\n")
     node = python_node(files=(f"models/{name}",))
     with pytest.raises(ContextError, match=message):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
@@ -356,7 +356,7 @@ def test_files_outside_the_module_folder_land_next_to_it(tmp_path: Path) -> None
     plan = plan_context(graph_spec(node, root=root), node, Role.MODEL)
     assert {"graph.yaml", "vocab/en.txt"} <= set(plan.files)
     node = python_node(files=("models/note.txt", "shared/note.txt"))
-    with pytest.raises(ContextError, match=r"would both land on note\.txt"):
+    with pytest.raises(ContextError, match=r"would both land on `note\.txt`"):
         plan_context(graph_spec(node, root=root), node, Role.MODEL)
 
 
