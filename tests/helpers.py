@@ -1,11 +1,20 @@
-"""Small builders for tests: graph text in a throwaway project directory."""
+"""Small builders for tests: graph text in a throwaway project directory, and the one rule
+for a missing oracle, tool or input (skip locally, fail under CI=true)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 from seldon_graphs import api
+
+REPO = Path(__file__).resolve().parents[1]
 
 MODELS = (Path(__file__).parent / "bad_graphs" / "code" / "model.py").read_text()
 
@@ -32,3 +41,39 @@ def roles(result: api.Analysis) -> list[tuple[str, str, list[str]]]:
 
 def rules(result: api.Analysis) -> list[str]:
     return [d.rule for d in result.diagnostics]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true")
+
+
+def missing(reason: str) -> NoReturn:
+    """An oracle (../shared), tool or input a test needs is absent.
+
+    Elsewhere the test skips saying why; under CI=true it fails, because CI provides all of
+    them and a green build must mean the checks ran, not that they quietly skipped."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing oracle or tool is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_file(path: Path, reason: str) -> Path:
+    if not path.exists():
+        missing(f"{path} not found: {reason}")
+    return path
+
+
+def require_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        missing(f"`{name}` is not on PATH")
+    return found
+
+
+def clone_repo(dest: Path) -> Path:
+    """A fresh `git clone` of this checkout's HEAD: committed files only, as a user gets them."""
+    git = require_tool("git")
+    subprocess.run(
+        [git, "clone", "--quiet", str(REPO), str(dest)], check=True, timeout=60, capture_output=True
+    )
+    return dest
