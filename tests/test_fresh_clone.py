@@ -105,16 +105,30 @@ def wait_until_up(lines: queue.Queue[str], seen: list[str]) -> int:
     pytest.fail(f"make run did not serve within {START_TIMEOUT:.0f} s:\n" + "".join(seen))
 
 
-def group_pids(pgid: int) -> set[int]:
-    pids = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:  # the process exited while we looked
-            continue
-        if int(fields[2]) == pgid:
-            pids.add(int(stat.parent.name))
-    return pids
+def _stat(pid_dir: Path) -> list[str] | None:
+    try:
+        return pid_dir.joinpath("stat").read_text().rpartition(")")[2].split()
+    except OSError:  # the process exited while we looked
+        return None
+
+
+def descendants(root: int) -> set[int]:
+    """`root` and every process below it, wherever they sit (nodes get their own session)."""
+    children: dict[int, list[int]] = {}
+    for pid_dir in Path("/proc").glob("[0-9]*"):
+        fields = _stat(pid_dir)
+        if fields is not None and fields[0] != "Z":  # a zombie is gone but not yet reaped
+            children.setdefault(int(fields[1]), []).append(int(pid_dir.name))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if (fields := _stat(Path(f"/proc/{p}"))) and fields[0] != "Z"}
 
 
 def listening_ports(pids: set[int]) -> set[int]:
@@ -142,10 +156,10 @@ def refuses(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def wait_group_gone(pgid: int) -> None:
+def wait_gone(pids: set[int]) -> None:
     deadline = time.monotonic() + EXIT_TIMEOUT
-    while group_pids(pgid):
-        assert time.monotonic() < deadline, f"processes {group_pids(pgid)} outlived SIGTERM"
+    while alive(pids):
+        assert time.monotonic() < deadline, f"processes {alive(pids)} outlived SIGTERM"
         time.sleep(0.1)  # polling: no event tells us when a grandchild exits
 
 
@@ -160,9 +174,10 @@ def make_run(clone: Path) -> Iterator[subprocess.Popen[str]]:
         text=True,
         start_new_session=True,  # its own process group, as a terminal would give it
     )
+    everyone = descendants(proc.pid)
     yield proc
-    if group_pids(proc.pid):
-        os.killpg(proc.pid, signal.SIGKILL)
+    for pid in alive(everyone | descendants(proc.pid)):
+        os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=EXIT_TIMEOUT)
 
 
@@ -192,9 +207,10 @@ def test_make_run_serves_the_readme_request_then_stops_cleanly(
     assert sum(probabilities) == pytest.approx(1.0)
     assert answer["meta"]["requestPath"] == {"classifier": "seldonio/sklearnserver:1.17.1"}
 
-    ports = listening_ports(group_pids(make_run.pid))
-    assert port in ports and len(ports) >= 2  # the executor and the iris node
-    os.killpg(make_run.pid, signal.SIGTERM)
+    everyone = descendants(make_run.pid)
+    ports = listening_ports(everyone)
+    assert port in ports and len(ports) == 3  # executor; the iris node: REST, metrics
+    os.killpg(make_run.pid, signal.SIGTERM)  # make and seldon-graphs; the nodes are theirs
     make_run.wait(timeout=EXIT_TIMEOUT)
-    wait_group_gone(make_run.pid)
+    wait_gone(everyone)
     assert {p for p in ports if not refuses(p)} == set()
