@@ -15,6 +15,11 @@ import pytest
 from seldon_graphs import api
 
 REPO = Path(__file__).resolve().parents[1]
+# Seldon's own CRD and examples: the oracles, read in place from ../shared beside the repo.
+SHARED = REPO.parent / "shared"
+CRD_FILE = SHARED / "seldon" / "crd" / "seldondeployments.machinelearning.seldon.io.yaml"
+SELDON_EXAMPLES = SHARED / "seldon" / "examples"
+NO_SHARED = f"Seldon's CRD and examples are not at {SHARED} (../shared beside the repo)"
 
 MODELS = (Path(__file__).parent / "bad_graphs" / "code" / "model.py").read_text()
 

@@ -13,6 +13,7 @@ import yaml
 
 from seldon_graphs.deploy import commands
 from seldon_graphs.spec import Pos
+from tests.helpers import NO_SHARED, SHARED, require_file
 
 from .conftest import sdep
 from .fakeapi import FakeCluster, pod, running, waiting
@@ -335,13 +336,11 @@ def test_secret_from_file_replaces_the_walkthroughs_base64(
         == 0
     )
     stored = cluster.secrets[("default", "seldon-init-container-secret")]
-    from .conftest import SHARED
-
-    walkthrough = SHARED / "walkthrough" / "ch5-minio-secret.yaml"
-    if walkthrough.exists():  # the same bytes the reader base64-encoded by hand
-        assert stored["data"] == yaml.safe_load(walkthrough.read_text())["data"]
     out, err = capsys.readouterr()
     assert "minio123" not in out + err
+    walkthrough = require_file(SHARED / "walkthrough" / "ch5-minio-secret.yaml", NO_SHARED)
+    # the same bytes the reader base64-encoded by hand
+    assert stored["data"] == yaml.safe_load(walkthrough.read_text())["data"]
 
 
 def test_secret_file_errors_never_echo_the_line(

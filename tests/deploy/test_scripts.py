@@ -6,12 +6,13 @@ tool checks, idempotency (a second run reuses the cluster), and the pinned versi
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.helpers import require_file
 
 ROOT = Path(__file__).resolve().parents[2]
 UP, DOWN = ROOT / "scripts" / "kind-up.sh", ROOT / "scripts" / "kind-down.sh"
@@ -74,8 +75,7 @@ def log(tmp_path: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _bash() -> None:
-    if not os.path.exists(BASH):
-        pytest.skip("needs /bin/bash")
+    require_file(Path(BASH), "the kind scripts are bash scripts")
 
 
 def test_missing_kind_is_named_with_how_to_install(tmp_path: Path) -> None:

@@ -9,10 +9,8 @@ import pytest
 
 from seldon_graphs import cli
 
-from .conftest import CRD_FILE, NO_SHARED
+from .conftest import CRD_FILE, needs_crd
 from .test_manifest_check import GOOD
-
-needs_crd = pytest.mark.skipif(not CRD_FILE.is_file(), reason=NO_SHARED)
 
 
 def run(*argv: str) -> int:
