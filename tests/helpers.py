@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import textwrap
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -60,6 +60,14 @@ def missing(reason: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"{reason} (CI=true: a missing oracle or tool is a failure)", pytrace=False)
     pytest.skip(reason)
+
+
+def missing_param(reason: str) -> Any:
+    """The parametrize case that stands for absent inputs: skipped saying why, or under
+    CI=true a collection error (a mark cannot fail a test, so `missing` runs right here)."""
+    if in_ci():
+        missing(reason)
+    return pytest.param(None, marks=pytest.mark.skip(reason=reason), id="missing")
 
 
 def require_file(path: Path, reason: str) -> Path:

@@ -25,8 +25,9 @@ NEEDS_SHARED = (
     "tests/manifest/test_manifest_crd.py::test_the_schema_is_the_v1_openapi_schema",
     "tests/manifest/test_manifest_crd.py::test_cached_on_disk_by_content_and_in_process",
     "tests/manifest/test_manifest_cli.py::test_crd_from_flag_or_environment",
-    "tests/manifest/test_manifest_oracle.py::test_seldon_admits_it_so_do_we",
 )
+# Parametrized over Seldon's examples (two folders): their absence is found while collecting.
+NEEDS_EXAMPLES = "tests/manifest/test_manifest_oracle.py"
 CI_FAILURE = "(CI=true: a missing oracle or tool is a failure)"
 
 
@@ -60,20 +61,28 @@ def counts(summary: str) -> dict[str, int]:
 
 
 def test_missing_shared_fails_every_oracle_test_under_ci(lonely_clone: Path) -> None:
-    result = pytest_in(lonely_clone, "-q", "-rfs", *NEEDS_SHARED, ci=True)
+    args = ("-q", "-rfE", "--continue-on-collection-errors", *NEEDS_SHARED, NEEDS_EXAMPLES)
+    result = pytest_in(lonely_clone, *args, ci=True)
     assert result.returncode == 1, result.stdout
-    assert counts(result.stdout) == {"failed": len(NEEDS_SHARED)}, result.stdout
-    reported = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
-    assert len(reported) == len(NEEDS_SHARED)
-    assert all("not found" in line and CI_FAILURE in line for line in reported), reported
+    # A fixture that fails counts as an error, a test body that fails as a failure.
+    outcomes = {word.rstrip("s"): n for word, n in counts(result.stdout).items()}
+    assert set(outcomes) == {"failed", "error"}, result.stdout
+    assert sum(outcomes.values()) == len(NEEDS_SHARED) + 1, result.stdout
+    reported = [
+        line for line in result.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))
+    ]
+    assert len(reported) == len(NEEDS_SHARED) + 1
+    assert all(CI_FAILURE in line and "../shared" in line for line in reported), reported
     assert "Traceback" not in result.stdout
 
 
 def test_missing_shared_skips_with_the_reason_elsewhere(lonely_clone: Path) -> None:
-    result = pytest_in(lonely_clone, "-q", "-rfs", *NEEDS_SHARED, ci=False)
+    oracle = f"{NEEDS_EXAMPLES}::test_seldon_admits_it_so_do_we"
+    result = pytest_in(lonely_clone, "-q", "-rs", *NEEDS_SHARED, oracle, ci=False)
     assert result.returncode == 0, result.stdout
-    assert counts(result.stdout) == {"skipped": len(NEEDS_SHARED)}, result.stdout
-    assert result.stdout.count("../shared beside the repo") == len(NEEDS_SHARED)
+    skipped = len(NEEDS_SHARED) + 2  # the examples: one case per folder
+    assert counts(result.stdout) == {"skipped": skipped}, result.stdout
+    assert result.stdout.count("(../shared beside the repo)\n") == skipped
 
 
 def test_a_broken_import_fails_instead_of_skipping(tmp_path: Path) -> None:
@@ -82,5 +91,6 @@ def test_a_broken_import_fails_instead_of_skipping(tmp_path: Path) -> None:
     api.write_text(api.read_text() + '\nraise ImportError("broken on purpose")\n')
     result = pytest_in(clone, "-q", "tests/deploy/test_graphs.py", ci=False)
     assert result.returncode != 0
-    assert "broken on purpose" in result.stdout
-    assert "skipped" not in result.stdout and " passed" not in result.stdout
+    output = result.stdout + result.stderr
+    assert "ImportError: broken on purpose" in output
+    assert "skipped" not in output and " passed" not in output

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from seldon_graphs.manifest import load_crd_schema
-from tests.helpers import CRD_FILE, NO_SHARED, REPO, SELDON_EXAMPLES, missing, require_file
+from tests.helpers import CRD_FILE, NO_SHARED, REPO, SELDON_EXAMPLES, missing_param, require_file
 
 __all__ = ["CRD_FILE", "REPO", "examples", "needs_crd", "predictor", "sdep"]
 
@@ -25,16 +25,8 @@ def examples(folder: str) -> list[Any]:
     """Parametrize over one examples folder; a single case saying they are absent."""
     files = sorted(p for p in (EXAMPLES / folder).glob("*") if p.suffix in (".json", ".yaml"))
     if not files:
-        return [pytest.param(None, marks=needs_examples, id="no-shared")]
+        return [missing_param(f"{EXAMPLES / folder} is empty: {NO_SHARED}")]
     return [pytest.param(p, id=p.name) for p in files]
-
-
-@pytest.fixture
-def no_shared_examples() -> None:
-    missing(NO_SHARED)
-
-
-needs_examples = pytest.mark.usefixtures("no_shared_examples")
 
 
 @pytest.fixture(scope="session")
