@@ -28,7 +28,7 @@ import pytest
 from tests.helpers import clone_repo, require_file, require_tool
 
 VENV = Path(sys.prefix)
-README_BODY = b'{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
+CURL_BODY = re.compile(r"-d '(\{.*?\})'")
 UP = re.compile(r"is up on http://127\.0\.0\.1:(\d+)")
 START_TIMEOUT = 120.0
 EXIT_TIMEOUT = 60.0
@@ -48,8 +48,22 @@ def clone_env(clone: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(clone), "PYTHONUNBUFFERED": "1"}
 
 
+def readme_first_command(clone: Path) -> str:
+    """The first line of the README's first code block, without its comment."""
+    text = (clone / "README.md").read_text(encoding="utf-8")
+    first_block = text.split("```\n", 2)[1]
+    return first_block.splitlines()[0].partition("#")[0].strip()
+
+
+def readme_request(clone: Path) -> bytes:
+    match = CURL_BODY.search((clone / "README.md").read_text(encoding="utf-8"))
+    assert match is not None, "the README shows no curl request"
+    return match.group(1).encode()
+
+
 def test_the_clone_has_no_models_or_build(clone: Path) -> None:
     assert not (clone / "models").exists() and not (clone / "build").exists()
+    assert readme_first_command(clone) == "make run"
 
 
 @pytest.mark.parametrize(
@@ -165,8 +179,9 @@ def wait_gone(pids: set[int]) -> None:
 
 @pytest.fixture
 def make_run(clone: Path) -> Iterator[subprocess.Popen[str]]:
+    command = readme_first_command(clone).split()  # make run
     proc = subprocess.Popen(
-        [*make("run"), "PORT=0"],
+        [*make(*command[1:]), "PORT=0"],
         cwd=clone,
         env=clone_env(clone),
         stdout=subprocess.PIPE,
@@ -195,7 +210,7 @@ def test_make_run_serves_the_readme_request_then_stops_cleanly(
 
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1.0/predictions",
-        data=README_BODY,
+        data=readme_request(clone),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
