@@ -4,7 +4,6 @@ non-UTF-8 files, bad JSON, bad numbers, unknown nodes, unusable kubeconfigs."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -211,11 +210,3 @@ def test_check_manifest_file_that_cannot_be_read(
 def test_dockerfile_of_an_unknown_node(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = cli(["dockerfile", "g.yaml", "nosuch"], capsys)
     assert (code, err) == (2, "error: no node named 'nosuch' in g.yaml; nodes with images: none\n")
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_unreadable_graph_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (here / "g.yaml").chmod(0)
-    code, err = cli(["validate", "g.yaml"], capsys)
-    assert code == 1
-    assert "g.yaml:1:1: error: cannot read the graph file: [Errno 13] Permission denied" in err
