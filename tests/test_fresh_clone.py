@@ -98,6 +98,24 @@ def test_make_test_needs_only_the_venv(clone: Path) -> None:
     assert out.stdout.splitlines() == [f"{VENV}/bin/pytest -q"]
 
 
+def phony_targets(clone: Path) -> list[str]:
+    text = (clone / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"^\.PHONY:(.*)$", text, re.MULTILINE)
+    assert match is not None
+    return match.group(1).split()
+
+
+def test_every_target_resolves_in_a_fresh_clone(clone: Path) -> None:
+    """`make -n`: every prerequisite has a rule (nothing assumes files a clone lacks)."""
+    targets = phony_targets(clone)
+    assert {"run", "test", "lint", "golden", "kind-up"} <= set(targets)
+    for target in targets:
+        dry = subprocess.run(
+            make("-n", target), cwd=clone, capture_output=True, text=True, timeout=30, check=False
+        )
+        assert dry.returncode == 0, f"make -n {target}: {dry.stderr}"
+
+
 def _lines(stream: IO[str], into: queue.Queue[str]) -> None:
     for line in stream:
         into.put(line)
