@@ -20,14 +20,16 @@ MONITORING ?= 0
 .PHONY: run install test lint validate compile explain bench golden clean \
 	kind-up kind-down deploy status diff delete test-cluster build base-image test-docker
 
-# The README's first command: the walkthrough's iris model, trained here the first time
-# (scikit-learn's bundled data, no network), served on http://127.0.0.1:$(PORT).
-run: $(STAMP) $(MODELS_$(GRAPH))
-	$(SG) run $(GRAPH) --runtime $(RUNTIME) --port $(PORT)
-
-# Example graphs whose server nodes need a locally trained model first.
+# Example graphs whose server nodes need a locally trained model first. Defined before
+# `run`: make expands a rule's prerequisites when it reads the rule, so a variable defined
+# below it would still be empty there (a fresh clone then had no model to serve).
 MODELS_graphs/iris.yaml := models/iris/model.joblib
 MODELS_graphs/income.yaml := models/income/lr/model.joblib
+
+# The README's first command: the walkthrough's iris model, trained here the first time
+# (scikit-learn's bundled data, no network), served on http://127.0.0.1:$(PORT).
+run: $(STAMP) $(MODELS_$(patsubst ./%,%,$(GRAPH)))
+	$(SG) run $(GRAPH) --runtime $(RUNTIME) --port $(PORT)
 
 models/iris/model.joblib: | $(STAMP)
 	$(BIN)/python scripts/train_iris.py

@@ -12,10 +12,20 @@ if ! command -v kind >/dev/null 2>&1; then
   exit 1
 fi
 
+if ! clusters=$(kind get clusters 2>&1); then
+  printf 'kind-down: error: cannot list the kind clusters (is the docker daemon running?):\n%s\n' \
+    "$clusters" >&2
+  exit 1
+fi
 while read -r name; do
   if [[ $name == "$CLUSTER_NAME" ]]; then
-    kind delete cluster --name "$CLUSTER_NAME"
+    kind delete cluster --name "$CLUSTER_NAME" || {
+      rc=$?
+      printf 'kind-down: error: deleting the kind cluster %s failed (exit %d); see above\n' \
+        "$CLUSTER_NAME" "$rc" >&2
+      exit "$rc"
+    }
     exit 0
   fi
-done < <(kind get clusters 2>/dev/null)
+done <<<"$clusters"
 printf '==> no kind cluster named %s: nothing to delete\n' "$CLUSTER_NAME"

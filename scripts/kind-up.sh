@@ -12,7 +12,7 @@
 #   ISTIO_VERSION   Istio charts for INGRESS=istio      (default: 1.19.3)
 #   ANALYTICS_VERSION  seldon-core-analytics chart      (default: $SELDON_VERSION)
 #   KIND_CONFIG     kind cluster config                 (default: scripts/kind/cluster.yaml)
-set -euo pipefail
+set -Eeuo pipefail # -E: the ERR trap below fires inside functions too
 
 here=${BASH_SOURCE[0]%/*}
 [[ $here == "${BASH_SOURCE[0]}" ]] && here=.
@@ -30,8 +30,17 @@ SELDON_CHARTS=https://storage.googleapis.com/seldon-charts
 ISTIO_CHARTS=https://istio-release.storage.googleapis.com/charts
 TIMEOUT=${TIMEOUT:-10m}
 
-say() { printf '==> %s\n' "$*"; }
+step="checking the tools"
+say() { step=$*; printf '==> %s\n' "$*"; }
 die() { printf 'kind-up: error: %s\n' "$*" >&2; exit 1; }
+
+# A failing step (its tool has printed why) ends the run naming the step; rerunning is safe.
+failed() {
+  printf 'kind-up: error: %s failed (exit %d); fix the cause above and run kind-up again (safe to rerun)\n' \
+    "$step" "$1" >&2
+  exit "$1"
+}
+trap 'failed $?' ERR
 
 usage() {
   printf 'usage: %s [--name NAME] [--ingress none|istio] [--monitoring]\n' "$0"
@@ -123,6 +132,7 @@ install_istio() {
   helm_install istiod istiod "$ISTIO_CHARTS" "$ISTIO_VERSION" istio-system
   helm_install istio-ingressgateway gateway "$ISTIO_CHARTS" "$ISTIO_VERSION" istio-system \
     -f "$kind_dir/istio-gateway.values.yaml"
+  say "applying the Seldon gateway"
   kubectl --context "$CONTEXT" apply -f "$kind_dir/seldon-gateway.yaml"
 }
 
@@ -131,8 +141,10 @@ install_seldon() {
   [[ $INGRESS == istio ]] && values+=(-f "$kind_dir/seldon-core-operator.istio.values.yaml")
   helm_install seldon-core seldon-core-operator "$SELDON_CHARTS" "$SELDON_VERSION" seldon-system \
     "${values[@]}"
+  say "waiting for the SeldonDeployment CRD"
   kubectl --context "$CONTEXT" wait --for=condition=Established --timeout=120s \
     crd/seldondeployments.machinelearning.seldon.io
+  say "waiting for the operator (seldon-controller-manager)"
   kubectl --context "$CONTEXT" -n seldon-system rollout status \
     deployment/seldon-controller-manager --timeout=300s
 }

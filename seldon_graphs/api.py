@@ -178,7 +178,7 @@ class Graph:
         from .wrapper.context import write_context
 
         dest = Path(out_dir) / self.spec.name
-        with emit.staged_dir(dest) as staged:
+        with emit.output_dir(dest) as staged:
             (staged / MANIFEST_FILE).write_text(self.manifest_yaml(), encoding="utf-8")
             for plan in self.contexts:
                 write_context(plan, staged / plan.node)

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import TextIO
 
-from . import api, picture
+from . import api, emit, picture
 from .schema_check import graph_schema
 
-EXIT_OK, EXIT_PROBLEMS = 0, 1
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,7 +90,15 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(graph.manifest_yaml())
         return EXIT_OK
-    folder = graph.compile(args.out)
+    try:
+        folder = graph.compile(args.out)
+    except emit.OutputError as exc:
+        print(f"seldon-graphs: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        where = exc.filename or args.out
+        print(f"seldon-graphs: error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     print(f"wrote {folder / api.MANIFEST_FILE}")
     for plan in graph.contexts:
         print(f"wrote {folder / plan.node}/  ({plan.image})")

@@ -39,10 +39,43 @@ def to_yaml(obj: Any) -> str:
     return text
 
 
+MARKER = ".seldon-graphs-output"
+_MARKER_TEXT = (
+    "Written by seldon-graphs. The next compile replaces this whole folder;\n"
+    "a folder without this file is never replaced.\n"
+)
+
+
+class OutputError(Exception):
+    """An output path that cannot be written without destroying something, or at all; the
+    message names the path and what to do."""
+
+
+@contextmanager
+def output_dir(dest: Path) -> Iterator[Path]:
+    """`staged_dir` for a folder the user chose (`compile -o`): it gets the marker file, and
+    an existing folder is replaced only if it has one (we wrote it before)."""
+    if _holds_foreign_files(dest):
+        raise OutputError(
+            f"{dest} exists and was not written by seldon-graphs (it has no {MARKER} file), "
+            "so it is not replaced: move it away or choose another output folder (-o)"
+        )
+    with staged_dir(dest) as staged:
+        (staged / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        yield staged
+
+
+def _holds_foreign_files(dest: Path) -> bool:
+    if not dest.is_dir() or dest.is_symlink():
+        return False  # nothing there, or refused by _check_writable
+    return not (dest / MARKER).is_file() and any(dest.iterdir())
+
+
 @contextmanager
 def staged_dir(dest: Path) -> Iterator[Path]:
     """A temp folder beside `dest`; when the block succeeds it replaces `dest` in one rename,
     when it fails it is removed and `dest` is untouched."""
+    _check_writable(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
@@ -51,6 +84,24 @@ def staged_dir(dest: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
+
+
+def _check_writable(dest: Path) -> None:
+    """Refuse, before writing anything, a `dest` that is not a folder or sits below a file."""
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        kind = "a symbolic link" if dest.is_symlink() else "a file"
+        raise OutputError(
+            f"{dest} exists and is {kind}, not a folder written by seldon-graphs: "
+            "move it away or choose another output folder (-o)"
+        )
+    for parent in dest.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(
+                    f"cannot write {dest}: {parent} is a file, not a folder; "
+                    "choose another output folder (-o)"
+                )
+            return
 
 
 def replace_dir(staged: Path, dest: Path) -> None:

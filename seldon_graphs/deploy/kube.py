@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
@@ -40,6 +41,8 @@ def connect(context: str | None = None, kubeconfig: str | None = None) -> Kube:
             config_file=kubeconfig, context=context, persist_config=False
         )
         contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
+    except MALFORMED as exc:
+        raise _malformed(kubeconfig, exc) from None
     except (ConfigException, OSError) as exc:
         if context is None and kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
             try:
@@ -82,6 +85,22 @@ def _in_cluster() -> Kube:
     with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace") as f:
         namespace = f.read().strip()
     return Kube(api, Connection("in-cluster", api.configuration.host, namespace))
+
+
+# What the kubernetes loaders raise on a file that is not a kubeconfig at all.
+MALFORMED = (yaml.YAMLError, UnicodeDecodeError, TypeError, AttributeError, KeyError)
+
+
+def _malformed(kubeconfig: str | None, exc: Exception) -> ConfigError:
+    """Never echoes the file: a kubeconfig holds tokens, and YAML errors quote the line."""
+    where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    if isinstance(exc, UnicodeDecodeError):
+        why = f"not UTF-8 text (byte {exc.start})"
+    elif isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        why = f"not valid YAML (line {exc.problem_mark.line + 1})"
+    else:
+        why = "not a kubeconfig (expected a mapping with clusters, contexts and users)"
+    return ConfigError(f"the kubeconfig at {where} is {why}", f"check it, or {KIND_UP}")
 
 
 def _config_error(context: str | None, kubeconfig: str | None, exc: Exception) -> ConfigError:

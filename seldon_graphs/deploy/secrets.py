@@ -39,6 +39,8 @@ def from_file(path: str | Path) -> dict[str, str]:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise DeployError(f"cannot read {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # the offset only: the bytes may be a secret's
+        raise DeployError(f"{file} is not UTF-8 text (byte {exc.start})") from None
     values: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()

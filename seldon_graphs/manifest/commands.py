@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _read(name: str) -> str | None:
     try:
-        if name == "-":
-            return sys.stdin.read()
+        if name == "-":  # bytes: the text layer would smuggle bad bytes in as surrogates
+            return sys.stdin.buffer.read().decode("utf-8")
         with open(name, encoding="utf-8") as fh:
             return fh.read()
     except (OSError, UnicodeDecodeError) as exc:

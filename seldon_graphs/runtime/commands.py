@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("graph", metavar="GRAPH", nargs="?", default=DEFAULT_GRAPH)
     _runtime_flags(p, default="process")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="executor port (default: 8000)")
-    p.add_argument("--max-concurrency", type=int, default=128, help="requests in flight")
+    p.add_argument("--port", type=port, default=8000, help="executor port (default: 8000)")
+    p.add_argument(
+        "--max-concurrency", type=positive, default=128, help="requests in flight (default: 128)"
+    )
     p.add_argument("--verbose", action="store_true", help="echo every node's log lines")
     p.set_defaults(func=cmd_run)
 
@@ -58,14 +61,51 @@ def _runtime_flags(p: argparse.ArgumentParser, default: str) -> None:
     )
 
 
-def model_uris(pairs: list[str]) -> dict[str, str]:
+def port(text: str) -> int:
+    value = _integer(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535; 0 picks a free one)")
+    return value
+
+
+def positive(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def model_uris(pairs: list[str], spec: Any) -> dict[str, str]:
+    """--model-uri NODE=PATH pairs; each NODE must be a server node of `spec`."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")
         if not sep or not name or not path:
             raise SystemExit(_usage(f"--model-uri expects NODE=PATH, got {pair!r}"))
         out[name] = path
+    _check_model_nodes(spec, out)
     return out
+
+
+def _check_model_nodes(spec: Any, uris: dict[str, str]) -> None:
+    from ..spec import Source
+
+    servers = sorted(n.name for n in spec.nodes if n.source == Source.SERVER)
+    for name in uris:
+        if name not in servers:
+            raise SystemExit(
+                _usage(
+                    f"--model-uri {name}=...: `{name}` is not a server node of graph "
+                    f"`{spec.name}` (server nodes: {', '.join(servers) or 'none'})"
+                )
+            )
 
 
 def _usage(message: str) -> int:
@@ -75,7 +115,7 @@ def _usage(message: str) -> int:
 
 def request_body(data: str) -> bytes:
     """--data: JSON text or @file; a bare array becomes {"data": {"ndarray": ...}}."""
-    text = Path(data[1:]).read_text() if data.startswith("@") else data
+    text = _data_file(data[1:]) if data.startswith("@") else data
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -85,8 +125,21 @@ def request_body(data: str) -> bytes:
     return json.dumps(value).encode()
 
 
+def _data_file(name: str) -> str:
+    if not name:
+        raise SystemExit(_usage("--data @FILE needs a file name after the @"))
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SystemExit(
+            _usage(f"--data @{name}: not UTF-8 text (byte {exc.start}); JSON is UTF-8")
+        ) from None
+    except OSError as exc:
+        raise SystemExit(_usage(f"--data @{name}: cannot read it: {exc.strerror or exc}")) from None
+
+
 def backend(args: argparse.Namespace, spec: Any, tree: Any) -> Backend:
-    uris = model_uris(args.model_uri)
+    uris = model_uris(args.model_uri, spec)
     inject = routing_injection()
     if args.runtime == "inprocess":
         from .inprocess import InProcessBackend
@@ -130,6 +183,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         server = GraphServer(backend(args, spec, tree), options)
         asyncio.run(serve_forever(server, _announce))
+    except socket.gaierror as exc:
+        return _usage(f"--host {args.host}: {exc.strerror}")
     except (RuntimeProblem, OSError) as exc:
         print(f"seldon-graphs: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

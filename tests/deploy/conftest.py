@@ -12,18 +12,13 @@ import pytest
 import yaml
 
 from seldon_graphs.deploy import Kube, connect
+from tests.helpers import NO_SHARED, SELDON_EXAMPLES, require_file
 
 from .fakeapi import FakeApiServer, FakeCluster
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-EXAMPLES = SHARED / "seldon" / "examples"
-
 
 def shared_example(relative: str) -> Path:
-    path = EXAMPLES / relative
-    if not path.exists():
-        pytest.skip(f"{path} not found (tests read Seldon's examples from ../shared)")
-    return path
+    return require_file(SELDON_EXAMPLES / relative, NO_SHARED)
 
 
 def load_example(relative: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from seldon_graphs.deploy import DeployError, connect
+from tests.helpers import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAPH = ROOT / "graphs" / "iris.yaml"
@@ -49,9 +50,9 @@ def real_cluster(request: pytest.FixtureRequest) -> str:
     why = _reachable()
     if why is None:
         return CONTEXT
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"no reachable cluster ({why}) and cannot make one: missing {missing}")
+    absent = [t for t in TOOLS if shutil.which(t) is None]
+    if absent:
+        missing(f"no reachable cluster ({why}) and cannot make one: missing {absent}")
     name = CONTEXT.removeprefix("kind-")
     subprocess.run([str(ROOT / "scripts" / "kind-up.sh"), "--name", name], check=True, timeout=1800)
     return CONTEXT

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from seldon_graphs.deploy import commands
-from seldon_graphs.spec import Pos
+from seldon_graphs import api
+from seldon_graphs.deploy import ImageTarget, commands
+from tests.helpers import NO_SHARED, SHARED, project, require_file
 
 from .conftest import sdep
 from .fakeapi import FakeCluster, pod, running, waiting
@@ -212,49 +211,35 @@ def test_usage_errors_exit_2() -> None:
     assert exit_.value.code == 2
 
 
-# --- graph files through seldon_graphs.api (a stand-in until the compiler lands) ---------------
+# --- graph files compiled by seldon_graphs.api ------------------------------------------------
 
-
-class _GraphError(Exception):
-    def render(self) -> str:
-        return "graphs/bad.yaml:3:5: error: unknown node `xbg` [undefined-node]\n  help: `xgb`?"
-
-
-def _fake_api(monkeypatch: pytest.MonkeyPatch, manifest: dict[str, Any] | None) -> None:
-    def load(path: Path) -> Any:
-        if manifest is None:
-            raise _GraphError()
-        spec = types.SimpleNamespace(
-            registry=None, node=lambda n: types.SimpleNamespace(pos=Pos(7, 3))
-        )
-        return types.SimpleNamespace(spec=spec, manifest=lambda: manifest)
-
-    module = types.ModuleType("seldon_graphs.api")
-    module.load = load  # type: ignore[attr-defined]
-    module.GraphError = _GraphError  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "seldon_graphs.api", module)
+GRAPH = """\
+name: test
+namespace: models
+nodes:
+  m: {python: models.py:Model}
+  n: {python: models.py:Model}
+  c: {python: models.py:Combiner, kind: combiner}
+flow: "[m, n] -> c"
+"""
 
 
 def test_graph_errors_print_the_compilers_diagnostics(
-    tmp_path: Path,
-    kubeconfig: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, kubeconfig: Path, cluster: FakeCluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fake_api(monkeypatch, None)
-    graph = tmp_path / "bad.yaml"
-    graph.write_text("name: bad\n")
+    graph = project(tmp_path) / "bad.yaml"
+    graph.write_text(GRAPH.replace("[m, n]", "[m, nn]"))
     assert cli("deploy", str(graph), *k(kubeconfig)) == 1
     err = capsys.readouterr().err
-    assert err.startswith("graphs/bad.yaml:3:5: error: unknown node `xbg`")
+    assert "bad.yaml:7:12: error: undefined node `nn` in flow" in err
+    assert cluster.requests("PATCH") == []  # nothing reached the cluster
 
 
 def test_graph_file_compiles_and_deploys(
-    tmp_path: Path, kubeconfig: Path, cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, kubeconfig: Path, cluster: FakeCluster
 ) -> None:
-    _fake_api(monkeypatch, sdep())
-    graph = tmp_path / "g.yaml"
-    graph.write_text("name: test\n")
+    graph = project(tmp_path) / "g.yaml"
+    graph.write_text(GRAPH)
     built: list[Any] = []
     args = argparse.Namespace(
         graph=str(graph),
@@ -266,8 +251,16 @@ def test_graph_file_compiles_and_deploys(
         dry_run=None,
         no_build=False,
     )
-    assert commands.cmd_deploy(args, images=lambda t, d: built.append(d)) == 0
-    assert len(built) == 1 and ("models", "test") in cluster.sdeps
+    assert commands.cmd_deploy(args, images=lambda t, d: built.append((t, d))) == 0
+    ((target, dest),) = built
+    assert dest == ImageTarget(kind_cluster="seldon", push=False)
+    assert sorted(c.node for c in target.graph.contexts) == ["c", "m", "n"]
+    compiled = api.load(graph).manifest()  # the real compiler, run independently
+    assert cluster.sdeps[("models", "test")]["spec"] == compiled["spec"]
+    (applied,) = cluster.requests("PATCH", "seldondeployments/test$")
+    assert applied.body["spec"] == compiled["spec"]
+    root = compiled["spec"]["predictors"][0]["graph"]
+    assert (root["name"], [c["name"] for c in root["children"]]) == ("c", ["m", "n"])
 
 
 # --- secrets -----------------------------------------------------------------------------------
@@ -335,13 +328,11 @@ def test_secret_from_file_replaces_the_walkthroughs_base64(
         == 0
     )
     stored = cluster.secrets[("default", "seldon-init-container-secret")]
-    from .conftest import SHARED
-
-    walkthrough = SHARED / "walkthrough" / "ch5-minio-secret.yaml"
-    if walkthrough.exists():  # the same bytes the reader base64-encoded by hand
-        assert stored["data"] == yaml.safe_load(walkthrough.read_text())["data"]
     out, err = capsys.readouterr()
     assert "minio123" not in out + err
+    walkthrough = require_file(SHARED / "walkthrough" / "ch5-minio-secret.yaml", NO_SHARED)
+    # the same bytes the reader base64-encoded by hand
+    assert stored["data"] == yaml.safe_load(walkthrough.read_text())["data"]
 
 
 def test_secret_file_errors_never_echo_the_line(

@@ -199,7 +199,15 @@ def test_forbidden_namespace_read_is_not_fatal(
 ) -> None:
     cluster.deny = {"get namespaces"}
     cluster.namespaces["models"] = cluster.namespaces["default"]
-    run(kube, graph_target(), clock)
+    endpoint, said, _ = run(kube, graph_target(), clock)
+    assert len(cluster.requests("GET", "/api/v1/namespaces/models$")) == 1  # refused: 403
+    assert cluster.requests("PATCH", "/api/v1/namespaces/models$") == []  # not re-created
+    assert said == [
+        "applied SeldonDeployment models/test (server-side apply, field manager seldon-graphs)",
+        "waiting up to 60s for models/test to become Available",
+        "models/test is Available",
+    ]
+    assert ("models", "test") in cluster.sdeps and endpoint.service == "test-test"
 
 
 def test_unauthorized(cluster: FakeCluster, tmp_path: Path) -> None:
@@ -234,7 +242,11 @@ def test_present_secret_passes(kube: Kube, cluster: FakeCluster, clock: FakeCloc
     manifest["spec"]["predictors"][0]["graph"]["envSecretRefName"] = "minio"
     cluster.namespaces["models"] = cluster.namespaces["default"]
     cluster.secrets[("models", "minio")] = {"metadata": {"name": "minio"}, "data": {}}
-    run(kube, graph_target(manifest), clock)
+    endpoint, said, _ = run(kube, graph_target(manifest), clock)
+    assert len(cluster.requests("GET", "/api/v1/namespaces/models/secrets/minio$")) == 1
+    applied = cluster.sdeps[("models", "test")]["spec"]["predictors"][0]["graph"]
+    assert applied["envSecretRefName"] == "minio"
+    assert said[-1] == "models/test is Available" and endpoint.service == "test-test"
 
 
 # --- rejections ------------------------------------------------------------------------------

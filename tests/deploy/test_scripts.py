@@ -1,24 +1,36 @@
 """scripts/kind-up.sh and kind-down.sh, run with stub kind/kubectl/helm/docker on PATH.
 
 No cluster can run here, so the stubs record what the scripts would run; this checks the
-tool checks, idempotency (a second run reuses the cluster), and the pinned versions.
+tool checks, idempotency (a second run reuses the cluster), the pinned versions, and every
+failing step (STUB_FAIL makes the stub call starting with it fail with STUB_FAIL_RC).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.helpers import require_file
+
 ROOT = Path(__file__).resolve().parents[2]
 UP, DOWN = ROOT / "scripts" / "kind-up.sh", ROOT / "scripts" / "kind-down.sh"
 BASH = "/bin/bash"
 
-KIND_STUB = """#!/bin/bash
+# Appended to every stub after it logs the call.
+FAIL_HOOK = """
+if [[ -n ${STUB_FAIL:-} && "${0##*/} $*" == "$STUB_FAIL"* ]]; then
+  echo "${0##*/}: stub failure" >&2; exit "${STUB_FAIL_RC:-1}"
+fi
+"""
+KIND_STUB = (
+    """#!/bin/bash
 echo "kind $*" >> "$STUB_LOG"
+"""
+    + FAIL_HOOK
+    + """
 state="$STUB_STATE"
 case "$1 $2" in
   "get clusters") [[ -f $state ]] && while read -r l; do echo "$l"; done < "$state"; exit 0 ;;
@@ -30,11 +42,17 @@ case "$1 $2" in
 esac
 exit 0
 """
-LOG_STUB = """#!/bin/bash
+)
+LOG_STUB = (
+    """#!/bin/bash
 echo "{name} $*" >> "$STUB_LOG"
+"""
+    + FAIL_HOOK.replace("{", "{{").replace("}", "}}")
+    + """
 [[ "{name} $1" == "docker info" ]] && exit "${{DOCKER_INFO_RC:-0}}"
 exit 0
 """
+)
 
 
 def stubs(tmp_path: Path, tools: tuple[str, ...] = ("kind", "kubectl", "helm", "docker")) -> Path:
@@ -74,8 +92,7 @@ def log(tmp_path: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _bash() -> None:
-    if not os.path.exists(BASH):
-        pytest.skip("needs /bin/bash")
+    require_file(Path(BASH), "the kind scripts are bash scripts")
 
 
 def test_missing_kind_is_named_with_how_to_install(tmp_path: Path) -> None:
@@ -185,3 +202,85 @@ def test_node_image_is_pinned_by_digest() -> None:
         (ROOT / "scripts" / "kind" / "seldon-core-operator.values.yaml").read_text()
     )
     assert values["istio"]["enabled"] is False and values["ambassador"]["enabled"] is False
+
+
+UP_STEPS = [
+    ("kind create cluster", "creating kind cluster 'seldon' from {kind}/cluster.yaml"),
+    (
+        "helm upgrade --install seldon-core ",
+        "helm: seldon-core (seldon-core-operator 1.17.1) in seldon-system",
+    ),
+    ("kubectl --context kind-seldon wait ", "waiting for the SeldonDeployment CRD"),
+    (
+        "kubectl --context kind-seldon -n seldon-system rollout ",
+        "waiting for the operator (seldon-controller-manager)",
+    ),
+]
+ISTIO_STEPS = [
+    ("helm upgrade --install istio-base ", "helm: istio-base (base 1.19.3) in istio-system"),
+    ("helm upgrade --install istiod ", "helm: istiod (istiod 1.19.3) in istio-system"),
+    (
+        "helm upgrade --install istio-ingressgateway ",
+        "helm: istio-ingressgateway (gateway 1.19.3) in istio-system",
+    ),
+    ("kubectl --context kind-seldon apply ", "applying the Seldon gateway"),
+    (
+        "helm upgrade --install seldon-core-analytics ",
+        "helm: seldon-core-analytics (seldon-core-analytics 1.17.1) in seldon-system",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "step", "flags"),
+    [(c, s, ()) for c, s in UP_STEPS]
+    + [(c, s, ("--ingress", "istio", "--monitoring")) for c, s in ISTIO_STEPS],
+    ids=[c.strip() for c, _ in UP_STEPS + ISTIO_STEPS],
+)
+def test_kind_up_stops_at_a_failing_step_and_names_it(
+    tmp_path: Path, call: str, step: str, flags: tuple[str, ...]
+) -> None:
+    result = run(UP, tmp_path, stubs(tmp_path), *flags, STUB_FAIL=call, STUB_FAIL_RC="7")
+    assert result.returncode == 7
+    step = step.format(kind=UP.parent / "kind")
+    assert result.stderr.splitlines()[-2:] == [
+        f"{call.split()[0]}: stub failure",
+        f"kind-up: error: {step} failed (exit 7); fix the cause above and run kind-up again "
+        "(safe to rerun)",
+    ]
+    calls = log(tmp_path)
+    assert calls[-1].startswith(call)  # nothing ran after the failing step
+    assert "ready:" not in result.stdout
+
+
+def test_kind_up_cluster_that_does_not_answer(tmp_path: Path) -> None:
+    call = "kubectl --context kind-seldon cluster-info"
+    result = run(UP, tmp_path, stubs(tmp_path), STUB_FAIL=call)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "kind-up: error: the cluster 'seldon' exists but does not answer; "
+        "try: scripts/kind-down.sh && scripts/kind-up.sh"
+    )
+    assert log(tmp_path)[-1] == call
+
+
+def test_kind_down_when_kind_cannot_list_clusters(tmp_path: Path) -> None:
+    result = run(DOWN, tmp_path, stubs(tmp_path), STUB_FAIL="kind get clusters")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "kind-down: error: cannot list the kind clusters (is the docker daemon running?):\n"
+        "kind: stub failure\n"
+    )
+    assert not any(c.startswith("kind delete") for c in log(tmp_path))
+
+
+def test_kind_down_when_the_delete_fails(tmp_path: Path) -> None:
+    bin_dir = stubs(tmp_path)
+    assert run(UP, tmp_path, bin_dir).returncode == 0
+    result = run(DOWN, tmp_path, bin_dir, STUB_FAIL="kind delete cluster", STUB_FAIL_RC="5")
+    assert result.returncode == 5
+    assert result.stderr == (
+        "kind: stub failure\n"
+        "kind-down: error: deleting the kind cluster seldon failed (exit 5); see above\n"
+    )
+    assert "nothing to delete" not in result.stdout

@@ -1,43 +1,42 @@
 """Fixtures for check-manifest: Seldon's own CRD and examples, read from ../shared.
 
 They are Seldon's files and stay there; without ../shared the tests that need them skip
-with a reason saying so.
+with a reason saying so, and fail under CI=true (tests.helpers.missing).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from seldon_graphs.manifest import load_crd_schema
+from tests.helpers import CRD_FILE, NO_SHARED, REPO, SELDON_EXAMPLES, missing_param, require_file
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-CRD_FILE = SHARED / "seldon" / "crd" / "seldondeployments.machinelearning.seldon.io.yaml"
-EXAMPLES = SHARED / "seldon" / "examples"
-NO_SHARED = f"Seldon's CRD and examples are not at {SHARED} (../shared beside the repo)"
+__all__ = ["CRD_FILE", "REPO", "examples", "needs_crd", "predictor", "sdep"]
+
+EXAMPLES = SELDON_EXAMPLES
+# For tests that read CRD_FILE themselves rather than through `crd_schema`.
+needs_crd = pytest.mark.usefixtures("crd_file")
 
 
 def examples(folder: str) -> list[Any]:
-    """Parametrize over one examples folder; a single skipped case when it is absent."""
+    """Parametrize over one examples folder; a single case saying they are absent."""
     files = sorted(p for p in (EXAMPLES / folder).glob("*") if p.suffix in (".json", ".yaml"))
-    if not files and os.environ.get("CI") == "true":  # CI has ../shared: its absence is a bug
-        raise RuntimeError(NO_SHARED)
     if not files:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=NO_SHARED), id="no-shared")]
+        return [missing_param(f"{EXAMPLES / folder} is empty: {NO_SHARED}")]
     return [pytest.param(p, id=p.name) for p in files]
 
 
 @pytest.fixture(scope="session")
-def crd_schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if not CRD_FILE.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(NO_SHARED)
-        pytest.skip(NO_SHARED)
-    return load_crd_schema(CRD_FILE, cache_dir=tmp_path_factory.mktemp("crd-cache"))
+def crd_file() -> Path:
+    return require_file(CRD_FILE, NO_SHARED)
+
+
+@pytest.fixture(scope="session")
+def crd_schema(crd_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return load_crd_schema(crd_file, cache_dir=tmp_path_factory.mktemp("crd-cache"))
 
 
 def sdep(*predictors: dict[str, Any], **spec: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,10 +10,8 @@ import pytest
 
 from seldon_graphs import cli
 
-from .conftest import CRD_FILE, NO_SHARED
+from .conftest import CRD_FILE, needs_crd
 from .test_manifest_check import GOOD
-
-needs_crd = pytest.mark.skipif(not CRD_FILE.is_file(), reason=NO_SHARED)
 
 
 def run(*argv: str) -> int:
@@ -120,9 +119,24 @@ def test_custom_servers(tmp_path: Path) -> None:
     assert run(file, "--server", "MY_SERVER") == 0
 
 
-def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import io
+def stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    """Like a real stdin: text on top of the bytes it came as."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
 
-    monkeypatch.setattr("sys.stdin", io.StringIO(GOOD.replace("type: MODEL", "type: MODELL")))
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    stdin(monkeypatch, GOOD.replace("type: MODEL", "type: MODELL").encode())
     assert run("-") == 1
     assert "-:10:13: error" in capsys.readouterr().out
+
+
+def test_stdin_that_is_not_utf8(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin(monkeypatch, b"\xff\xfe kind: SeldonDeployment")
+    assert run("-") == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err == (
+        "seldon-graphs check-manifest: cannot read -: 'utf-8' codec can't decode byte 0xff "
+        "in position 0: invalid start byte"
+    )

@@ -13,9 +13,7 @@ import yaml
 from seldon_graphs.manifest import CrdError, check_object, load_crd_schema
 from seldon_graphs.manifest import crd as crd_module
 
-from .conftest import CRD_FILE, NO_SHARED, predictor, sdep
-
-needs_crd = pytest.mark.skipif(not CRD_FILE.is_file(), reason=NO_SHARED)
+from .conftest import CRD_FILE, needs_crd, predictor, sdep
 
 
 def chain(depth: int) -> dict[str, Any]:

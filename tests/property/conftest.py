@@ -8,11 +8,14 @@ The default profile keeps every property to a few seconds. For a deeper local ru
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.helpers import CRD_FILE, NO_SHARED, REPO, require_file
+
+__all__ = ["REPO", "crd_schema", "examples"]
 
 _SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile("default", deadline=None, suppress_health_check=_SLOW_DATA)
@@ -23,11 +26,6 @@ settings.register_profile(
 settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=_SLOW_DATA)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-REPO = Path(__file__).resolve().parents[2]
-CRD_FILE = (
-    REPO.parent / "shared" / "seldon" / "crd" / "seldondeployments.machinelearning.seldon.io.yaml"
-)
-
 
 def examples(n: int) -> int:
     """`n` examples normally; the profile's (larger) count under a deep run."""
@@ -36,11 +34,9 @@ def examples(n: int) -> int:
 
 @pytest.fixture(scope="session")
 def crd_schema() -> dict[str, Any]:
-    if not CRD_FILE.is_file():
-        pytest.skip(f"the SeldonDeployment CRD is not here ({CRD_FILE}): oracle check skipped")
     from seldon_graphs.manifest import load_crd_schema
 
-    return CrdSchema(load_crd_schema(CRD_FILE))
+    return CrdSchema(load_crd_schema(require_file(CRD_FILE, NO_SHARED)))
 
 
 class CrdSchema(dict[str, Any]):
