@@ -7,6 +7,7 @@ bytes with their content type. These helpers are the few places it does look ins
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +35,18 @@ class Reply:
 
 
 def status_body(code: int, info: str) -> bytes:
-    """The Go executor's error body: jsonpb of SeldonMessage.Status."""
-    return json.dumps({"status": {"code": code, "info": info, "status": "FAILURE"}}).encode()
+    """The Go executor's error body: jsonpb of SeldonMessage.Status (compact, UTF-8)."""
+    status = {"status": {"code": code, "info": info, "status": "FAILURE"}}
+    return json.dumps(status, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def loads(body: bytes | str) -> Any:
+    """json.loads where any undecodable input, however deeply nested, is a ValueError
+    (Go's decoder stops at depth 10000 with an error; Python's recursion would escape)."""
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
 
 
 def combine(payloads: list[Payload]) -> Payload:
@@ -44,8 +55,11 @@ def combine(payloads: list[Payload]) -> Payload:
 
 
 def extract_route(body: bytes) -> int:
-    """`ExtractRouteFromSeldonMessage`: the first number of a router's output; -1 if none."""
-    message = json.loads(body)
+    """`ExtractRouteFromSeldonJson`: the first number of a router's output (a SeldonMessage,
+    else a bare JSON array of ints); -1 when the message holds no ndarray or tensor."""
+    message = loads(body)
+    if isinstance(message, list):
+        return _first_number(message)
     data = message.get("data") if isinstance(message, dict) else None
     if not isinstance(data, dict):
         return -1
@@ -60,7 +74,7 @@ def extract_route(body: bytes) -> int:
 def _first_number(values: Any) -> int:
     while isinstance(values, list):
         if not values:
-            return -1
+            raise ValueError("the route is an empty list")
         values = values[0]
     if isinstance(values, bool) or not isinstance(values, int | float):
         raise ValueError(f"route must be a number, got {values!r}")
@@ -68,8 +82,12 @@ def _first_number(values: Any) -> int:
 
 
 def feedback_routing(body: bytes) -> dict[str, Any]:
-    """`response.meta.routing` of a Feedback message ({} when absent)."""
-    message = json.loads(body)
+    """`RouteFromFeedbackJsonMeta`: `response.meta.routing` of a Feedback message; {} (every
+    child) when absent or when the body is not JSON at all, as in Go."""
+    try:
+        message = loads(body)
+    except ValueError:
+        return {}
     response = message.get("response") if isinstance(message, dict) else None
     meta = response.get("meta") if isinstance(response, dict) else None
     routing = meta.get("routing") if isinstance(meta, dict) else None
@@ -79,13 +97,52 @@ def feedback_routing(body: bytes) -> dict[str, Any]:
 def inject_routing(payload: Payload, routing: dict[str, int]) -> Payload:
     """SELDON_ENABLE_ROUTING_INJECTION: set meta.routing when the output has a meta object."""
     try:
-        message = json.loads(payload.body)
+        message = loads(payload.body)
     except ValueError:
         return payload
     if not isinstance(message, dict) or not isinstance(message.get("meta"), dict):
         return payload
     message["meta"]["routing"] = dict(routing)
-    return Payload(json.dumps(message, sort_keys=True, separators=(",", ":")).encode(), JSON)
+    return Payload(go_json(message), JSON)
+
+
+def go_json(value: Any) -> bytes:
+    """Go's json.Marshal of decoded JSON: compact, map keys sorted, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def go_struct(fields: Iterable[tuple[str, bytes]]) -> bytes:
+    """A Go struct's JSON: fields in declaration order, values already encoded."""
+    return b"{" + b",".join(go_json(name) + b":" + value for name, value in fields) + b"}"
+
+
+# payload.ModelMetadata: the fields Go keeps of a node's /metadata, in its struct order, with
+# the JSON types they must have (every one `omitempty`).
+_MODEL_METADATA: tuple[tuple[str, type | None], ...] = (
+    ("name", str), ("platform", str), ("versions", list), ("inputs", None),
+    ("outputs", None), ("custom", dict),
+)  # fmt: skip
+
+
+def model_metadata(meta: Any) -> dict[str, Any]:
+    """A node's /metadata as Go decodes it into `payload.ModelMetadata` and encodes it again:
+    other fields dropped, empty ones omitted; a field of the wrong type is an error."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"cannot unmarshal {type(meta).__name__} into ModelMetadata")
+    out: dict[str, Any] = {}
+    for field, kind in _MODEL_METADATA:
+        value = meta.get(field)
+        if value is None:
+            continue
+        if kind is not None and not isinstance(value, kind):
+            raise ValueError(f"field {field!r} must be a {kind.__name__}")
+        if field == "versions" and not all(isinstance(v, str) for v in value):
+            raise ValueError("field 'versions' must be a list of strings")
+        if field == "custom" and not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("field 'custom' must map strings to strings")
+        if kind is None or value:  # omitempty: "", [] and {} are dropped
+            out[field] = value
+    return out
 
 
 _HTML = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))

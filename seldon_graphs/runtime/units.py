@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..spec import GraphSpec, Role
 from ..tree import TreeNode
 from .errors import RuntimeProblem
+from .ports import HTTP_BASE
 
 # Implementations the executor handles itself: no container, never called over HTTP.
 BUILTINS = frozenset({"RANDOM_ABTEST", "AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER"})
@@ -65,6 +66,27 @@ class Unit:
         return next((u for u in self.walk() if u.name == name), None)
 
 
+def operator_addresses(root: Unit) -> dict[str, str]:
+    """Each node's `service_host:httpPort` as the operator sets them for a one-pod graph
+    (localhost, 9000 + the node's index among containers in pre-order): the address Go names
+    in its errors, the same whichever local runtime runs the node."""
+    units = (u for u in root.walk() if not u.builtin)
+    return {u.name: f"localhost:{HTTP_BASE + i}" for i, u in enumerate(units)}
+
+
+def executor_role(role: Role, implementation: str) -> Role:
+    """The type the Go executor acts on: none for its built-ins, whatever the manifest says.
+
+    Go keys RANDOM_ABTEST off the implementation and has no code at all for AVERAGE_COMBINER,
+    SIMPLE_MODEL and SIMPLE_ROUTER (they were the Java engine's): such a node calls nothing,
+    sends the request to every child (RANDOM_ABTEST: to one) and answers with the first
+    child's output; a leaf one answers with its input. A builtin written with `type: COMBINER`
+    would make Go call an endpoint the operator never set; locally it is run as Go runs the
+    containerless shape (`type` absent or UNKNOWN_TYPE).
+    """
+    return Role.UNKNOWN_TYPE if implementation in BUILTINS else role
+
+
 def parameters_json(params: tuple[Param, ...]) -> str:
     """Seldon's PREDICTIVE_UNIT_PARAMETERS value for these parameters."""
     return json.dumps([p.as_json() for p in params])
@@ -101,7 +123,7 @@ def units_from_tree(tree: TreeNode, spec: GraphSpec) -> Unit:
             continue
         built[id(node)] = Unit(
             name=node.name,
-            type=node.role,
+            type=executor_role(node.role, node.implementation),
             implementation=node.implementation,
             parameters=node_parameters(spec, node.name),
             children=tuple(built[id(c)] for c in node.children),
