@@ -46,6 +46,16 @@ class Unit:
     parameters: tuple[Param, ...] = ()
     children: tuple[Unit, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Go keys RANDOM_ABTEST off the implementation and has no code at all for
+        # AVERAGE_COMBINER, SIMPLE_MODEL and SIMPLE_ROUTER (the Java engine's): such a node
+        # calls nothing, sends the request to every child (RANDOM_ABTEST: to one) and answers
+        # with the first child's output, a leaf one with its input. Written with a type
+        # (`type: COMBINER`), Go would call an endpoint the operator never set; here every
+        # built-in runs as Go runs the containerless shape (no type, or UNKNOWN_TYPE).
+        if self.builtin and self.type != Role.UNKNOWN_TYPE:
+            object.__setattr__(self, "type", Role.UNKNOWN_TYPE)
+
     @property
     def builtin(self) -> bool:
         """True for executor built-ins (RANDOM_ABTEST, ...): no container to call."""
@@ -72,19 +82,6 @@ def operator_addresses(root: Unit) -> dict[str, str]:
     in its errors, the same whichever local runtime runs the node."""
     units = (u for u in root.walk() if not u.builtin)
     return {u.name: f"localhost:{HTTP_BASE + i}" for i, u in enumerate(units)}
-
-
-def executor_role(role: Role, implementation: str) -> Role:
-    """The type the Go executor acts on: none for its built-ins, whatever the manifest says.
-
-    Go keys RANDOM_ABTEST off the implementation and has no code at all for AVERAGE_COMBINER,
-    SIMPLE_MODEL and SIMPLE_ROUTER (they were the Java engine's): such a node calls nothing,
-    sends the request to every child (RANDOM_ABTEST: to one) and answers with the first
-    child's output; a leaf one answers with its input. A builtin written with `type: COMBINER`
-    would make Go call an endpoint the operator never set; locally it is run as Go runs the
-    containerless shape (`type` absent or UNKNOWN_TYPE).
-    """
-    return Role.UNKNOWN_TYPE if implementation in BUILTINS else role
 
 
 def parameters_json(params: tuple[Param, ...]) -> str:
@@ -123,7 +120,7 @@ def units_from_tree(tree: TreeNode, spec: GraphSpec) -> Unit:
             continue
         built[id(node)] = Unit(
             name=node.name,
-            type=executor_role(node.role, node.implementation),
+            type=node.role,
             implementation=node.implementation,
             parameters=node_parameters(spec, node.name),
             children=tuple(built[id(c)] for c in node.children),
