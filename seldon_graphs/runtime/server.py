@@ -81,6 +81,7 @@ class GraphServer:
         self.backend = backend
         self.options = options
         self.in_flight = 0
+        self.receiving = 0  # requests whose body is still arriving (they hold no slot)
         self.draining = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -209,8 +210,12 @@ class GraphServer:
         leaves at 0: a trickling client would otherwise hold its connection for ever)."""
         if not request.can_read_body:
             return b""
-        async with asyncio.timeout(self.options.body_seconds):
-            return await request.read()
+        self.receiving += 1
+        try:
+            async with asyncio.timeout(self.options.body_seconds):
+                return await request.read()
+        finally:
+            self.receiving -= 1
 
     # --- handlers ------------------------------------------------------------------------
     async def predict(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
