@@ -55,30 +55,52 @@ def combine(payloads: list[Payload]) -> Payload:
 
 
 def extract_route(body: bytes) -> int:
-    """`ExtractRouteFromSeldonJson`: the first number of a router's output (a SeldonMessage,
-    else a bare JSON array of ints); -1 when the message holds no ndarray or tensor."""
+    """`ExtractRouteFromSeldonJson`: the route in a router's output, read as Go reads it.
+
+    A SeldonMessage: ndarray's first value (a list: its first element), a number or else 0;
+    tensor's first value; -1 when the data is neither. Otherwise a bare JSON list of ints.
+    Where Go would index an empty list (and panic), this is a ValueError.
+    """
     message = loads(body)
     if isinstance(message, list):
-        return _first_number(message)
-    data = message.get("data") if isinstance(message, dict) else None
+        if not message or not all(_is_int(v) for v in message):
+            raise ValueError(f"expected a SeldonMessage or a list of ints, got {message!r}")
+        return int(message[0])
+    if not isinstance(message, dict) or not set(message) <= _SELDON_MESSAGE_FIELDS:
+        raise ValueError(f"expected a SeldonMessage or a list of ints, got {message!r:.80}")
+    data = message.get("data")
     if not isinstance(data, dict):
         return -1
     if "ndarray" in data:
-        return _first_number(data["ndarray"])
+        first = _first(data["ndarray"], "ndarray")
+        return _number_value(_first(first, "ndarray row") if isinstance(first, list) else first)
     tensor = data.get("tensor")
     if isinstance(tensor, dict):
-        return _first_number(tensor.get("values", []))
+        return _number_value(_first(tensor.get("values"), "tensor values"))
     return -1
 
 
-def _first_number(values: Any) -> int:
-    while isinstance(values, list):
-        if not values:
-            raise ValueError("the route is an empty list")
-        values = values[0]
-    if isinstance(values, bool) or not isinstance(values, int | float):
-        raise ValueError(f"route must be a number, got {values!r}")
-    return int(values)
+# jsonpb refuses a SeldonMessage with any other top-level field
+_SELDON_MESSAGE_FIELDS = frozenset(
+    {"status", "meta", "data", "binData", "strData", "jsonData", "customData"}
+)
+
+
+def _first(values: Any, what: str) -> Any:
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"the router answered an empty {what}")
+    return values[0]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number_value(value: Any) -> int:
+    """protobuf's Value.GetNumberValue, then Go's int(): 0 for anything not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value)
 
 
 def feedback_routing(body: bytes) -> dict[str, Any]:

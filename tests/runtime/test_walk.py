@@ -376,3 +376,43 @@ def test_graph_metadata_fails_where_go_cannot_decode_a_node_answer(answer: Any):
     with pytest.raises(ExecutorError) as err:
         asyncio.run(Executor(unit("m", M), t).metadata(HEADERS))
     assert err.value.status == 500 and "node 'm': metadata" in err.value.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "route"),
+    [
+        ({"data": {"ndarray": [[1]]}}, 1),
+        ({"data": {"ndarray": [1, 0]}}, 1),
+        ({"data": {"ndarray": [[1.9]]}}, 1),  # Go's int() truncates
+        ({"data": {"ndarray": [["1"]]}}, 0),  # GetNumberValue of a string
+        ({"data": {"ndarray": [[[1]]]}}, 0),  # read two levels deep only
+        ({"data": {"ndarray": [[True]]}}, 0),
+        ({"data": {"tensor": {"shape": [1], "values": [1.0]}}}, 1),
+        ({"data": {"names": ["x"]}}, -1),  # no ndarray, no tensor: every child
+        ({"strData": "1"}, -1),
+        ([1, 0], 1),  # not a SeldonMessage: a JSON list of ints
+    ],
+)
+def test_routes_are_read_from_a_routers_output_as_go_reads_them(answer: Any, route: int):
+    from .fake_transport import ok
+
+    t = FakeTransport(scripts={"r": lambda p, b: ok(answer) if p == "/route" else None})
+    run(unit("r", R, unit("a", M), unit("b", M)), t)
+    called = sorted(n for n, _ in t.calls if n != "r")
+    assert called == (["a", "b"] if route == -1 else [["a", "b"][route]])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"data": {"ndarray": []}}, {"data": {"ndarray": [[]]}}, {"data": {"tensor": {"values": []}}},
+     {"data": {"ndarray": [[1]]}, "route": 1}, [], [1.5], "text", b"[" * 100_000],
+)  # fmt: skip
+def test_a_route_go_cannot_read_is_a_500_naming_the_router(answer: Any):
+    from seldon_graphs.runtime.messages import JSON, Reply
+
+    body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+    t = FakeTransport(scripts={"r": lambda p, b: Reply(200, Payload(body, JSON))})
+    with pytest.raises(ExecutorError) as err:
+        run(unit("r", R, unit("a", M), unit("b", M)), t)
+    assert err.value.status == 500
+    assert "router 'r' returned no usable route" in json.loads(err.value.body)["status"]["info"]
