@@ -103,17 +103,44 @@ def _number_value(value: Any) -> int:
     return int(value)
 
 
-def feedback_routing(body: bytes) -> dict[str, Any]:
-    """`RouteFromFeedbackJsonMeta`: `response.meta.routing` of a Feedback message; {} (every
-    child) when absent or when the body is not JSON at all, as in Go."""
+_FEEDBACK_FIELDS = frozenset({"request", "response", "reward", "truth"})
+
+
+def feedback_routing(body: bytes) -> dict[str, int]:
+    """`RouteFromFeedbackJsonMeta`: `response.meta.routing` of a Feedback message. Go decodes
+    the whole Feedback with jsonpb first: a body that is not JSON, has a field a Feedback or
+    SeldonMessage lacks, or a routing value that is not an integer makes every node's route
+    -1 (all children), and so does {} here."""
     try:
         message = loads(body)
     except ValueError:
         return {}
-    response = message.get("response") if isinstance(message, dict) else None
-    meta = response.get("meta") if isinstance(response, dict) else None
-    routing = meta.get("routing") if isinstance(meta, dict) else None
-    return routing if isinstance(routing, dict) else {}
+    if not isinstance(message, dict) or not set(message) <= _FEEDBACK_FIELDS:
+        return {}
+    response = message.get("response") or {}
+    if not isinstance(response, dict) or not set(response) <= _SELDON_MESSAGE_FIELDS:
+        return {}
+    meta = response.get("meta") or {}
+    routing = (meta.get("routing") or {}) if isinstance(meta, dict) else None
+    if not isinstance(routing, dict):
+        return {}
+    routes: dict[str, int] = {}
+    for name, value in routing.items():
+        route = _int32(value)
+        if route is None:
+            return {}
+        routes[name] = route
+    return routes
+
+
+def _int32(value: Any) -> int | None:
+    """jsonpb's int32: an integral number, or a string holding one."""
+    if isinstance(value, str):
+        value = value.strip()
+        return int(value) if value.lstrip("-").isdigit() else None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if _is_int(value) else None
 
 
 def inject_routing(payload: Payload, routing: dict[str, int]) -> Payload:

@@ -191,9 +191,9 @@ class Walk:
         return msg
 
     # --- feedback ------------------------------------------------------------------------
-    async def feedback(self, unit: Unit, msg: Payload, routing: Mapping[str, Any]) -> Payload:
+    async def feedback(self, unit: Unit, msg: Payload, routing: Mapping[str, int]) -> Payload:
         if unit.children:
-            route = _feedback_route(routing.get(unit.name))
+            route = routing.get(unit.name, -1)
             if route == -1:
                 await self._all(unit.children, msg, lambda c, m: self.feedback(c, m, routing))
             else:
@@ -239,14 +239,6 @@ class Walk:
                 raise result
             outputs.append(result)
         return outputs
-
-
-def _feedback_route(value: Any) -> int:
-    """routing[node] of a Feedback's response; missing or unparseable means all children."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 def ratio_a(unit: Unit) -> float:
@@ -308,7 +300,7 @@ class Executor:
         walk = self._walk(headers)
         routing = feedback_routing(msg.body)
         for name, route in routing.items():
-            if _feedback_route(route) == -2:
+            if route == -2:
                 raise failure(f"feedback routing for {name!r} is -2 (no child ran)", 400)
         return await walk.feedback(self.root, msg, routing)
 

@@ -416,3 +416,33 @@ def test_a_route_go_cannot_read_is_a_500_naming_the_router(answer: Any):
         run(unit("r", R, unit("a", M), unit("b", M)), t)
     assert err.value.status == 500
     assert "router 'r' returned no usable route" in json.loads(err.value.body)["status"]["info"]
+
+
+@pytest.mark.parametrize(
+    ("routing", "called"),
+    [
+        ({"r": 1}, ["b"]),
+        ({"r": "1"}, ["b"]),  # jsonpb reads int32 from a string too
+        ({"r": 1.0}, ["b"]),
+        ({"r": 1.5}, ["a", "b"]),  # not an int32: the whole Feedback fails to decode
+        ({"r": 1, "other": "x"}, ["a", "b"]),
+        ({"r": True}, ["a", "b"]),
+        ({}, ["a", "b"]),
+    ],
+)
+def test_feedback_routing_is_read_as_jsonpb_reads_it(routing: dict[str, Any], called: list[str]):
+    t = FakeTransport()
+    feedback(unit("r", R, unit("a", M), unit("b", M)), t, routing)
+    assert sorted(n for n, _ in t.calls if n != "r") == called
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"unknown": 1}, {"response": {"meta": {"routing": {"r": 1}}, "oops": 1}}],
+)
+def test_a_feedback_jsonpb_cannot_decode_goes_to_every_child(extra: dict[str, Any]):
+    t = FakeTransport()
+    body = {"response": {"meta": {"routing": {"r": 1}}}, "reward": 1.0, **extra}
+    asyncio.run(Executor(unit("r", R, unit("a", M), unit("b", M)), t).feedback(
+        Payload(json.dumps(body).encode()), HEADERS))  # fmt: skip
+    assert sorted(n for n, _ in t.calls if n != "r") == ["a", "b"]
