@@ -220,6 +220,7 @@ BUILTIN_RAW: list[Raw] = [
     get("/api/v1.0/metadata"),
     # the wrapper reads `?json=` too, but Go calls nodes without the client's query string
     post_as(None, b"", PREDICT + "?" + urlencode({"json": JSON_BODY})),
+    post_as("application/json", b'{"strData": "<b>&"}'),  # an error body, HTML-escaped
 ]
 
 
@@ -243,7 +244,7 @@ def test_builtins_and_content_types_answer_as_go_does(builtin_expected):
         "a": "yes",
         "last": "a",
     }
-    statuses = [200, 200, 200, 400, 400, 200, 400, 200, 500, 400, 500, 500, 400, 200, 400]
+    statuses = [200, 200, 200, 400, 400, 200, 400, 200, 500, 400, 500, 500, 400, 200, 400, 500]
     assert [a[0] for a in builtin_expected] == statuses
     assert (
         builtin_expected[1]
@@ -258,6 +259,8 @@ def test_builtins_and_content_types_answer_as_go_does(builtin_expected):
     assert b"maximum recursion depth exceeded" in builtin_expected[10][2]
     assert builtin_expected[10] == builtin_expected[11]
     assert builtin_expected[12] == builtin_expected[14] == (400, TEXT, BAD_DATA)
+    assert b"\\u003cb\\u003e\\u0026" in builtin_expected[15][2]
+    assert "<b>&" in json.loads(builtin_expected[15][2])["status"]["info"]
     metadata = json.loads(builtin_expected[13][2])
     assert list(metadata) == ["name", "models", "graphinputs", "graphoutputs"]
     assert sorted(metadata["models"]) == ["a", "b"]  # no metadata call for a built-in
