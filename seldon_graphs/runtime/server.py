@@ -327,6 +327,16 @@ async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], N
         await server.stop()
 
 
+async def _cancel_the_rest() -> None:
+    """Cancel and await what is still running (a connection in aiohttp's lingering read after
+    a 408, say), so that closing the loop destroys no pending task."""
+    current = asyncio.current_task()
+    rest = [task for task in asyncio.all_tasks() if task is not current]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
 class ServerThread:
     """A GraphServer on its own event loop in a background thread (tests, benchmarks)."""
 
@@ -349,6 +359,8 @@ class ServerThread:
         if self.loop.is_running():
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(timeout)
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self.loop).result(timeout)
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         if not self.loop.is_running():
