@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import json
 import threading
 import uuid
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import seldon_core.flask_utils
 import seldon_core.metadata
 import seldon_core.utils
 from seldon_core import seldon_methods
@@ -91,11 +93,11 @@ class InProcessNode:
                 seldon_core.metadata.MODEL_IMAGE = saved
         return cls(code.name, code.image, obj, LocalSeldonMetrics(), metadata)
 
-    def handle(self, path: str, body: bytes | None) -> Reply:
+    def handle(self, path: str, body: bytes | None, content_type: str = JSON) -> Reply:
         """What the wrapper's Flask route for `path` answers, status and body."""
         token = _CURRENT.set((self.name, self.image))
         try:
-            answer = self._dispatch(path, body)
+            answer = self._dispatch(path, body, content_type)
             status = _predict_status(answer) if path == walk.PREDICT else 200
         except SeldonMicroserviceException as exc:
             status, answer = exc.status_code, exc.to_dict()
@@ -105,7 +107,7 @@ class InProcessNode:
             _CURRENT.reset(token)
         return Reply(status, Payload(_flask_json(answer), JSON))
 
-    def _dispatch(self, path: str, body: bytes | None) -> Any:
+    def _dispatch(self, path: str, body: bytes | None, content_type: str) -> Any:
         if path == walk.STATUS:
             return seldon_methods.health_status(self.obj, self.metrics)
         if path == walk.METADATA:
@@ -114,7 +116,7 @@ class InProcessNode:
                     "Model metadata unavailable", 500, reason="MICROSERVICE_BAD_METADATA"
                 )
             return self.metadata
-        request = _request_json(body)
+        request = _request_json(body or b"", content_type)
         if path == walk.FEEDBACK:
             proto = seldon_core.utils.json_to_feedback(request)
             answer = seldon_methods.send_feedback(self.obj, proto, self.name, self.metrics)
@@ -141,14 +143,33 @@ def _predict_status(answer: Any) -> int:
     return code if isinstance(code, int) else 200
 
 
-def _request_json(body: bytes | None) -> Any:
+def _request_json(body: bytes, content_type: str) -> Any:
+    """The request as the wrapper's `get_request` reads it from this body and Content-Type.
+
+    Plain JSON (what every node answers, so every call but a graph's first) is decoded here;
+    anything else (form `json=`, multipart, text/plain, none) goes through seldon_core's own
+    `get_request` on a Flask request built from the same bytes and header, so a node accepts
+    and refuses exactly what its wrapper does.
+    """
+    if content_type.split(";")[0].strip().lower() != JSON:
+        with _flask_app().test_request_context(
+            "/", method="POST", data=body, headers={"Content-Type": content_type}
+        ):
+            return seldon_core.flask_utils.get_request()
     try:
-        request = json.loads(body or b"")
+        request = json.loads(body)
     except ValueError:
         request = None
     if request is None:
         raise SeldonMicroserviceException("Can't find JSON in data")
     return request
+
+
+@functools.cache
+def _flask_app() -> Any:
+    from flask import Flask
+
+    return Flask("seldon_graphs.inprocess")
 
 
 def _internal_error(exc: Exception) -> dict[str, Any]:
@@ -222,7 +243,9 @@ class InProcessTransport:
         node = self.nodes.get(unit.name)
         if node is None:
             raise walk.TransportFailure(f"no in-process node {unit.name!r}")
-        return node.handle(path, payload.body if payload else None)
+        if payload is None:
+            return node.handle(path, None)
+        return node.handle(path, payload.body, payload.content_type)
 
     async def gather(self, calls: Sequence[Awaitable[T]]) -> list[T | BaseException]:
         results: list[T | BaseException] = []

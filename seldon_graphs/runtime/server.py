@@ -10,9 +10,12 @@ Endpoints, also under the ingress prefix /seldon/<namespace>/<name>/:
     GET  /prometheus, /metrics                          executor metrics
 
 Middlewares as in Go: Seldon-Puid (generated when absent, forwarded, echoed), CloudEvents
-response headers when the request has Ce-Specversion, X-Content-Type-Options, CORS.
-Beyond Go: a bound on concurrent requests (503 beyond it), a bound on body size (413), and a
-graceful shutdown that stops accepting, then drains in-flight requests.
+response headers when the request has Ce-Specversion, X-Content-Type-Options, CORS, OPTIONS
+answered 200 on every route; gorilla/mux's 404 and 405 elsewhere. Bodies and Content-Type go
+to the graph verbatim (a missing Content-Type stays missing: the node decides, as in Go).
+Beyond Go: a bound on concurrent requests (503 beyond it, counted only once a body has
+arrived), a deadline for receiving a body (408), a bound on body size (413), and a graceful
+shutdown that stops accepting, then drains in-flight requests.
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ from typing import Protocol
 
 from aiohttp import web
 
-from .messages import JSON, Payload, html_escape
+from .messages import Payload, html_escape
 from .metrics import CONTENT_TYPE, ExecutorMetrics
 from .walk import ERROR_CONTENT_TYPE, PUID_HEADER, ExecutorError, GraphOperations, failure
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# An API operation: the request, its body (already read) and the headers to forward.
+Operation = Callable[[web.Request, bytes, dict[str, str]], Awaitable[Payload]]
 PUID = web.RequestKey("puid", str)
+API_PREFIXES = ("/api/v1.0/", "/api/v0.1/")
 
 
 class Backend(Protocol):
@@ -64,6 +70,7 @@ class ServerOptions:
     name: str = "graph"
     max_concurrency: int = 128
     max_body_bytes: int = 32 * 1024 * 1024
+    body_seconds: float = 30.0
     drain_seconds: float = 15.0
 
 
@@ -74,6 +81,7 @@ class GraphServer:
         self.backend = backend
         self.options = options
         self.in_flight = 0
+        self.receiving = 0  # requests whose body is still arriving (they hold no slot)
         self.draining = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -92,27 +100,39 @@ class GraphServer:
     def _routes(self, app: web.Application, prefix: str) -> None:
         add = app.router.add_route
         for api in (f"{prefix}/api/v1.0", f"{prefix}/api/v0.1"):
-            add("POST", f"{api}/predictions", self._api("predictions", self.predict))
-            add("POST", f"{api}/feedback", self._api("feedback", self.feedback))
-            add("GET", f"{api}/status/{{node}}", self._api("status", self.status))
-            add("GET", f"{api}/metadata/{{node}}", self._api("metadata", self.node_meta))
-        add("GET", f"{prefix}/api/v1.0/metadata", self._api("metadata", self.metadata))
-        add("GET", f"{prefix}/api/v1.0/status", self.ready)
-        add("GET", f"{prefix}/api/v1.0/health/status", self.ready)
-        add("GET", f"{prefix}/ready", self.ready)
-        add("GET", f"{prefix}/live", self.live)
-        add("GET", f"{prefix}/prometheus", self.prometheus)
-        add("GET", f"{prefix}/metrics", self.prometheus)
-        add("OPTIONS", prefix + "/{tail:.*}", self.options_ok)
+            for method in ("POST", "OPTIONS"):
+                add(method, f"{api}/predictions", self._api("predictions", self.predict))
+                add(method, f"{api}/feedback", self._api("feedback", self.feedback))
+            for method in ("GET", "OPTIONS"):
+                add(method, f"{api}/status/{{node}}", self._api("status", self.status))
+                add(method, f"{api}/metadata/{{node}}", self._api("metadata", self.node_meta))
+        for method in ("GET", "OPTIONS"):
+            add(method, f"{prefix}/api/v1.0/metadata", self._api("metadata", self.metadata))
+            add(method, f"{prefix}/api/v1.0/status", self.ready)
+            add(method, f"{prefix}/api/v1.0/health/status", self.ready)
+        # Go registers these for every method
+        add("*", f"{prefix}/ready", self.ready)
+        add("*", f"{prefix}/live", self.live)
+        add("*", f"{prefix}/prometheus", self.prometheus)
+        add("*", f"{prefix}/metrics", self.prometheus)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        unmatched = request.match_info.http_exception
+        if unmatched is not None:  # gorilla/mux runs no middleware for these
+            return self._not_routed(request, unmatched.status)
         puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
         request[PUID] = puid
+        response: web.StreamResponse
         try:
-            response = await handler(request)
-        except web.HTTPException as exc:  # 404, 405, 413 from aiohttp itself
+            if request.method == "OPTIONS":  # handleCORSRequests
+                response = self.options_ok()
+            else:
+                response = await handler(request)
+        except web.HTTPException as exc:  # 413 from aiohttp itself
             response = _error(failure(exc.reason, exc.status))
+        except Exception as exc:  # a bug must still answer as the executor does
+            response = _error(failure(f"{type(exc).__name__}: {exc}"))
         response.headers[PUID_HEADER] = puid
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Access-Control-Allow-Origin"] = os.environ.get(
@@ -121,6 +141,20 @@ class GraphServer:
         if "Ce-Specversion" in request.headers:
             self._cloudevents(response, puid, request.path)
         return response
+
+    def _not_routed(self, request: web.Request, status: int) -> web.StreamResponse:
+        """gorilla/mux: 405 with no body when a route's path matched but not its method (any
+        path under a /api/v1.0/ or /api/v0.1/ prefix, registered for POST), else
+        http.NotFound."""
+        path = request.path.removeprefix(f"/seldon/{self.options.namespace}/{self.options.name}")
+        under_api = path.startswith(API_PREFIXES) and request.method not in ("POST", "OPTIONS")
+        if status == 405 or under_api:
+            return web.Response(status=405)
+        return web.Response(
+            status=404,
+            text="404 page not found\n",
+            headers={"Content-Type": ERROR_CONTENT_TYPE, "X-Content-Type-Options": "nosniff"},
+        )
 
     def _cloudevents(self, response: web.StreamResponse, puid: str, path: str) -> None:
         name, ns = self.options.name, self.options.namespace
@@ -134,9 +168,7 @@ class GraphServer:
             }
         )
 
-    def _api(
-        self, service: str, handler: Callable[[web.Request, dict[str, str]], Awaitable[Payload]]
-    ) -> Handler:
+    def _api(self, service: str, handler: Operation) -> Handler:
         async def endpoint(request: web.Request) -> web.StreamResponse:
             start = time.perf_counter()
             response = await self._bounded(request, handler)
@@ -147,11 +179,16 @@ class GraphServer:
 
         return endpoint
 
-    async def _bounded(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request, dict[str, str]], Awaitable[Payload]],
-    ) -> web.StreamResponse:
+    async def _bounded(self, request: web.Request, handler: Operation) -> web.StreamResponse:
+        """Read the body, then take a concurrency slot: a client still sending its body holds
+        a connection, never a slot."""
+        try:
+            body = await self._body(request)
+        except TimeoutError:
+            seconds = self.options.body_seconds
+            response = _error(failure(f"the request body did not arrive within {seconds:g}s", 408))
+            response.force_close()
+            return response
         if self.draining:
             return _error(failure("the executor is shutting down", 503))
         if self.in_flight >= self.options.max_concurrency:
@@ -161,31 +198,41 @@ class GraphServer:
         try:
             headers = dict(request.headers)
             headers[PUID_HEADER] = request[PUID]
-            out = await handler(request, headers)
+            out = await handler(request, body, headers)
         except ExecutorError as exc:
             return _error(exc)
         finally:
             self.in_flight -= 1
         return web.Response(body=html_escape(out.body), headers={"Content-Type": out.content_type})
 
+    async def _body(self, request: web.Request) -> bytes:
+        """The whole body within `body_seconds` (Go's http.Server.ReadTimeout, which Seldon
+        leaves at 0: a trickling client would otherwise hold its connection for ever)."""
+        if not request.can_read_body:
+            return b""
+        self.receiving += 1
+        try:
+            async with asyncio.timeout(self.options.body_seconds):
+                return await request.read()
+        finally:
+            self.receiving -= 1
+
     # --- handlers ------------------------------------------------------------------------
-    async def predict(self, request: web.Request, headers: dict[str, str]) -> Payload:
-        body = await request.read()
-        content_type = request.headers.get("Content-Type", JSON)
-        return await self.backend.executor.predict(Payload(body, content_type), headers)
+    async def predict(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.predict(_payload(request, body), headers)
 
-    async def feedback(self, request: web.Request, headers: dict[str, str]) -> Payload:
-        body = await request.read()
-        content_type = request.headers.get("Content-Type", JSON)
-        return await self.backend.executor.feedback(Payload(body, content_type), headers)
+    async def feedback(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.feedback(_payload(request, body), headers)
 
-    async def status(self, request: web.Request, headers: dict[str, str]) -> Payload:
+    async def status(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
         return await self.backend.executor.node_status(request.match_info["node"], headers)
 
-    async def node_meta(self, request: web.Request, headers: dict[str, str]) -> Payload:
+    async def node_meta(
+        self, request: web.Request, body: bytes, headers: dict[str, str]
+    ) -> Payload:
         return await self.backend.executor.node_metadata(request.match_info["node"], headers)
 
-    async def metadata(self, request: web.Request, headers: dict[str, str]) -> Payload:
+    async def metadata(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
         return await self.backend.executor.metadata(headers)
 
     async def ready(self, request: web.Request) -> web.StreamResponse:
@@ -202,7 +249,7 @@ class GraphServer:
         body = self.backend.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
-    async def options_ok(self, request: web.Request) -> web.StreamResponse:
+    def options_ok(self) -> web.Response:
         return web.Response(
             headers={
                 "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -244,9 +291,16 @@ class GraphServer:
         await self.backend.close()
 
 
+def _payload(request: web.Request, body: bytes) -> Payload:
+    """The request's body with its Content-Type as sent ("" when none: Go forwards it empty)."""
+    return Payload(body, request.headers.get("Content-Type", ""))
+
+
 def _error(exc: ExecutorError) -> web.Response:
+    """Go's respondWithError: the body HTML-escaped like every answer, the header sniffed."""
     content_type = exc.content_type or ERROR_CONTENT_TYPE
-    return web.Response(status=exc.status, body=exc.body, headers={"Content-Type": content_type})
+    body = html_escape(exc.body)
+    return web.Response(status=exc.status, body=body, headers={"Content-Type": content_type})
 
 
 async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], None]) -> None:
@@ -273,6 +327,16 @@ async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], N
         await server.stop()
 
 
+async def _cancel_the_rest() -> None:
+    """Cancel and await what is still running (a connection in aiohttp's lingering read after
+    a 408, say), so that closing the loop destroys no pending task."""
+    current = asyncio.current_task()
+    rest = [task for task in asyncio.all_tasks() if task is not current]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
 class ServerThread:
     """A GraphServer on its own event loop in a background thread (tests, benchmarks)."""
 
@@ -295,6 +359,8 @@ class ServerThread:
         if self.loop.is_running():
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(timeout)
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self.loop).result(timeout)
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         if not self.loop.is_running():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..spec import GraphSpec, Role
 from ..tree import TreeNode
 from .errors import RuntimeProblem
+from .ports import HTTP_BASE
 
 # Implementations the executor handles itself: no container, never called over HTTP.
 BUILTINS = frozenset({"RANDOM_ABTEST", "AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER"})
@@ -45,6 +46,16 @@ class Unit:
     parameters: tuple[Param, ...] = ()
     children: tuple[Unit, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Go keys RANDOM_ABTEST off the implementation and has no code at all for
+        # AVERAGE_COMBINER, SIMPLE_MODEL and SIMPLE_ROUTER (the Java engine's): such a node
+        # calls nothing, sends the request to every child (RANDOM_ABTEST: to one) and answers
+        # with the first child's output, a leaf one with its input. Written with a type
+        # (`type: COMBINER`), Go would call an endpoint the operator never set; here every
+        # built-in runs as Go runs the containerless shape (no type, or UNKNOWN_TYPE).
+        if self.builtin and self.type != Role.UNKNOWN_TYPE:
+            object.__setattr__(self, "type", Role.UNKNOWN_TYPE)
+
     @property
     def builtin(self) -> bool:
         """True for executor built-ins (RANDOM_ABTEST, ...): no container to call."""
@@ -63,6 +74,14 @@ class Unit:
 
     def find(self, name: str) -> Unit | None:
         return next((u for u in self.walk() if u.name == name), None)
+
+
+def operator_addresses(root: Unit) -> dict[str, str]:
+    """Each node's `service_host:httpPort` as the operator sets them for a one-pod graph
+    (localhost, 9000 + the node's index among containers in pre-order): the address Go names
+    in its errors, the same whichever local runtime runs the node."""
+    units = (u for u in root.walk() if not u.builtin)
+    return {u.name: f"localhost:{HTTP_BASE + i}" for i, u in enumerate(units)}
 
 
 def parameters_json(params: tuple[Param, ...]) -> str:

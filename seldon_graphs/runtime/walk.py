@@ -14,7 +14,6 @@ local `seldon-core-microservice`, or to a container. Everything else is this fil
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,10 +27,14 @@ from .messages import (
     combine,
     extract_route,
     feedback_routing,
+    go_json,
+    go_struct,
     inject_routing,
+    loads,
+    model_metadata,
     status_body,
 )
-from .units import Unit
+from .units import Unit, operator_addresses
 
 T = TypeVar("T")
 
@@ -70,9 +73,10 @@ class TransportFailure(Exception):
         self.status = status
 
 
-def failure(info: str, status: int = 500) -> ExecutorError:
-    """An executor-side error with Seldon's status body."""
-    return ExecutorError(status, status_body(status, info))
+def failure(info: str, status: int = 500, code: int | None = None) -> ExecutorError:
+    """An executor-side error with Seldon's status body (`code` in the body: `status` unless
+    given; Go's own errors always say 500 there, whatever the HTTP status)."""
+    return ExecutorError(status, status_body(status if code is None else code, info))
 
 
 class Transport(Protocol):
@@ -109,11 +113,13 @@ class Walk:
         headers: Mapping[str, str],
         observe: Observer = _no_observer,
         rng: Callable[[], float] = random.random,
+        addresses: Mapping[str, str] | None = None,
     ) -> None:
         self.transport = transport
         self.headers = headers
         self.observe = observe
         self.rng = rng
+        self.addresses = addresses or {}
         self.routing: dict[str, int] = {}
 
     async def call(self, unit: Unit, path: str, payload: Payload | None) -> Payload:
@@ -159,7 +165,10 @@ class Walk:
 
     async def route(self, unit: Unit, msg: Payload) -> int:
         if unit.type == Role.ROUTER or unit.has("ROUTE"):
-            answer = await self.call(unit, ROUTE, msg)
+            try:
+                answer = await self.call(unit, ROUTE, msg)
+            except NodeFailed as exc:
+                raise self._route_failed(unit, exc.status) from exc
             try:
                 return extract_route(answer.body)
             except (ValueError, TypeError, AttributeError) as exc:
@@ -182,9 +191,9 @@ class Walk:
         return msg
 
     # --- feedback ------------------------------------------------------------------------
-    async def feedback(self, unit: Unit, msg: Payload, routing: Mapping[str, Any]) -> Payload:
+    async def feedback(self, unit: Unit, msg: Payload, routing: Mapping[str, int]) -> Payload:
         if unit.children:
-            route = _feedback_route(routing.get(unit.name))
+            route = routing.get(unit.name, -1)
             if route == -1:
                 await self._all(unit.children, msg, lambda c, m: self.feedback(c, m, routing))
             else:
@@ -194,6 +203,16 @@ class Walk:
         return msg
 
     # --- helpers -------------------------------------------------------------------------
+    def _route_failed(self, unit: Unit, status: int) -> ExecutorError:
+        """Go's `Route` drops a router's error body: the router's status, the executor's own
+        body naming the URL it called (the operator's address of the node on a cluster)."""
+        address = self.addresses.get(unit.name, unit.name)
+        info = (
+            f"Internal service call from executor failed calling http://{address}{ROUTE} "
+            f"status code {status}"
+        )
+        return failure(info, status, code=500)
+
     def _child(self, unit: Unit, route: int) -> Unit:
         if 0 <= route < len(unit.children):
             return unit.children[route]
@@ -220,14 +239,6 @@ class Walk:
                 raise result
             outputs.append(result)
         return outputs
-
-
-def _feedback_route(value: Any) -> int:
-    """routing[node] of a Feedback's response; missing or unparseable means all children."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 def ratio_a(unit: Unit) -> float:
@@ -273,11 +284,12 @@ class Executor:
         self.observe = observe
         self.routing_injection = routing_injection
         self.rng = rng
+        self.addresses = operator_addresses(root)
 
     def _walk(self, headers: Mapping[str, str]) -> Walk:
         if PUID_HEADER not in headers:
             raise failure("context value for Seldon PUID Header is nil")
-        return Walk(self.transport, headers, self.observe, self.rng)
+        return Walk(self.transport, headers, self.observe, self.rng, self.addresses)
 
     async def predict(self, msg: Payload, headers: Mapping[str, str]) -> Payload:
         walk = self._walk(headers)
@@ -286,12 +298,9 @@ class Executor:
 
     async def feedback(self, msg: Payload, headers: Mapping[str, str]) -> Payload:
         walk = self._walk(headers)
-        try:
-            routing = feedback_routing(msg.body)
-        except ValueError as exc:
-            raise failure(f"feedback is not JSON: {exc}", 400) from exc
+        routing = feedback_routing(msg.body)
         for name, route in routing.items():
-            if _feedback_route(route) == -2:
+            if route == -2:
                 raise failure(f"feedback routing for {name!r} is -2 (no child ran)", 400)
         return await walk.feedback(self.root, msg, routing)
 
@@ -314,27 +323,33 @@ class Executor:
         walk = Walk(self.transport, headers, self.observe)
         units = [u for u in self.root.walk() if not u.builtin]
         answers = await self.transport.gather([walk.call(u, METADATA, None) for u in units])
-        models: dict[str, Any] = {}
+        models: dict[str, dict[str, Any]] = {}
         for unit, answer in zip(units, answers, strict=True):
             if isinstance(answer, BaseException):
                 raise answer
             try:
-                models[unit.name] = json.loads(answer.body)
+                models[unit.name] = model_metadata(loads(answer.body))
             except ValueError as exc:
-                raise failure(f"node {unit.name!r}: metadata is not JSON: {exc}") from exc
+                raise failure(f"node {unit.name!r}: metadata: {exc}") from exc
         first, last = edge_units(self.root)
-        graph = {
-            "name": self.predictor,
-            "models": models,
-            "graphinputs": _field(models, first, "inputs"),
-            "graphoutputs": _field(models, last, "outputs"),
-        }
-        return Payload(json.dumps(graph).encode(), JSON)
+        return Payload(self._graph_metadata(models, first, last), JSON)
 
-
-def _field(models: Mapping[str, Any], unit: Unit, key: str) -> Any:
-    meta = models.get(unit.name)
-    return meta.get(key) if isinstance(meta, dict) else None
+    def _graph_metadata(
+        self, models: Mapping[str, dict[str, Any]], first: Unit, last: Unit
+    ) -> bytes:
+        """`GraphMetadata` as Go's json.Marshal writes it (struct fields in order)."""
+        encoded = go_struct(
+            (name, go_struct((k, go_json(v)) for k, v in models[name].items()))
+            for name in sorted(models)
+        )
+        return go_struct(
+            [
+                ("name", go_json(self.predictor)),
+                ("models", encoded),
+                ("graphinputs", go_json(models.get(first.name, {}).get("inputs"))),
+                ("graphoutputs", go_json(models.get(last.name, {}).get("outputs"))),
+            ]
+        )
 
 
 def edge_units(unit: Unit) -> tuple[Unit, Unit]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
+from urllib3 import encode_multipart_formdata
 
 from seldon_graphs.runtime import servers
 from seldon_graphs.runtime.inprocess import InProcessGraph
@@ -19,6 +21,8 @@ from .graphs import (
     C,
     M,
     T,
+    U,
+    builtin,
     graph,
     py,
     server,
@@ -116,6 +120,77 @@ def test_non_json_is_refused_like_the_wrapper():
     reply = g.nodes["one"].handle("/predict", b"not json")
     assert reply.status == 400
     assert json.loads(reply.payload.body)["status"]["info"] == "Can't find JSON in data"
+
+
+FORM = "application/x-www-form-urlencoded"
+JSON_X = json.dumps(X)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/json", JSON_X.encode(), 200),
+        ("application/json; charset=utf-8", JSON_X.encode(), 200),
+        ("application/problem+json", JSON_X.encode(), 200),  # werkzeug's is_json
+        (FORM, urlencode({"json": JSON_X}).encode(), 200),
+        (FORM, urlencode({"data": JSON_X}).encode(), 400),  # only `json=` is read
+        ("text/plain", JSON_X.encode(), 400),
+        ("", JSON_X.encode(), 400),  # what Go forwards when the client sent none
+        ("application/json", b"null", 400),
+        ("application/json", b"[" * 100_000, 500),  # the wrapper's generic 500
+    ],
+)
+def test_a_node_reads_each_content_type_as_its_wrapper_does(
+    content_type: str, body: bytes, status: int
+):
+    reply = InProcessGraph(*tags_chain()).nodes["one"].handle("/predict", body, content_type)
+    assert reply.status == status
+    if status == 200:
+        assert json.loads(reply.payload.body)["data"]["ndarray"] == ["model-1"]
+    elif status == 400:
+        assert json.loads(reply.payload.body)["status"]["info"] == "Can't find JSON in data"
+
+
+def test_multipart_fields_and_files_are_read_as_the_wrapper_reads_them():
+    body, content_type = encode_multipart_formdata(
+        {"data": json.dumps({"ndarray": [[3.0]]}), "meta": json.dumps({"tags": {"t": 1}})}
+    )
+    spec = graph("mp", [py("m", f"{NODES}/Affine.py", "Affine", {"name": "m", "mul": 2})])
+    reply = InProcessGraph(spec, tree("m", M)).nodes["m"].handle("/predict", body, content_type)
+    out = json.loads(reply.payload.body)
+    assert reply.status == 200 and out["data"]["ndarray"] == [[6.0]]
+    assert out["meta"]["tags"] == {"last": "m", "m": "yes", "t": 1}
+
+
+def builtin_graph(shape: str) -> InProcessGraph:
+    """avg (AVERAGE_COMBINER) -> [a, b], with the type the compiler used to write, or none."""
+    spec = graph(
+        "bi",
+        [
+            builtin("avg", "AVERAGE_COMBINER"),
+            py("a", f"{NODES}/Affine.py", "Affine", {"name": "a", "mul": 10}),
+            py("b", f"{NODES}/Affine.py", "Affine", {"name": "b", "add": 1}),
+        ],
+    )
+    role = C if shape == "typed" else U
+    return InProcessGraph(
+        spec, tree("avg", role, tree("a", M), tree("b", M), impl="AVERAGE_COMBINER")
+    )
+
+
+@pytest.mark.parametrize("shape", ["typed", "typeless"])
+def test_builtins_run_in_process_as_go_runs_them(shape: str):
+    out = builtin_graph(shape).predict(X)
+    assert out["data"]["ndarray"] == [[10.0, 20.0]]  # the first child's output, not an average
+    assert out["meta"]["tags"] == {"a": "yes", "last": "a"}
+    assert set(builtin_graph(shape).nodes) == {"a", "b"}
+
+
+@pytest.mark.parametrize("impl", ["SIMPLE_MODEL", "SIMPLE_ROUTER", "AVERAGE_COMBINER"])
+def test_a_lone_builtin_answers_with_the_request(impl: str):
+    spec = graph("lone", [builtin("x", impl)])
+    request = {"data": {"ndarray": [[1, 2]]}, "meta": {"tags": {"k": "v"}}}
+    assert InProcessGraph(spec, tree("x", M, impl=impl)).predict(request) == request
 
 
 def test_feedback_reaches_the_routed_child(tmp_path: Path):

@@ -113,3 +113,61 @@ def test_live_answers_while_an_in_process_node_computes(server_factory):
     assert requests.get(f"{url}/live", timeout=5).status_code == 200
     assert time.monotonic() - started < 0.5
     slow.join()
+
+
+def test_error_bodies_are_html_escaped_like_go(server_factory):
+    from seldon_core.flask_utils import SeldonMicroserviceException
+
+    class Refuses:
+        def predict(self, X: object, names: object) -> object:
+            raise SeldonMicroserviceException("<b>&</b>", status_code=400)
+
+    url = server_factory(InProcessBackend(*tags_chain(), overrides={"one": Refuses()})).server.url
+    r = requests.post(f"{url}/api/v1.0/predictions", json=X)
+    assert r.status_code == 400 and r.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert b'"info":"\\u003cb\\u003e\\u0026\\u003c/b\\u003e"' in r.content
+    assert r.json()["status"]["info"] == "<b>&</b>"
+
+
+def test_paths_and_methods_are_routed_as_gorilla_mux_does(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain()), name="g").server.url
+    for method, path in [("GET", "/nothing"), ("POST", "/api/v1.0/nothing"),
+                         ("OPTIONS", "/nothing"), ("GET", "/seldon/seldon/g/nothing"),
+                         ("POST", "/api/v1.0/predictions/")]:  # fmt: skip
+        r = requests.request(method, url + path)
+        assert (r.status_code, r.text) == (404, "404 page not found\n"), (method, path)
+        assert r.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and "Seldon-Puid" not in r.headers
+    for method, path in [("GET", "/api/v1.0/predictions"), ("GET", "/api/v0.1/nothing"),
+                         ("POST", "/api/v1.0/metadata"), ("DELETE", "/api/v1.0/status/one"),
+                         ("GET", "/seldon/seldon/g/api/v1.0/feedback")]:  # fmt: skip
+        r = requests.request(method, url + path)
+        assert (r.status_code, r.content) == (405, b""), (method, path)
+    for method in ("POST", "PUT", "OPTIONS"):  # Go registers the probes for every method
+        assert requests.request(method, f"{url}/ready").status_code == 200
+        assert requests.request(method, f"{url}/live").status_code == 200
+    r = requests.options(f"{url}/api/v1.0/metadata/one")
+    assert r.status_code == 200 and r.content == b"" and "Seldon-Puid" in r.headers
+
+
+def test_an_executor_bug_still_answers_with_seldons_status_body(server_factory):
+    backend = InProcessBackend(*tags_chain())
+
+    async def broken(*args: object) -> object:
+        raise KeyError("oops")
+
+    backend.executor.predict = broken  # type: ignore[method-assign]
+    url = server_factory(backend).server.url
+    r = requests.post(f"{url}/api/v1.0/predictions", json=X)
+    assert r.status_code == 500
+    assert r.json() == {"status": {"code": 500, "info": "KeyError: 'oops'", "status": "FAILURE"}}
+
+
+def test_a_missing_content_type_reaches_the_node_as_missing(server_factory):
+    url = server_factory(InProcessBackend(*tags_chain())).server.url
+    body = b'{"data":{"ndarray":[[1]]}}'
+    r = requests.post(f"{url}/api/v1.0/predictions", data=body)  # no Content-Type
+    assert r.status_code == 400 and r.json()["status"]["info"] == "Can't find JSON in data"
+    ok = requests.post(f"{url}/api/v1.0/predictions", data=body,
+                       headers={"Content-Type": "application/json"})  # fmt: skip
+    assert ok.status_code == 200

@@ -245,3 +245,204 @@ def test_graph_metadata_edges(root: Unit, edges: tuple[str, str]):  # metadata_t
     assert graph["graphinputs"] == [f"in:{edges[0]}"]
     assert graph["graphoutputs"] == [f"out:{edges[1]}"]
     assert set(graph["models"]) == {u.name for u in root.walk()}
+
+
+BUILTIN_SHAPES = [
+    ("AVERAGE_COMBINER", C),  # as the compiler wrote it before: with a type, no container
+    ("AVERAGE_COMBINER", U),  # Seldon's containerless shape
+    ("SIMPLE_ROUTER", R),
+    ("SIMPLE_ROUTER", U),
+    ("SIMPLE_MODEL", M),
+    ("SIMPLE_MODEL", U),
+]
+
+
+@pytest.mark.parametrize(("impl", "role"), BUILTIN_SHAPES)
+def test_builtins_call_nothing_and_answer_with_the_first_childs_output(impl: str, role: Any):
+    # Go v1.17.1 has no code for these: route -1 (every child), then aggregate's `cmsgs[0]`
+    t = FakeTransport()
+    node = unit("x", role, unit("a", M), unit("b", M, unit("c", M)), implementation=impl)
+    out = run(node, t)
+    assert trail(out) == ["a/predict"]
+    assert sorted(t.calls) == [("a", "/predict"), ("b", "/predict"), ("c", "/predict")]
+
+
+@pytest.mark.parametrize(("impl", "role"), BUILTIN_SHAPES)
+def test_a_leaf_builtin_answers_with_its_input(impl: str, role: Any):
+    t = FakeTransport()
+    request = msg("as", "sent")
+    assert run(unit("x", role, implementation=impl), t, payload=request) == request
+    assert t.calls == []
+
+
+def test_builtins_record_routing_as_go_does():
+    body = json.dumps({"jsonData": {"trail": []}, "meta": {}}).encode()
+
+    def keep_meta(path: str, b: Any) -> Any:
+        from .fake_transport import ok
+
+        return ok({**b, "jsonData": {"trail": [path]}})
+
+    root = unit(
+        "sr", R, unit("avg", C, unit("a", M), unit("b", M), implementation="AVERAGE_COMBINER"),
+        unit("sm", M, implementation="SIMPLE_MODEL"), implementation="SIMPLE_ROUTER",
+    )  # fmt: skip
+    t = FakeTransport(scripts={"a": keep_meta, "b": keep_meta})
+    out = run(root, t, payload=Payload(body), routing_injection=True)
+    # every node that fanned out or was called; a leaf that called nothing has no entry
+    assert json.loads(out.body)["meta"]["routing"] == {"sr": -1, "avg": -1, "a": -1, "b": -1}
+
+
+def test_builtins_take_no_feedback_and_pass_it_to_every_child():
+    t = FakeTransport()
+    node = unit("x", M, unit("a", M), unit("b", M), implementation="SIMPLE_MODEL")
+    out = feedback(node, t, None)
+    assert sorted(t.calls) == [("a", "/send-feedback"), ("b", "/send-feedback")]
+    assert out["reward"] == 1.0  # the feedback echoed: the root takes none
+
+
+@pytest.mark.parametrize("status", [400, 404, 500, 503])
+def test_a_router_non_200_is_gos_status_error_naming_the_url(status: int):
+    t = FakeTransport(scripts={"r": fails(status, '{"status":{"info":"router body"}}')})
+    root = unit("m", M, unit("r", R, unit("a", M), unit("b", M)))
+    with pytest.raises(ExecutorError) as err:
+        run(root, t)
+    # the router's body is dropped; its address is the operator's (m 9000, r 9001)
+    info = (
+        "Internal service call from executor failed calling http://localhost:9001/route "
+        f"status code {status}"
+    )
+    want = {"status": {"code": 500, "info": info, "status": "FAILURE"}}
+    assert err.value.status == status and json.loads(err.value.body) == want
+    assert b'": ' not in err.value.body  # jsonpb: compact
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[" * 100_000, b'{"response": {"meta": {"routing": ["x"]}}}', b"null"],
+)
+def test_undecodable_feedback_goes_to_every_child_as_in_go(body: bytes):
+    # RouteFromFeedbackJsonMeta: any decoding problem is route -1
+    t = FakeTransport()
+    t.call = _raw_call(t)  # type: ignore[method-assign]
+    root = unit("c", C, unit("a", M), unit("b", M))
+    asyncio.run(Executor(root, t).feedback(Payload(body), HEADERS))
+    assert sorted(t.calls) == [("a", "/send-feedback"), ("b", "/send-feedback")]
+
+
+def _raw_call(t: FakeTransport) -> Any:
+    """FakeTransport.call decodes bodies as JSON; these bodies are not, on purpose."""
+
+    async def call(unit: Unit, method: str, path: str, payload: Any, headers: Any) -> Any:
+        from .fake_transport import ok
+
+        t.calls.append((unit.name, path))
+        return ok({"jsonData": {"feedback": unit.name}})
+
+    return call
+
+
+def test_graph_metadata_keeps_what_gos_model_metadata_keeps():
+    def meta(path: str, b: Any) -> Any:
+        from .fake_transport import ok
+
+        return ok({
+            "name": "m", "platform": "", "versions": ["v1"], "inputs": [{"b": 1, "a": 2}],
+            "outputs": [], "custom": {}, "extra": "dropped",
+        })  # fmt: skip
+
+    t = FakeTransport(scripts={"m": meta})
+    body = asyncio.run(Executor(unit("m", M), t, predictor="p").metadata(HEADERS)).body
+    assert body == (
+        b'{"name":"p","models":{"m":{"name":"m","versions":["v1"],"inputs":[{"a":2,"b":1}],'
+        b'"outputs":[]}},"graphinputs":[{"a":2,"b":1}],"graphoutputs":[]}'
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        [1, 2],
+        {"name": 3},
+        {"versions": [1]},
+        {"custom": {"k": 1}},
+        {"platform": None, "custom": []},
+    ],
+)
+def test_graph_metadata_fails_where_go_cannot_decode_a_node_answer(answer: Any):
+    from .fake_transport import ok
+
+    t = FakeTransport(scripts={"m": lambda p, b: ok(answer)})
+    with pytest.raises(ExecutorError) as err:
+        asyncio.run(Executor(unit("m", M), t).metadata(HEADERS))
+    assert err.value.status == 500 and "node 'm': metadata" in err.value.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "route"),
+    [
+        ({"data": {"ndarray": [[1]]}}, 1),
+        ({"data": {"ndarray": [1, 0]}}, 1),
+        ({"data": {"ndarray": [[1.9]]}}, 1),  # Go's int() truncates
+        ({"data": {"ndarray": [["1"]]}}, 0),  # GetNumberValue of a string
+        ({"data": {"ndarray": [[[1]]]}}, 0),  # read two levels deep only
+        ({"data": {"ndarray": [[True]]}}, 0),
+        ({"data": {"tensor": {"shape": [1], "values": [1.0]}}}, 1),
+        ({"data": {"names": ["x"]}}, -1),  # no ndarray, no tensor: every child
+        ({"strData": "1"}, -1),
+        ([1, 0], 1),  # not a SeldonMessage: a JSON list of ints
+    ],
+)
+def test_routes_are_read_from_a_routers_output_as_go_reads_them(answer: Any, route: int):
+    from .fake_transport import ok
+
+    t = FakeTransport(scripts={"r": lambda p, b: ok(answer) if p == "/route" else None})
+    run(unit("r", R, unit("a", M), unit("b", M)), t)
+    called = sorted(n for n, _ in t.calls if n != "r")
+    assert called == (["a", "b"] if route == -1 else [["a", "b"][route]])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"data": {"ndarray": []}}, {"data": {"ndarray": [[]]}}, {"data": {"tensor": {"values": []}}},
+     {"data": {"ndarray": [[1]]}, "route": 1}, [], [1.5], "text", b"[" * 100_000],
+)  # fmt: skip
+def test_a_route_go_cannot_read_is_a_500_naming_the_router(answer: Any):
+    from seldon_graphs.runtime.messages import JSON, Reply
+
+    body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+    t = FakeTransport(scripts={"r": lambda p, b: Reply(200, Payload(body, JSON))})
+    with pytest.raises(ExecutorError) as err:
+        run(unit("r", R, unit("a", M), unit("b", M)), t)
+    assert err.value.status == 500
+    assert "router 'r' returned no usable route" in json.loads(err.value.body)["status"]["info"]
+
+
+@pytest.mark.parametrize(
+    ("routing", "called"),
+    [
+        ({"r": 1}, ["b"]),
+        ({"r": "1"}, ["b"]),  # jsonpb reads int32 from a string too
+        ({"r": 1.0}, ["b"]),
+        ({"r": 1.5}, ["a", "b"]),  # not an int32: the whole Feedback fails to decode
+        ({"r": 1, "other": "x"}, ["a", "b"]),
+        ({"r": True}, ["a", "b"]),
+        ({}, ["a", "b"]),
+    ],
+)
+def test_feedback_routing_is_read_as_jsonpb_reads_it(routing: dict[str, Any], called: list[str]):
+    t = FakeTransport()
+    feedback(unit("r", R, unit("a", M), unit("b", M)), t, routing)
+    assert sorted(n for n, _ in t.calls if n != "r") == called
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"unknown": 1}, {"response": {"meta": {"routing": {"r": 1}}, "oops": 1}}],
+)
+def test_a_feedback_jsonpb_cannot_decode_goes_to_every_child(extra: dict[str, Any]):
+    t = FakeTransport()
+    body = {"response": {"meta": {"routing": {"r": 1}}}, "reward": 1.0, **extra}
+    asyncio.run(Executor(unit("r", R, unit("a", M), unit("b", M)), t).feedback(
+        Payload(json.dumps(body).encode()), HEADERS))  # fmt: skip
+    assert sorted(n for n, _ in t.calls if n != "r") == ["a", "b"]
