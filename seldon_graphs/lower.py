@@ -374,7 +374,12 @@ class _Lowering:
                 else (f"consumes {source}, which can only flow up to an output transformer")
             )
             return self.tree(item, Role.OUTPUT_TRANSFORMER, [child] if child else [], why)
-        what = {"forward": "a model", "router": "a router", "combiner": "a combiner"}[kind]
+        if kind == "combiner":  # a combiner of one input: it aggregates [what it wraps]
+            if child is None:
+                self.no_input(item)
+                return None
+            return self.tree(item, Role.COMBINER, [child], f"joins {source}, its one input")
+        what = {"forward": "a model", "router": "a router"}[kind]
         if node.source is Source.SERVER:
             what = "a prepackaged server (always a model)"
         self.fail(
