@@ -99,11 +99,11 @@ class _Builder:
         self.expanded = 0  # values added by aliases so far
         self.building: set[int] = set()  # nodes on the current path: an alias to one loops
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Located:
+    def build(self, node: yaml.Node, depth: int = 0, parent: yaml.Node | None = None) -> Located:
         # Aliases compose to the same node object: build it once.
         cached = self.memo.get(id(node))
         if cached is not None:
-            return self._reuse(node, cached)
+            return self._reuse(parent or node, cached)
         if id(node) in self.building:
             self.reporter.error(
                 _pos(node),
@@ -122,7 +122,7 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result = self._mapping(node, depth)
         elif isinstance(node, yaml.SequenceNode):
-            result = LSeq(_pos(node), [self.build(n, depth + 1) for n in node.value])
+            result = LSeq(_pos(node), [self.build(n, depth + 1, node) for n in node.value])
         else:
             result = self._scalar(node)
         self.building.discard(id(node))
@@ -130,21 +130,21 @@ class _Builder:
         self.sizes[id(result)] = 1 + sum(self.sizes.get(id(c), 1) for c in _children(result))
         return result
 
-    def _reuse(self, node: yaml.Node, value: Located) -> Located:
-        """An alias: counted as the values it repeats, up to MAX_ALIAS_EXPANSION."""
+    def _reuse(self, holder: yaml.Node, value: Located) -> Located:
+        """An alias in `holder`: counted as the values it repeats, up to MAX_ALIAS_EXPANSION."""
         if self.expanded > MAX_ALIAS_EXPANSION:
-            return LScalar(_pos(node), None)
+            return LScalar(_pos(holder), None)
         self.expanded += self.sizes.get(id(value), 1)
         if self.expanded <= MAX_ALIAS_EXPANSION:
             return value
         self.reporter.error(
-            _pos(node),
-            f"aliases repeat this value into more than {MAX_ALIAS_EXPANSION:,} values",
+            _pos(holder),
+            f"the aliases here repeat values into more than {MAX_ALIAS_EXPANSION:,} values",
             "yaml-aliases",
             "anchors (`&`) whose aliases (`*`) repeat other aliases multiply "
             '("billion laughs"); write the values out or repeat fewer of them',
         )
-        return LScalar(_pos(node), None)
+        return LScalar(_pos(holder), None)
 
     def _scalar(self, node: yaml.Node) -> LScalar:
         try:
@@ -195,7 +195,7 @@ class _Builder:
                 )
                 continue
             seen[key.value] = key
-            slots.append((key, self.build(value_node, depth + 1)))
+            slots.append((key, self.build(value_node, depth + 1, node)))
         out = LMap(_pos(node))
         for slot in slots:
             if isinstance(slot, tuple):
@@ -212,7 +212,7 @@ class _Builder:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         entries: list[tuple[LScalar, Located]] = []
         for src in sources:
-            built = self.build(src, depth + 1)
+            built = self.build(src, depth + 1, node)
             if not isinstance(built, LMap):
                 self.reporter.error(
                     built.pos,
