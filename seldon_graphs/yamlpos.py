@@ -250,7 +250,9 @@ def load_documents(text: str, reporter: Reporter) -> list[Located]:
         reporter.error(Pos(1, 1, 2), f"invalid YAML: {exc}", "yaml-syntax")
         return []
     builder = _Builder(reporter, LINE_BREAK.split(text))
-    return [builder.build(n) for n in nodes if n is not None]
+    docs = [builder.build(n) for n in nodes if n is not None]
+    # A file built to explode is hostile, not mistaken: checking its values would only add noise.
+    return [] if builder.expanded > MAX_ALIAS_EXPANSION else docs
 
 
 def load_document(text: str, reporter: Reporter) -> Located | None:
