@@ -60,11 +60,22 @@ class _Raw:
             first = written.col if n == written.line else 0
             self.chars += [(ch, n + 1, c + 1) for c, ch in enumerate(text) if c >= first]
             self.chars.append(("\n", n + 1, len(text) + 1))
-        self.i = 0
+        self.i = self._after_properties()
         if self.style in ("|", ">"):  # the header line holds only indicators and a comment
-            self.i = next((k + 1 for k, (ch, _, _) in enumerate(self.chars) if ch == "\n"), 0)
+            breaks = (k for k in range(self.i, len(self.chars)) if self.chars[k][0] == "\n")
+            self.i = next(breaks, self.i) + 1
         elif self.style in ("'", '"'):
-            self.i = 1
+            self.i += 1
+
+    def _after_properties(self) -> int:
+        """Where the scalar itself starts: after an anchor (`&a`) or a tag (`!!str`)."""
+        i = 0
+        while i < len(self.chars) and self.chars[i][0] in "&!":
+            while i < len(self.chars) and not self.chars[i][0].isspace():
+                i += 1
+            while i < len(self.chars) and self.chars[i][0].isspace():
+                i += 1
+        return i
 
     def next_visible(self) -> tuple[str, Spot] | None:
         """The next character the value holds that is not blank, with where it was written."""

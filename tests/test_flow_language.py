@@ -47,6 +47,10 @@ SPELLINGS = {
     "folded, header comment": ("flow: >- # ensemble\n  [first,\n     {b}]\n\n  -> w\n", ENTRIES),
     "folded, indicators": ("flow: >2+\n    pre\n   -> [first, {b}]\n  -> w\n", WITH_PRE),
     "folded, CRLF": ("flow: >-\r\n  pre -> [first,\r\n  {b}] -> w\r\n", WITH_PRE),
+    "anchored and tagged": ("flow: &f !!str pre -> [first, {b}] -> w\n", WITH_PRE),
+    "tagged block": ("flow: !!str >-\n  pre -> [first,\n  {b}] -> w\n", WITH_PRE),
+    "anchored quote": ("flow: &f '[first, {b}] -> w'\n", ENTRIES),
+    "flow sequence": ("flow: [pre -> first -> w, 'pre ->\n    {b} -> w']\n", WITH_PRE),
     "list of plain": ("flow:\n  - pre -> first -> w\n  - pre -> {b} -> w\n", WITH_PRE),
     "list of blocks": (
         "flow:\n  - >-\n    pre ->\n    [first, {b}]\n  - |\n     first -> w\n  - '{b} -> w'\n",
