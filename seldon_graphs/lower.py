@@ -261,7 +261,9 @@ class _Lowering:
         )
 
     def unjoined(self, par: Parallel, nxt: str | Parallel | None) -> None:
-        names = ", ".join(f"`{n}`" for n in _branch_heads(par))
+        heads = _branch_heads(par)
+        names, plain = ", ".join(f"`{n}`" for n in heads), ", ".join(heads)
+        start = "" if par.fork == ENTRY else f"{par.fork} -> "
         after = "that take the request" if par.fork == ENTRY else f"after `{par.fork}`"
         router = "put a router before them" if par.fork == ENTRY else f"make `{par.fork}` a router"
         if nxt is None and par.join is not None:
@@ -270,8 +272,8 @@ class _Lowering:
                 f"the branches {names} {after} rejoin only at `{par.join}`, "
                 "together with other branches",
                 "unjoined-branches",
-                "Seldon combines one result per branch: close this fan-out with its own "
-                f"combiner before `{par.join}` (`[..] -> mean -> ...`), or {router}",
+                "a combiner takes one result from each of its branches: rejoin these at a "
+                f"combiner of their own first (`{start}[{plain}] -> mean`), or {router}",
             )
         elif nxt is None:
             self.fail(

@@ -454,7 +454,7 @@ def test_branches_that_rejoin_only_at_an_outer_combiner_say_so(tmp_path: Path) -
     assert diag.message == (
         "the branches `c`, `d` after `b` rejoin only at `m`, together with other branches"
     )
-    assert diag.help is not None and "its own combiner before `m`" in diag.help
+    assert diag.help is not None and "(`b -> [c, d] -> mean`)" in diag.help
 
 
 @pytest.mark.parametrize(
