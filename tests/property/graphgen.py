@@ -420,25 +420,26 @@ def _chains(flow: str | list[str] | None) -> list[str]:
 def write_flow(flow: str | list[str], spelling: str) -> str:
     """`flow:` written by hand in `spelling`, one step per line where a spelling allows."""
     if isinstance(flow, str):
-        return "flow:" + _scalar(flow, spelling, 2)
-    return "flow:\n" + "".join("  -" + _scalar(chain, spelling, 4) for chain in flow)
+        return "flow:" + _scalar(flow, spelling)
+    return "flow:\n" + "".join("-" + _scalar(chain, spelling) for chain in flow)
 
 
-def _scalar(chain: str, spelling: str, indent: int) -> str:
-    pad = " " * indent
+def _scalar(chain: str, spelling: str) -> str:
+    pad = "  "  # under `flow:` and under a `- ` at column 0 alike
     lines = chain.replace(" -> ", "\n-> ").split("\n")
     if spelling == "plain":
         return " " + f"\n{pad}".join(lines) + "\n"
     if spelling == "single":
         return " '" + f"\n\n{pad}".join(lines) + "'\n"
     if spelling == "double":  # escapes for blanks and letters, an escaped line break
-        escaped = [line.replace(" ", "\\x20").replace("a", "\\u0061") for line in lines]
+        escaped = [
+            line.replace(" ", "\\x20").replace("a", "\\u0061").replace("->", "\\x2d>")
+            for line in lines
+        ]
         return ' "' + f"\\\n{pad}".join(escaped) + '"\n'
     header = {"literal": "|-", "folded": ">", "folded-keep": ">+", "indented": "|2"}[spelling]
     extra = "  " if spelling == "indented" else ""  # more than the indicator: kept as text
     body = "".join(f"{pad}{extra}{line}\n" for line in lines)
-    if spelling == "indented" and indent != 2:
-        header = "|"  # the indicator counts from the parent's indentation
     return f" {header} # the flow\n{body}" + ("\n" if spelling == "folded-keep" else "")
 
 

@@ -184,7 +184,7 @@ def test_generator_reaches_every_shape() -> None:
         "[[",  # a branch that starts with its own bracket group
         "flow: >",
         "flow: |",
-        "\\u0061",
+        "\\x2d>",
         "flow: '",
     }
     seen: set[str] = set()
