@@ -131,6 +131,23 @@ def test_the_tree_computes_what_the_flow_says(graph: GeneratedGraph) -> None:
         assert tree_result(compiled.tree, choice) == expected, f"{graph.text}\n{choice}"
 
 
+@settings(max_examples=examples(60))
+@given(graph=valid_graphs())
+def test_every_name_in_the_flow_is_located_where_it_was_written(graph: GeneratedGraph) -> None:
+    """Whatever the spelling, each reference's line:col..end_col covers the name as written
+    (escapes included: read as a double-quoted YAML string, the span is the name)."""
+    import yaml
+
+    from seldon_graphs.scalarpos import LINE_BREAK
+
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = _analyze(graph, Path(tmp))
+    lines = LINE_BREAK.split(graph.text)
+    for name, pos in compiled.spec.refs:
+        written = lines[pos.line - 1][pos.col - 1 : pos.end_col - 1]
+        assert yaml.safe_load(f'"{written}"') == name, f"{graph.text}\n{name} at {pos}"
+
+
 @settings(max_examples=examples(25))
 @given(graph=valid_graphs())
 def test_compile_is_deterministic_and_independent_of_the_checkout_path(
