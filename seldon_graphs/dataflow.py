@@ -36,6 +36,8 @@ def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
                 "undefined-node",
                 match or f"declare it under `nodes:` ({_few(known)})",
             )
+    if r.has_rule("flow-syntax") or r.has_rule("duplicate-branch"):
+        return None  # the graph's shape is not the one written: its errors would mislead
     for edge in spec.edges:
         if edge.src in known and edge.dst in known and not g.has_edge(edge.src, edge.dst):
             g.add_edge(edge.src, edge.dst, pos=edge.pos, order=edge.order)

@@ -34,6 +34,7 @@ class Parallel:
     fork: str  # the node whose output fans out
     branches: list[Series]
     pos: Pos
+    join: str | None  # where the branches meet again (with others, if it is not next)
 
 
 @dataclass
@@ -119,21 +120,61 @@ class _Decomposer:
             if len(succ) == 1:
                 cur = succ[0]
                 continue
-            branches = []
-            for s in succ:
-                if s == join:
-                    self.edge_error(
-                        cur,
-                        s,
-                        f"`{self.label(cur)} -> {s}` skips the branches that run beside it",
-                        "skip-edge",
-                        f"Seldon cannot pass {self.output_of(cur)} around other branches; "
-                        "put a `stock: identity` node on that branch",
-                    )
-                branches.append(self.series(s, join))
-            out.items.append(Parallel(cur, branches, self.g.edges[cur, succ[0]]["pos"]))
+            out.items.append(self.parallel(cur, succ, join))
             cur = join
         return out
+
+    def parallel(self, fork: str, succ: list[str], join: str | None) -> Parallel:
+        """The branches from `fork` to `join`. Successors that meet before `join` form one
+        branch that starts with its own fan-out: `x -> [[a, b] -> m, c] -> n`."""
+        branches = []
+        for group in self.branch_groups(succ, join):
+            first = group[0]
+            if len(group) == 1:
+                if first == join:
+                    self.edge_error(
+                        fork,
+                        first,
+                        f"`{self.label(fork)} -> {first}` skips the branches that run beside it",
+                        "skip-edge",
+                        f"Seldon cannot pass {self.output_of(fork)} around other branches; "
+                        "put a `stock: identity` node on that branch",
+                    )
+                branches.append(self.series(first, join))
+                continue
+            meet = self.meeting_point(group, join)
+            inner = self.parallel(fork, group, meet)
+            branches.append(Series([inner, *self.series(meet, join).items]))
+        return Parallel(fork, branches, self.g.edges[fork, succ[0]]["pos"], join)
+
+    def chain_to(self, node: str, join: str | None) -> list[str]:
+        """`node`, then the nodes every path from it passes through, up to `join`."""
+        end = _EXIT if join is None else join
+        chain = []
+        while node not in (end, _EXIT):
+            chain.append(node)
+            node = self.ipdom[node]
+        return chain
+
+    def branch_groups(self, succ: list[str], join: str | None) -> list[list[str]]:
+        """Successors grouped by the branch they start: two share one when every path
+        from each meets before `join`; groups in order of writing."""
+        owner: dict[str, int] = {}
+        groups: list[list[str]] = []
+        for s in succ:
+            chain = self.chain_to(s, join)
+            index = next((owner[n] for n in chain if n in owner), len(groups))
+            if index == len(groups):
+                groups.append([])
+            groups[index].append(s)
+            owner.update((n, index) for n in chain)
+        return groups
+
+    def meeting_point(self, group: list[str], join: str | None) -> str:
+        """The first node, before `join`, that every path from each of `group` reaches."""
+        chains = [self.chain_to(s, join) for s in group]
+        others = [set(c) for c in chains[1:]]
+        return next(n for n in chains[0] if all(n in o for o in others))
 
 
 def decompose(g: nx.DiGraph, spec: GraphSpec, entry: str, r: Reporter) -> Series | None:
@@ -202,27 +243,39 @@ class _Lowering:
             return self.combiner(nxt, [self.series(b) for b in branches]), i + 2
         if kind == "combiner":
             assert isinstance(item, str)
-            if n == 1:
-                return self.combiner(item, []), i + 1
-            self.fail(
-                self.nodes[item].pos,
-                f"combiner `{item}` has no inputs to combine",
-                "combiner-without-input",
-                f"feed it branches: `[a, b] -> {item}`",
-            )
+            self.no_input(item)
             return None, n
         if isinstance(item, Parallel):
             self.unjoined(item, nxt)
             return None, n
         return None, i  # a stated output transformer starts the suffix
 
-    def unjoined(self, par: Parallel, nxt: str | Parallel | None) -> None:
-        names = ", ".join(
-            f"`{b.items[0]}`" for b in par.branches if b.items and isinstance(b.items[0], str)
+    def no_input(self, name: str) -> None:
+        """A combiner with no children is a pass-through that never calls /aggregate."""
+        self.fail(
+            first_ref(self.spec, name),
+            f"combiner `{name}` has no inputs of its own to combine",
+            "combiner-without-input",
+            f"feed it branches (`[a, b] -> {name}`); a combiner cannot start a flow or a "
+            "branch: Seldon would pass its input through and never call /aggregate",
         )
+
+    def unjoined(self, par: Parallel, nxt: str | Parallel | None) -> None:
+        heads = _branch_heads(par)
+        names, plain = ", ".join(f"`{n}`" for n in heads), ", ".join(heads)
+        start = "" if par.fork == ENTRY else f"{par.fork} -> "
         after = "that take the request" if par.fork == ENTRY else f"after `{par.fork}`"
         router = "put a router before them" if par.fork == ENTRY else f"make `{par.fork}` a router"
-        if nxt is None:
+        if nxt is None and par.join is not None:
+            self.fail(
+                par.pos,
+                f"the branches {names} {after} rejoin only at `{par.join}`, "
+                "together with other branches",
+                "unjoined-branches",
+                "a combiner takes one result from each of its branches: rejoin these at a "
+                f"combiner of their own first (`{start}[{plain}] -> mean`), or {router}",
+            )
+        elif nxt is None:
             self.fail(
                 par.pos,
                 f"the branches {names} {after} never rejoin",
@@ -267,8 +320,8 @@ class _Lowering:
         if not kids:
             self.r.warning(
                 node.pos,
-                f"router `{name}` has no children: Seldon passes the "
-                "request through it unchanged and never calls /route",
+                f"router `{name}` has no children: Seldon passes its input "
+                "through unchanged and never calls /route",
                 "router-without-children",
                 f"give it branches: `{name} -> [a, b]`",
             )
@@ -294,13 +347,6 @@ class _Lowering:
 
     def combiner(self, name: str, children: list[TreeNode | None]) -> TreeNode:
         kids = [c for c in children if c is not None]
-        if not kids:
-            self.r.warning(
-                self.nodes[name].pos,
-                f"combiner `{name}` has no children: Seldon "
-                "passes the request through it and never calls /aggregate",
-                "combiner-without-children",
-            )
         names = ", ".join(f"`{k.name}`" for k in kids)
         return self.tree(name, Role.COMBINER, kids, f"joins {names}" if kids else "")
 
@@ -330,7 +376,12 @@ class _Lowering:
                 else (f"consumes {source}, which can only flow up to an output transformer")
             )
             return self.tree(item, Role.OUTPUT_TRANSFORMER, [child] if child else [], why)
-        what = {"forward": "a model", "router": "a router", "combiner": "a combiner"}[kind]
+        if kind == "combiner":  # a combiner of one input: it aggregates [what it wraps]
+            if child is None:
+                self.no_input(item)
+                return None
+            return self.tree(item, Role.COMBINER, [child], f"joins {source}, its one input")
+        what = {"forward": "a model", "router": "a router"}[kind]
         if node.source is Source.SERVER:
             what = "a prepackaged server (always a model)"
         self.fail(
@@ -344,9 +395,21 @@ class _Lowering:
         return child
 
 
+def _branch_heads(par: Parallel) -> list[str]:
+    """The nodes that start the branches, as written: `[[a, b] -> m, c]` gives a, b, c."""
+    heads: list[str] = []
+    for branch in par.branches:
+        head = branch.items[0] if branch.items else None
+        heads += _branch_heads(head) if isinstance(head, Parallel) else [head] if head else []
+    return heads
+
+
 def lower(spec: GraphSpec, g: nx.DiGraph, r: Reporter) -> TreeNode | None:
     """The Seldon tree of a valid DAG, or None (with errors reported)."""
-    entries = sorted((n for n in g if g.in_degree(n) == 0), key=lambda n: first_ref(spec, n))
+    written: dict[str, int] = {}
+    for i, (name, _) in enumerate(spec.refs):
+        written.setdefault(name, i)
+    entries = sorted((n for n in g if g.in_degree(n) == 0), key=lambda n: written.get(n, -1))
     if not entries:
         return None
     if len(entries) > 1:

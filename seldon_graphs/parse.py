@@ -8,6 +8,7 @@ from typing import Any
 
 from .diagnostics import Reporter
 from .flowparse import ParsedFlow, parse_chain
+from .scalarpos import Locator, value_spots
 from .schema_check import check_structure
 from .spec import (
     BUILTINS,
@@ -190,9 +191,8 @@ def _flow(root: LMap, reporter: Reporter) -> ParsedFlow:
     chains = flow.items if isinstance(flow, LSeq) else [flow] if flow is not None else []
     for chain in chains:
         if isinstance(chain, LScalar) and isinstance(chain.value, str):
-            exact = chain.text_col is not None
-            origin = Pos(chain.pos.line, chain.text_col or chain.pos.col, chain.pos.end_col)
-            parse_chain(chain.value, origin, exact, out, reporter)
+            spots = value_spots(chain.value, chain.written) if chain.written else None
+            parse_chain(chain.value, Locator(chain.pos, spots), out, reporter)
     return out
 
 
@@ -222,8 +222,7 @@ def parse(
     nodes = tuple(n for n in (_node(k, v) for k, v in pairs) if n is not None)
     flow = _flow(doc, reporter)
     edges = tuple(
-        Edge(e.src.name, e.dst.name, e.arrow, i)
-        for i, e in enumerate(sorted(flow.edges, key=lambda e: (e.arrow, e.dst.pos)))
+        Edge(e.src.name, e.dst.name, e.arrow, i) for i, e in enumerate(flow.written_edges())
     )
     runtime = doc.get("runtime")
     defaults = Runtime()

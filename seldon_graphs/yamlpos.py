@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Reporter
+from .scalarpos import LINE_BREAK, Written
 from .spec import Pos
 
 # The C loader is several times faster on large files; PyYAML may be built without it.
@@ -37,6 +38,7 @@ class LScalar(Located):
     # Column of the first character of `text` when columns map 1:1 onto it (single line,
     # plain or quoted without escapes), else None.
     text_col: int | None = None
+    written: Written | None = None  # how it was written, to locate characters inside it
 
     def plain(self) -> Any:
         return self.value
@@ -82,20 +84,26 @@ def _pos(node: yaml.Node) -> Pos:
 
 
 MAX_NESTING = 64  # far beyond any graph file; keeps hostile input off the recursion limit
+# Values that aliases may add by repeating anchored ones. The tree below shares repeated values,
+# but JSON Schema checks and `plain()` expand them: "billion laughs" in 13 lines.
+MAX_ALIAS_EXPANSION = 100_000
 
 
 class _Builder:
-    def __init__(self, reporter: Reporter) -> None:
+    def __init__(self, reporter: Reporter, lines: list[str]) -> None:
         self.reporter = reporter
+        self.lines = lines
         self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
         self.memo: dict[int, Located] = {}
+        self.sizes: dict[int, int] = {}  # id(Located) -> count of values when expanded
+        self.expanded = 0  # values added by aliases so far
         self.building: set[int] = set()  # nodes on the current path: an alias to one loops
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Located:
+    def build(self, node: yaml.Node, depth: int = 0, parent: yaml.Node | None = None) -> Located:
         # Aliases compose to the same node object: build it once.
         cached = self.memo.get(id(node))
         if cached is not None:
-            return cached
+            return self._reuse(parent or node, cached)
         if id(node) in self.building:
             self.reporter.error(
                 _pos(node),
@@ -114,12 +122,29 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result = self._mapping(node, depth)
         elif isinstance(node, yaml.SequenceNode):
-            result = LSeq(_pos(node), [self.build(n, depth + 1) for n in node.value])
+            result = LSeq(_pos(node), [self.build(n, depth + 1, node) for n in node.value])
         else:
             result = self._scalar(node)
         self.building.discard(id(node))
         self.memo[id(node)] = result
+        self.sizes[id(result)] = 1 + sum(self.sizes.get(id(c), 1) for c in _children(result))
         return result
+
+    def _reuse(self, holder: yaml.Node, value: Located) -> Located:
+        """An alias in `holder`: counted as the values it repeats, up to MAX_ALIAS_EXPANSION."""
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            return LScalar(_pos(holder), None)
+        self.expanded += self.sizes.get(id(value), 1)
+        if self.expanded <= MAX_ALIAS_EXPANSION:
+            return value
+        self.reporter.error(
+            _pos(holder),
+            f"the aliases here repeat values into more than {MAX_ALIAS_EXPANSION:,} values",
+            "yaml-aliases",
+            "anchors (`&`) whose aliases (`*`) repeat other aliases multiply "
+            '("billion laughs"); write the values out or repeat fewer of them',
+        )
+        return LScalar(_pos(holder), None)
 
     def _scalar(self, node: yaml.Node) -> LScalar:
         try:
@@ -142,14 +167,18 @@ class _Builder:
             quote = 1 if style in ("'", '"') else 0
             if style in ("", "'", '"') and pos.end_col - pos.col - 2 * quote == len(text):
                 text_col = pos.col + quote
-        return LScalar(pos, value, text, text_col)
+        start, end = node.start_mark, node.end_mark
+        written = Written(style, start.line, start.column, end.line, self.lines)
+        return LScalar(pos, value, text, text_col, written)
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> LMap:
-        out = LMap(_pos(node))
+        """Explicit keys first, so that they win over merged ones (`<<`, YAML 1.1) wherever
+        the `<<` is written; merged entries keep the place of their `<<`."""
         seen: dict[Any, LScalar] = {}
+        slots: list[tuple[LScalar, Located] | yaml.Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                self._merge(out, seen, value_node, depth)
+                slots.append(value_node)
                 continue
             key = self.build(key_node, depth + 1)
             if not isinstance(key, LScalar) or not _hashable(key.value):
@@ -166,20 +195,40 @@ class _Builder:
                 )
                 continue
             seen[key.value] = key
-            out.entries.append((key, self.build(value_node, depth + 1)))
-        return out
-
-    def _merge(self, out: LMap, seen: dict[Any, LScalar], node: yaml.Node, depth: int) -> None:
-        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        for src in sources:
-            built = self.build(src, depth + 1)
-            if not isinstance(built, LMap):
-                self.reporter.error(built.pos, "`<<` merges only mappings", "yaml-merge")
+            slots.append((key, self.build(value_node, depth + 1, node)))
+        out = LMap(_pos(node))
+        for slot in slots:
+            if isinstance(slot, tuple):
+                out.entries.append(slot)
                 continue
-            for k, v in built.entries:
-                if k.value not in seen:  # explicit keys win over merged ones
+            for k, v in self._merged(slot, depth):
+                if k.value not in seen:  # explicit keys, then earlier merged mappings, win
                     seen[k.value] = k
                     out.entries.append((k, v))
+        return out
+
+    def _merged(self, node: yaml.Node, depth: int) -> list[tuple[LScalar, Located]]:
+        """The entries `<<: *a` or `<<: [*a, *b]` brings in, in order."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        entries: list[tuple[LScalar, Located]] = []
+        for src in sources:
+            built = self.build(src, depth + 1, node)
+            if not isinstance(built, LMap):
+                self.reporter.error(
+                    built.pos,
+                    "`<<` merges only mappings",
+                    "yaml-merge",
+                    "write `<<: *anchor` or `<<: [*a, *b]` with anchors of mappings",
+                )
+                continue
+            entries += built.entries
+        return entries
+
+
+def _children(value: Located) -> list[Located]:
+    if isinstance(value, LMap):
+        return [x for pair in value.entries for x in pair]
+    return list(value.items) if isinstance(value, LSeq) else []
 
 
 def _hashable(value: Any) -> bool:
@@ -200,8 +249,10 @@ def load_documents(text: str, reporter: Reporter) -> list[Located]:
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         reporter.error(Pos(1, 1, 2), f"invalid YAML: {exc}", "yaml-syntax")
         return []
-    builder = _Builder(reporter)
-    return [builder.build(n) for n in nodes if n is not None]
+    builder = _Builder(reporter, LINE_BREAK.split(text))
+    docs = [builder.build(n) for n in nodes if n is not None]
+    # A file built to explode is hostile, not mistaken: checking its values would only add noise.
+    return [] if builder.expanded > MAX_ALIAS_EXPANSION else docs
 
 
 def load_document(text: str, reporter: Reporter) -> Located | None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from seldon_graphs import api
+from tests.flow_semantics import flow_result, tree_result
 from tests.helpers import analyze, roles, rules
 
 PY = "{python: models.py:Model}"
@@ -255,3 +261,246 @@ def test_undefined_reference_is_one_error_and_comes_before_cycles(tmp_path: Path
         """,
     )
     assert rules(result) == ["undefined-node", "cycle"]
+
+
+# --- branches that start with their own bracket group (issue 8) -----------------------------
+
+RT = "{python: models.py:Model, kind: router}"
+MEAN = "{stock: mean-combiner}"
+AB = "{builtin: random-abtest, params: {ratioA: 0.5}}"
+
+
+def assert_same_answers(result: api.Analysis) -> None:
+    """The tree, walked as Seldon's executor walks it, computes what the flow says."""
+    assert result.spec is not None and result.tree is not None, result.render()
+    for choice in range(4):
+        assert tree_result(result.tree, choice) == flow_result(result.spec, choice), choice
+
+
+def nodes_yaml(**bodies: str) -> str:
+    return "".join(f"  {name}: {body}\n" for name, body in bodies.items())
+
+
+@pytest.mark.parametrize(
+    ("flow", "bodies", "expected"),
+    [
+        (
+            "ab -> [[a, b] -> ens, champ]",
+            {"ab": AB, "a": SK, "b": SK, "ens": MEAN, "champ": SK},
+            [
+                ("ab", "UNKNOWN_TYPE", ["ens", "champ"]),
+                ("ens", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+                ("champ", "MODEL", []),
+            ],
+        ),
+        (
+            "x -> [[a, b] -> m, c] -> n",
+            {"x": PY, "a": SK, "b": SK, "m": MEAN, "c": SK, "n": MEAN},
+            [
+                ("x", "TRANSFORMER", ["n"]),
+                ("n", "COMBINER", ["m", "c"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+                ("c", "MODEL", []),
+            ],
+        ),
+        (
+            "x -> [c, [a, b] -> m] -> n",
+            {"x": PY, "a": SK, "b": SK, "m": MEAN, "c": SK, "n": MEAN},
+            [
+                ("x", "TRANSFORMER", ["n"]),
+                ("n", "COMBINER", ["c", "m"]),
+                ("c", "MODEL", []),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+            ],
+        ),
+        (
+            '"[[a, b] -> m, c] -> n"',
+            {"a": SK, "b": SK, "m": MEAN, "c": SK, "n": MEAN},
+            [
+                ("n", "COMBINER", ["m", "c"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+                ("c", "MODEL", []),
+            ],
+        ),
+        (
+            "x -> [[[a, b] -> m, c] -> n, d] -> k",
+            {"x": PY, "a": SK, "b": SK, "m": MEAN, "c": SK, "n": MEAN, "d": SK, "k": MEAN},
+            [
+                ("x", "TRANSFORMER", ["k"]),
+                ("k", "COMBINER", ["n", "d"]),
+                ("n", "COMBINER", ["m", "c"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+                ("c", "MODEL", []),
+                ("d", "MODEL", []),
+            ],
+        ),
+        (
+            "x -> [[a, b] -> m -> post, c -> d] -> n",
+            {"x": PY, "a": SK, "b": SK, "m": MEAN, "post": PY, "c": PY, "d": SK, "n": MEAN},
+            [
+                ("x", "TRANSFORMER", ["n"]),
+                ("n", "COMBINER", ["post", "c"]),
+                ("post", "OUTPUT_TRANSFORMER", ["m"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+                ("c", "TRANSFORMER", ["d"]),
+                ("d", "MODEL", []),
+            ],
+        ),
+        (
+            "r -> [[a, b] -> m, [c, d] -> k]",
+            {"r": RT, "a": SK, "b": SK, "m": MEAN, "c": SK, "d": SK, "k": MEAN},
+            [
+                ("r", "ROUTER", ["m", "k"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+                ("k", "COMBINER", ["c", "d"]),
+                ("c", "MODEL", []),
+                ("d", "MODEL", []),
+            ],
+        ),
+        (
+            "x -> [[a, b] -> m] -> n",
+            {"x": PY, "a": SK, "b": SK, "m": MEAN, "n": MEAN},
+            [
+                ("n", "COMBINER", ["x"]),
+                ("x", "TRANSFORMER", ["m"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+            ],
+        ),
+        (
+            "x -> [[a -> [a1, a2] -> ka, b] -> m, c] -> n",
+            {
+                "x": PY,
+                "a": PY,
+                "a1": SK,
+                "a2": SK,
+                "ka": MEAN,
+                "b": SK,
+                "m": MEAN,
+                "c": SK,
+                "n": MEAN,
+            },
+            [
+                ("x", "TRANSFORMER", ["n"]),
+                ("n", "COMBINER", ["m", "c"]),
+                ("m", "COMBINER", ["a", "b"]),
+                ("a", "TRANSFORMER", ["ka"]),
+                ("ka", "COMBINER", ["a1", "a2"]),
+                ("a1", "MODEL", []),
+                ("a2", "MODEL", []),
+                ("b", "MODEL", []),
+                ("c", "MODEL", []),
+            ],
+        ),
+        (
+            "ab -> [a, b] -> k",
+            {"ab": AB, "a": SK, "b": SK, "k": MEAN},
+            [
+                ("k", "COMBINER", ["ab"]),
+                ("ab", "UNKNOWN_TYPE", ["a", "b"]),
+                ("a", "MODEL", []),
+                ("b", "MODEL", []),
+            ],
+        ),
+    ],
+)
+def test_nested_groups_lower_to_the_tree_seldon_runs_as_written(
+    tmp_path: Path, flow: str, bodies: dict[str, str], expected: list[Any]
+) -> None:
+    # `nodes:` in reverse: the flow, not the declaration order, decides every order.
+    declared = dict(reversed(list(bodies.items())))
+    result = analyze(tmp_path, f"name: g\nnodes:\n{nodes_yaml(**declared)}flow: {flow}\n")
+    assert rules(result) == [], result.render()
+    assert roles(result) == expected
+    assert_same_answers(result)
+
+
+def test_a_nested_group_that_rejoins_at_a_non_combiner_names_its_own_branches(
+    tmp_path: Path,
+) -> None:
+    result = analyze(
+        tmp_path,
+        f"name: g\nnodes:\n{nodes_yaml(x=PY, a=SK, b=SK, m=PY, c=SK, n=MEAN)}"
+        "flow: x -> [[a, b] -> m, c] -> n\n",
+    )
+    (diag,) = result.diagnostics
+    assert (diag.rule, diag.line, diag.col) == ("join-not-combiner", 9, 9)
+    assert diag.message == "the branches `a`, `b` after `x` rejoin at `m`, which is not a combiner"
+
+
+def test_branches_that_rejoin_only_at_an_outer_combiner_say_so(tmp_path: Path) -> None:
+    result = analyze(
+        tmp_path,
+        f"name: g\nnodes:\n{nodes_yaml(a=PY, b=PY, c=SK, d=SK, e=SK, m=MEAN)}"
+        "flow: a -> [b -> [c, d], e] -> m\n",
+    )
+    (diag,) = result.diagnostics
+    assert (diag.rule, diag.line, diag.col, diag.end_col) == ("unjoined-branches", 9, 15, 17)
+    assert diag.message == (
+        "the branches `c`, `d` after `b` rejoin only at `m`, together with other branches"
+    )
+    assert diag.help is not None and "(`b -> [c, d] -> mean`)" in diag.help
+
+
+@pytest.mark.parametrize(
+    "flow",
+    [
+        "pre -> [m, b] -> n",
+        "pre -> [b, m] -> n",
+        "pre -> [m -> b, c] -> n",
+        "r -> [m, b]",
+        "m -> b",
+        "m",
+        '"[m, b] -> n"',
+    ],
+)
+def test_a_combiner_with_nothing_to_combine_is_an_error_at_its_flow_position(
+    tmp_path: Path, flow: str
+) -> None:
+    bodies = {"pre": PY, "r": RT, "m": MEAN, "b": SK, "c": SK, "n": MEAN}
+    words = set(re.findall(r"\w+", flow))
+    used = {k: v for k, v in bodies.items() if k in words}
+    text = f"name: g\nnodes:\n{nodes_yaml(**used)}flow: {flow}\n"
+    result = analyze(tmp_path, text)
+    assert rules(result) == ["combiner-without-input"], result.render()
+    (diag,) = result.diagnostics
+    line = text.splitlines()[diag.line - 1]
+    assert line.startswith("flow:") and line[diag.col - 1 : diag.end_col - 1] == "m"
+    assert diag.message == "combiner `m` has no inputs of its own to combine"
+
+
+def test_a_lone_combiner_without_flow_is_an_error(tmp_path: Path) -> None:
+    result = analyze(tmp_path, f"name: g\nnodes:\n  m: {MEAN}\n")
+    assert rules(result) == ["combiner-without-input"]
+    assert (result.diagnostics[0].line, result.diagnostics[0].col) == (3, 3)
+
+
+def test_combiners_may_consume_a_combiners_or_routers_result(tmp_path: Path) -> None:
+    result = analyze(
+        tmp_path,
+        f"name: g\nnodes:\n{nodes_yaml(a=SK, b=SK, k=MEAN, post=PY, k2=MEAN)}"
+        'flow: "[a, b] -> k -> post -> k2"\n',
+    )
+    assert roles(result) == [
+        ("k2", "COMBINER", ["post"]),
+        ("post", "OUTPUT_TRANSFORMER", ["k"]),
+        ("k", "COMBINER", ["a", "b"]),
+        ("a", "MODEL", []),
+        ("b", "MODEL", []),
+    ]
+    assert_same_answers(result)

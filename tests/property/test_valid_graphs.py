@@ -18,6 +18,7 @@ from hypothesis import Phase, given, settings
 from seldon_graphs import api
 from seldon_graphs.lower import MAX_DEPTH
 from seldon_graphs.tree import TreeNode
+from tests.flow_semantics import flow_result, tree_result
 
 from .conftest import examples
 from .graphgen import GeneratedGraph, valid_graphs
@@ -118,6 +119,35 @@ def test_every_flow_node_appears_once_and_depth_is_capped(graph: GeneratedGraph)
             assert all(name in text for name in in_tree), (fmt, picture.__name__, text)
 
 
+@settings(max_examples=examples(60))
+@given(graph=valid_graphs())
+def test_the_tree_computes_what_the_flow_says(graph: GeneratedGraph) -> None:
+    """Walked as Seldon's executor walks it (§3.4), the lowered tree gives the data flow's
+    answer for every routing choice, children in the order the flow was written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = _analyze(graph, Path(tmp))
+    for choice in range(4):
+        expected = flow_result(compiled.spec, choice)
+        assert tree_result(compiled.tree, choice) == expected, f"{graph.text}\n{choice}"
+
+
+@settings(max_examples=examples(60))
+@given(graph=valid_graphs())
+def test_every_name_in_the_flow_is_located_where_it_was_written(graph: GeneratedGraph) -> None:
+    """Whatever the spelling, each reference's line:col..end_col covers the name as written
+    (escapes included: read as a double-quoted YAML string, the span is the name)."""
+    import yaml
+
+    from seldon_graphs.scalarpos import LINE_BREAK
+
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = _analyze(graph, Path(tmp))
+    lines = LINE_BREAK.split(graph.text)
+    for name, pos in compiled.spec.refs:
+        written = lines[pos.line - 1][pos.col - 1 : pos.end_col - 1]
+        assert yaml.safe_load(f'"{written}"') == name, f"{graph.text}\n{name} at {pos}"
+
+
 @settings(max_examples=examples(25))
 @given(graph=valid_graphs())
 def test_compile_is_deterministic_and_independent_of_the_checkout_path(
@@ -168,6 +198,11 @@ def test_generator_reaches_every_shape() -> None:
         "flow:\n-",
         "protocol: v2",
         "protocol: tensorflow",
+        "[[",  # a branch that starts with its own bracket group
+        "flow: >",
+        "flow: |",
+        "\\x2d>",
+        "flow: '",
     }
     seen: set[str] = set()
 
