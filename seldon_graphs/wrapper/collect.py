@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from seldon_graphs import safety
+from seldon_graphs.emit import MARKER
 from seldon_graphs.spec import NodeSpec
 
 from .findings import Findings
@@ -33,9 +34,10 @@ __all__ = ["collect_files", "credential_why", "project_file"]
 _SKIPPED_DIRS = frozenset(
     {"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 )
-# A folder holding one of these is seldon-graphs output (`compile`'s manifest folder or a
-# build context): copying it would make each compile change the next one's tag.
-_OUTPUT_MARKERS = ("seldondeployment.yaml", "seldon_graphs_entry.py")
+# A folder holding one of these is seldon-graphs output (`compile`'s output folder, even
+# while it is being staged, its manifest folder or a build context): copying it would make
+# each compile change the next one's tag.
+_OUTPUT_MARKERS = (MARKER, "seldondeployment.yaml", "seldon_graphs_entry.py")
 _KEEP_INSIDE = "keep every path relative to and inside the project directory"
 _NO_CREDENTIALS = (
     "credentials reach a pod through `secret_env` (a Kubernetes Secret), never through the image"
