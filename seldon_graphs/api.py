@@ -88,13 +88,13 @@ def analyze_text(
     spec, reporter = parser.parse(text, file, display, root, reporter)
     tree = None
     if spec is not None:
-        check.check_spec(spec, reporter)
+        unsure = check.check_spec(spec, reporter)
         g = dataflow.build(spec, reporter)
-        if g is not None:
+        if g is not None and not unsure:  # roles of misspelt nodes would only be guesses
             tree = lower.lower(spec, g, reporter)
         if tree is not None:
             check.check_tree(spec, tree, reporter)
-    return Analysis(display, text, spec, tree, diagnostics.finalize(reporter.items))
+    return Analysis(display, reporter.masked_source(text), spec, tree, reporter.finished())
 
 
 def analyze(path: str | os.PathLike[str]) -> Analysis:

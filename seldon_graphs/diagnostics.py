@@ -6,7 +6,7 @@ import difflib
 import enum
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .spec import Pos
 
@@ -45,12 +45,48 @@ class Diagnostic:
         }
 
 
+MASK = "*"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value written under a secret-looking key: diagnostics never show it.
+
+    `indent` is its key's column: a value that goes on past its first line continues on
+    lines indented further than the key.
+    """
+
+    pos: Pos
+    indent: int
+    value: str
+    single_line: bool
+
+
 class Reporter:
-    """Collects diagnostics for one source file."""
+    """Collects diagnostics for one source file, and the secret values they must not show."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[Diagnostic] = []
+        self.secrets: list[Secret] = []
+
+    def conceal(self, secret: Secret) -> None:
+        self.secrets.append(secret)
+
+    def masked_source(self, text: str) -> str:
+        """`text` with every secret value starred out, character for character, so that
+        carets on the same line still point at the right column."""
+        if not self.secrets:
+            return text
+        lines = text.splitlines(keepends=True)
+        for secret in self.secrets:
+            _mask_secret(lines, secret)
+        return "".join(lines)
+
+    def finished(self) -> list[Diagnostic]:
+        """Every diagnostic, sorted and deduplicated, with secret values masked in its text."""
+        values = [s.value for s in self.secrets if s.value]
+        return finalize(_mask_words(d, values) for d in self.items)
 
     def error(self, pos: Pos, message: str, rule: str, help: str | None = None) -> None:
         self._add(Severity.ERROR, pos, message, rule, help)
@@ -68,6 +104,44 @@ class Reporter:
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)
+
+
+def _mask_secret(lines: list[str], secret: Secret) -> None:
+    first = secret.pos.line - 1
+    if not 0 <= first < len(lines):
+        return
+    start = secret.pos.col - 1
+    end = secret.pos.end_col - 1 if secret.single_line else None
+    lines[first] = _star(lines[first], start, end)
+    if secret.single_line:
+        return
+    for i in range(first + 1, len(lines)):
+        body = lines[i].rstrip("\r\n")
+        indent = len(body) - len(body.lstrip(" "))
+        if body.strip() and indent < secret.indent:
+            return
+        lines[i] = _star(lines[i], indent, None)
+
+
+def _star(line: str, start: int, end: int | None) -> str:
+    body = line.rstrip("\r\n")
+    newline = line[len(body) :]
+    stop = len(body) if end is None else min(end, len(body))
+    if start >= stop:
+        return line
+    return body[:start] + MASK * (stop - start) + body[stop:] + newline
+
+
+def _mask_words(d: Diagnostic, values: Sequence[str]) -> Diagnostic:
+    """Messages quote values in backticks; a secret's is starred out wherever it appears."""
+    message, help = d.message, d.help
+    for value in values:
+        quoted, masked = f"`{value}`", f"`{MASK * 5}`"
+        message = message.replace(quoted, masked)
+        help = help.replace(quoted, masked) if help else help
+    if (message, help) == (d.message, d.help):
+        return d
+    return replace(d, message=message, help=help)
 
 
 def finalize(items: Iterable[Diagnostic]) -> list[Diagnostic]:

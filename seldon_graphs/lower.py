@@ -242,8 +242,10 @@ class _Lowering:
     def tree(self, name: str, role: Role, children: list[TreeNode], why: str) -> TreeNode:
         node = self.nodes[name]
         impl = node.implementation or "UNKNOWN_IMPLEMENTATION"
-        if impl == "RANDOM_ABTEST":
-            role = Role.UNKNOWN_TYPE  # typed ROUTER, the executor would call /route on it
+        if node.source is Source.BUILTIN:
+            # As Seldon writes them: typed ROUTER/COMBINER, the executor would call the
+            # /route or /aggregate of a container that does not exist.
+            role = Role.UNKNOWN_TYPE
         return TreeNode(name, role, impl, tuple(children), why)
 
     def forward(self, name: str, child: TreeNode | None) -> TreeNode:
