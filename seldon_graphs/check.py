@@ -151,6 +151,14 @@ def _check_node(spec: GraphSpec, node: NodeSpec, r: Reporter) -> bool:
     _check_wrapped_only_keys(node, r)
     if node.local_uri is not None:
         _check_path(spec, node, "local_uri", node.local_uri, r, must_exist=False)
+    # An unknown `pods` value is already reported: nothing follows from it.
+    if node.replicas is not None and spec.pods == "single":
+        r.error(
+            node.at("replicas"),
+            f"node `{node.name}` sets `replicas`, but all nodes share one pod",
+            "replicas-single-pod",
+            "add `pods: per-node` at the top, or set `replicas` for the whole graph",
+        )
     return known and _role_known(node)
 
 
@@ -460,16 +468,10 @@ def _check_secret_name(node: NodeSpec, key: str, name: str, r: Reporter) -> None
 
 
 def _check_references(node: NodeSpec, r: Reporter) -> None:
-    """Names of Kubernetes objects the pod refers to: Secrets and the ServiceAccount."""
+    """Names of Kubernetes objects the pod refers to (`secret_env` is checked by the schema)."""
     for key, name in (("secret", node.secret), ("service_account", node.service_account)):
         if name is not None and (why := safety.dns_subdomain(name)):
             r.error(node.at(key), f"`{key}`: {why}", "bad-name", _dns_help(name))
-    for item in node.secret_env:
-        where = node.at(f"secret_env.{item.name}")
-        if why := safety.dns_subdomain(item.secret):
-            r.error(where, f"Secret name {why}", "bad-name", "write `secret-name/key`")
-        if why := safety.secret_key(item.key):
-            r.error(where, why, "bad-name", "write `secret-name/key`")
 
 
 def _check_resources(node: NodeSpec, r: Reporter) -> None:
@@ -569,16 +571,9 @@ def check_tree(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
         )
     for t in tree.walk():
         node = spec.node(t.name)
-        # An unknown protocol or `pods` value is already reported: nothing follows from it.
+        # An unknown protocol is already reported: nothing follows from it.
         if spec.protocol in PROTOCOLS and spec.protocol != "seldon":
             _check_protocol_role(spec, node, t, r)
-        if node.replicas is not None and spec.pods == "single":
-            r.error(
-                node.at("replicas"),
-                f"node `{t.name}` sets `replicas`, but all nodes share one pod",
-                "replicas-single-pod",
-                "add `pods: per-node` at the top, or set `replicas` for the whole graph",
-            )
     if spec.pods == "single":
         _check_pod_containers(spec, [spec.node(t.name) for t in tree.walk()], r)
     _check_derived_names(spec, tree, r)

@@ -292,6 +292,7 @@ class _Lowering:
                 f"router `{node.name}` chooses between {wanted} children but "
                 f"the flow gives it {count}",
                 "router-arms",
+                f"give it exactly {wanted} branches: `{node.name} -> [...]`",
             )
 
     def combiner(self, name: str, children: list[TreeNode | None]) -> TreeNode:
@@ -333,6 +334,8 @@ class _Lowering:
             )
             return self.tree(item, Role.OUTPUT_TRANSFORMER, [child] if child else [], why)
         what = {"forward": "a model", "router": "a router", "combiner": "a combiner"}[kind]
+        if node.kind is not None:
+            what = f"a {node.kind.lower()} (`kind: {node.kind.lower()}`)"
         if node.source is Source.SERVER:
             what = "a prepackaged server (always a model)"
         self.fail(

@@ -122,7 +122,6 @@ def project_path(root: Path, rel: str) -> tuple[Path | None, str | None]:
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _NAME_CHARS = "letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
 ANNOTATIONS_MAX_BYTES = 256 * 1024  # TotalAnnotationSizeLimitB
 
@@ -174,17 +173,6 @@ def annotations_size(pairs: Iterable[tuple[str, str]]) -> str | None:
     size = sum(len(k.encode()) + len(v.encode()) for k, v in pairs)
     if size > ANNOTATIONS_MAX_BYTES:
         return f"the annotations take {size} bytes; Kubernetes allows {ANNOTATIONS_MAX_BYTES}"
-    return None
-
-
-def secret_key(key: str) -> str | None:
-    """A key inside a Secret (IsConfigMapKey)."""
-    if len(key) > 253:
-        return f"the Secret key is {len(key)} characters; at most 253"
-    if not _SECRET_KEY.match(key):
-        return f"`{shown(key)}` is not a valid Secret key (letters, digits, `-`, `_`, `.`)"
-    if key in (".", "..") or key.startswith(".."):
-        return f"`{shown(key)}` is not a valid Secret key (`.`, `..` and a `..` start are not)"
     return None
 
 
