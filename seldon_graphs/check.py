@@ -28,6 +28,11 @@ SERVER_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "TEMPO_SERVER": ("v2",),
 }
 UNIMPLEMENTED_BUILTINS = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
+_BUILTIN_INSTEAD = {
+    "AVERAGE_COMBINER": "to average the children's outputs, use `stock: mean-combiner`",
+    "SIMPLE_ROUTER": "to choose a branch, use `builtin: random-abtest` or a stock router",
+    "SIMPLE_MODEL": "for a node that passes its input on, use `stock: identity`",
+}
 SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
 # Container names the operator adds to pods itself (reference §2.2, §2.5).
 ENGINE_CONTAINER = "seldon-container-engine"
@@ -322,10 +327,10 @@ def _check_builtin(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if impl in UNIMPLEMENTED_BUILTINS:
         r.warning(
             node.at("builtin"),
-            f"{impl} is not implemented by Seldon's Go executor: it runs every child "
-            "and returns the first child's output",
+            f"{impl} is not implemented by Seldon's Go executor: it sends the request to "
+            "every child and returns the first child's output (with no children, the request)",
             "unimplemented-builtin",
-            "use a stock combiner (`stock: mean-combiner`) or router instead",
+            _BUILTIN_INSTEAD[impl],
         )
     if impl == "RANDOM_ABTEST":
         for p in node.params:

@@ -149,13 +149,13 @@ def qualified_name(key: str, *, fold_case: bool = False) -> str | None:
     if prefix and "/" in prefix:
         return f"`{shown(key)}` has more than one `/`"
     if prefix and (why := dns_subdomain(prefix)):
-        return f"the prefix of `{shown(key)}`: {why}"
+        return f"`{shown(key)}`: {why}"
     if not name:
         return f"`{shown(key)}` has an empty name"
     if len(name) > 63:
-        return f"the name part of `{shown(key)}` is {len(name)} characters; at most 63"
+        return f"`{shown(key)}`: its name part is {len(name)} characters; at most 63"
     if not _QUALIFIED_NAME.match(name):
-        return f"the name part of `{shown(key)}` must be {_NAME_CHARS}"
+        return f"`{shown(key)}`: its name part must be {_NAME_CHARS}"
     return None
 
 
