@@ -82,11 +82,11 @@ def test_a_misspelt_protocol_says_nothing_about_servers_or_roles(
 def test_a_misspelt_pods_value_says_nothing_about_replicas(tmp_path: Path) -> None:
     result = analyze(
         tmp_path,
-        f"""\
+        """\
         name: g
         pods: per_node
         nodes:
-          m: {{python: models.py:Model, replicas: 2}}
+          m: {python: models.py:Model, replicas: 2}
         """,
     )
     assert rules(result) == ["bad-value"]
@@ -99,9 +99,7 @@ def test_a_misspelt_pods_value_says_nothing_about_replicas(tmp_path: Path) -> No
 def test_invalid_names_are_not_also_reported_as_long_derived_names(
     tmp_path: Path, name: str, predictor: str, node: str
 ) -> None:
-    result = analyze(
-        tmp_path, f"name: {name}\npredictor: {predictor}\nnodes:\n  {node}: {M}\n"
-    )
+    result = analyze(tmp_path, f"name: {name}\npredictor: {predictor}\nnodes:\n  {node}: {M}\n")
     assert rules(result) == ["bad-name"]
 
 

@@ -139,8 +139,8 @@ def test_secret_values_are_masked_in_text_output(tmp_path: Path) -> None:
     assert [s for s in SECRETS if s in text] == []
     # Every kind of diagnostic is there: on the secret's own line, beside it, about it.
     assert set(rules(result)) >= {"bad-value", "secret-in-env", "bad-env", "bad-param"}
-    assert '5 |     secret_env: {DB_PASSWORD: *********}' in text
-    assert "6 |     env: {API_TOKEN: ********, LOG: debug, \"bad-name\": 1}" in text
+    assert "5 |     secret_env: {DB_PASSWORD: *********}" in text
+    assert '6 |     env: {API_TOKEN: ********, LOG: debug, "bad-name": 1}' in text
     assert "parameter `password`: `*****` can't be parsed as a INT" in text
 
 

@@ -69,14 +69,16 @@ def test_tab_indentation_gets_the_tabs_help(tmp_path: Path, text: str) -> None:
 
 
 def test_a_tab_inside_a_value_is_no_indentation_problem(tmp_path: Path) -> None:
-    result = _analyze(tmp_path, GOOD + b"labels: {team: \"a\tb\"}\n")
+    result = _analyze(tmp_path, GOOD + b'labels: {team: "a\tb"}\n')
     assert [d.rule for d in result.diagnostics] == ["bad-label"]
 
 
 def test_several_documents_say_how_to_fix_it(tmp_path: Path) -> None:
     [d] = _analyze(tmp_path, GOOD + b"---\n" + GOOD).diagnostics
     assert (d.rule, d.line, d.col) == ("yaml-documents", 5, 1)
-    assert d.help == "remove the `---` line and what follows, or put each graph in a file of its own"
+    assert d.help == (
+        "remove the `---` line and what follows, or put each graph in a file of its own"
+    )
 
 
 @pytest.mark.parametrize("make", ["missing", "directory"])
