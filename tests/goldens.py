@@ -26,6 +26,7 @@ def compiled_outputs(graph: Path) -> dict[str, str]:
 
 def bad_graph_output(path: Path) -> str:
     """The text diagnostics for one corpus file, with the path shown as the file's name."""
-    result = api.analyze_bytes(path.read_bytes(), path, display=path.name, root=ROOT)
+    text = path.read_text(encoding="utf-8")
+    result = api.analyze_text(text, path, display=path.name, root=ROOT)
     status = "ok" if result.ok else "failed"
     return f"{result.render()}\n[{status}]\n"

@@ -59,7 +59,6 @@ def test_corpus_covers_every_rule_it_claims() -> None:
         "long-name",
         "unimplemented-builtin",
         "router-without-children",
-        "encoding",
         "yaml-documents",
         "bad-env",
         "bad-kind",
