@@ -50,7 +50,11 @@ class GraphError(Exception):
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything `check` learned about a graph file, whether or not it is valid."""
+    """Everything `check` learned about a graph file, whether or not it is valid.
+
+    `text` is the source as diagnostics quote it: values under secret-looking keys are
+    starred out.
+    """
 
     display: str
     text: str
