@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from .safety import shown
 from .spec import Pos
 
 
@@ -135,8 +136,9 @@ def _star(line: str, start: int, end: int | None) -> str:
 def _mask_words(d: Diagnostic, values: Sequence[str]) -> Diagnostic:
     """Messages quote values in backticks; a secret's is starred out wherever it appears."""
     message, help = d.message, d.help
-    for value in values:
-        quoted, masked = f"`{value}`", f"`{MASK * 5}`"
+    masked = f"`{MASK * 5}`"
+    # Values with control characters are quoted escaped (safety.shown).
+    for quoted in {f"`{v}`" for v in values} | {f"`{shown(v)}`" for v in values}:
         message = message.replace(quoted, masked)
         help = help.replace(quoted, masked) if help else help
     if (message, help) == (d.message, d.help):

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from seldon_graphs import safety
+from seldon_graphs.diagnostics import Reporter, Secret
+from seldon_graphs.spec import Pos
 from tests.helpers import analyze, project, rules
 
 
@@ -198,3 +200,17 @@ def test_secret_names_and_references_are_not_masked(tmp_path: Path) -> None:
     [d] = result.diagnostics
     assert "`Minio_Creds`" in d.message
     assert "secret: Minio_Creds" in result.render()
+
+
+def test_a_secret_is_masked_in_messages_raw_or_escaped() -> None:
+    reporter = Reporter("g.yaml")
+    reporter.conceal(Secret(Pos(2, 6, 15), 3, "pw\nab-77", single_line=True))
+    reporter.error(Pos(2, 6, 15), "`pw\\nab-77` is not valid", "bad-value", "not `pw\nab-77`")
+    reporter.error(Pos(1, 1, 2), "`pw` is a different value", "bad-value")
+    messages = [(d.message, d.help) for d in reporter.finished()]
+    assert messages == [
+        ("`pw` is a different value", None),
+        ("`*****` is not valid", "not `*****`"),
+    ]
+    source = "name: g\n  k: pw-secret  # note\n"
+    assert reporter.masked_source(source) == "name: g\n  k: *********  # note\n"
