@@ -458,7 +458,7 @@ def _check_secret_name(node: NodeSpec, key: str, name: str, r: Reporter) -> None
     certainty = safety.secret_name(name)
     if certainty is None:
         return
-    var = name if key == "env" else name.upper()
+    var = name if key == "env" else "_".join(safety.name_words(name)).upper()
     what = "environment variables" if key == "env" else "parameters"
     add = r.error if certainty == "certain" else r.warning
     add(
