@@ -220,7 +220,13 @@ def _check_path(
         )
         return None
     if must_exist and not path.exists():
-        r.error(node.at(key), f"`{rel}` does not exist in the project directory", "missing-file")
+        r.error(
+            node.at(key),
+            f"`{rel}` does not exist in the project directory",
+            "missing-file",
+            "paths are relative to the project directory: the nearest folder above the "
+            "graph file with a pyproject.toml, .git or seldon-graphs.toml",
+        )
         return None
     return path
 
@@ -230,7 +236,7 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if ref is None:
         return
     if why := safety.python_identifier(ref.class_name):
-        r.error(ref.pos, why, "bad-class")
+        r.error(ref.pos, why, "bad-class", "name the class as Python does, e.g. `:MyModel`")
         return
     if why := safety.python_identifier(ref.module):
         r.error(
@@ -244,7 +250,12 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if path is None:
         return
     if path.suffix != ".py" or not path.is_file():
-        r.error(ref.pos, f"`{ref.path}` is not a Python file", "missing-file")
+        r.error(
+            ref.pos,
+            f"`{ref.path}` is not a Python file",
+            "missing-file",
+            "`python` takes `path/to/module.py:ClassName`",
+        )
         return
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -254,6 +265,7 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             ref.pos,
             f"cannot parse `{ref.path}`" + (f" (line {line})" if line else "") + f": {exc}",
             "bad-module",
+            "the file is read, never imported: it must be UTF-8 Python that compiles",
         )
         return
     names = list(_top_level_names(tree))
@@ -561,6 +573,7 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
             node.at("secret"),
             "`secret` holds storage credentials for `model_uri`, which this node does not have",
             "unused-key",
+            "remove it, or add the `model_uri` it is for",
         )
 
 
