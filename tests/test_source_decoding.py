@@ -90,3 +90,20 @@ def test_an_unreadable_graph_file_says_so_with_help(tmp_path: Path, make: str) -
     reason = "No such file or directory" if make == "missing" else "Is a directory"
     assert (d.rule, d.message) == ("io", f"cannot read the graph file: {reason}")
     assert d.help == "check the path, and that the file is readable"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["validate"], ["compile", "-o", "out"], ["explain"], ["graph"], ["diff"], ["deploy"]],
+)
+def test_every_command_reports_a_non_utf8_graph_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    file = project(tmp_path) / "graph.yaml"
+    file.write_bytes(b"name: g\nnodes:\n  m: {python: models.py:Model}  # \xe9\n")
+    assert main([command[0], str(file), *command[1:]]) == 1
+    captured = capsys.readouterr()
+    assert "error: the graph file is not UTF-8: byte 0xe9 cannot be decoded [encoding]" in (
+        captured.out + captured.err
+    )
+    assert "Traceback" not in captured.out + captured.err

@@ -59,8 +59,8 @@ def load_target(path: str | Path) -> Target:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DeployError(f"cannot read {file}: {exc.strerror or exc}") from None
-    except yaml.YAMLError:
-        raw = None  # let the compiler report YAML errors with positions
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raw = None  # let the compiler report YAML and encoding errors with positions
     if isinstance(raw, dict) and raw.get("kind") == "SeldonDeployment":
         return _checked(Target(file, raw))
     return _checked(_compile(file))
