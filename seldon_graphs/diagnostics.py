@@ -5,10 +5,11 @@ from __future__ import annotations
 import difflib
 import enum
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from .safety import shown
+from .safety import secret_name, shown
 from .spec import Pos
 
 
@@ -47,6 +48,7 @@ class Diagnostic:
 
 
 MASK = "*"
+MIN_MASKED_TEXT = 6
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,17 @@ class Reporter:
     def masked_source(self, text: str) -> str:
         """`text` with every secret value starred out, character for character, so that
         carets on the same line still point at the right column."""
-        if not self.secrets:
-            return text
         lines = text.splitlines(keepends=True)
-        for secret in self.secrets:
+        for secret in [*self.secrets, *_written_secrets(lines)]:
             _mask_secret(lines, secret)
-        return "".join(lines)
+        masked = "".join(lines)
+        # Where YAML and Python disagree on line breaks (form feeds...) positions can miss:
+        # the value itself goes too, wherever it is written (short ones would hit anything).
+        pieces = {p.strip() for s in self.secrets for p in s.value.splitlines()}
+        for piece in sorted(pieces, key=len, reverse=True):
+            if len(piece) >= MIN_MASKED_TEXT:
+                masked = masked.replace(piece, MASK * len(piece))
+        return masked
 
     def finished(self) -> list[Diagnostic]:
         """Every diagnostic, sorted and deduplicated, with secret values masked in its text."""
@@ -105,6 +112,33 @@ class Reporter:
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)
+
+
+# `key: value` as written, for text YAML could not read (a syntax error's own line).
+_WRITTEN = re.compile(
+    r"""(?P<key>"[^"\n]*"|'[^'\n]*'|[^\s{}\[\],:#"'][^\n{}\[\],:#]*?)\s*:[ \t]+"""
+    r"""(?:[&!][^\s,{}\[\]]*[ \t]+)*"""  # an anchor or a tag before the value
+    r"""(?P<value>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\n]|'')*'?|[^\s{}\[\]&*#,][^\n]*?)"""
+    r"""(?=[ \t]*(?:,[ \t]|[}\]]|[ \t]#|$))""",
+    re.MULTILINE,
+)
+# Node keys that name a Secret rather than hold one.
+_REFERENCES = ("secret", "secret_env")
+
+
+def _written_secrets(lines: Sequence[str]) -> list[Secret]:
+    """Values written after secret-looking keys, found in the text itself."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        for m in _WRITTEN.finditer(line.rstrip("\r\n")):
+            key = m["key"].strip().strip("'\"")
+            if key in _REFERENCES or secret_name(key) is None:
+                continue
+            block = m["value"][:1] in ("|", ">")
+            start, end = m.start("value") + 1, m.end("value") + 1
+            indent = m.start("key") + 1  # a block value's lines are indented past its key
+            out.append(Secret(Pos(number, start, end), indent, m["value"], not block))
+    return out
 
 
 def _mask_secret(lines: list[str], secret: Secret) -> None:

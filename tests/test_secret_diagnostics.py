@@ -214,3 +214,30 @@ def test_a_secret_is_masked_in_messages_raw_or_escaped() -> None:
     ]
     source = "name: g\n  k: pw-secret  # note\n"
     assert reporter.masked_source(source) == "name: g\n  k: *********  # note\n"
+
+
+def test_secrets_are_masked_in_the_kept_source_when_yaml_rejects_the_whole_file(
+    tmp_path: Path,
+) -> None:
+    # A control character makes the reader give up before any structure is known.
+    text = 'name: g  # \x0c\nnodes:\n  m: {env: {API_TOKEN: "s3cr3t-v4lue"}}\n'
+    result = analyze(tmp_path, text)
+    assert rules(result) == ["yaml-syntax"]
+    assert "s3cr3t-v4lue" not in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'name: g\nnodes:\n  m: {env: {API_TOKEN: "hunter2-x"} ]\n',
+        "name: g\nnodes:\n  m:\n    env:\n      DB_PASSWORD: hunter2-x: more\n",
+        "name: g\nnodes:\n  m:\n    params: {api_key: hunter2-x, x: [}\n",
+        "name: g\nnodes:\n  m: {params: {'client secret': &s hunter2-x, x: }}}\n",
+    ],
+)
+def test_a_secret_on_the_line_yaml_cannot_read_is_masked(tmp_path: Path, text: str) -> None:
+    result = analyze(tmp_path, text)
+    [d] = result.diagnostics
+    assert d.rule == "yaml-syntax"
+    assert "hunter2" in text.splitlines()[d.line - 1]  # the error quotes the secret's line
+    assert "hunter2" not in result.render() + result.render("json")
