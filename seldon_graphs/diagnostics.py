@@ -114,31 +114,70 @@ class Reporter:
         return any(d.is_error for d in self.items)
 
 
-# `key: value` as written, for text YAML could not read (a syntax error's own line).
-_WRITTEN = re.compile(
-    r"""(?P<key>"[^"\n]*"|'[^'\n]*'|[^\s{}\[\],:#"'][^\n{}\[\],:#]*?)\s*:[ \t]+"""
-    r"""(?:[&!][^\s,{}\[\]]*[ \t]+)*"""  # an anchor or a tag before the value
-    r"""(?P<value>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\n]|'')*'?|[^\s{}\[\]&*#,][^\n]*?)"""
-    r"""(?=[ \t]*(?:,[ \t]|[}\]]|[ \t]#|$))""",
-    re.MULTILINE,
-)
+# Scanning `key: value` pairs as written, for text YAML could not read. One pass, always
+# forward: a hostile line must not make it quadratic.
+_TOKEN = re.compile(r"""["'{}\[\],]|:(?=[ \t]|$)|(?<=[ \t])#""")
+_VALUE_END = re.compile(r",[ \t]|[}\]]|[ \t]+#|[ \t]*$")
+_PROPERTIES = re.compile(r"[ \t]*(?:[&!][^\s,{}\[\]]*[ \t]+)*")  # anchors and tags
 # Node keys that name a Secret rather than hold one.
 _REFERENCES = ("secret", "secret_env")
 
 
 def _written_secrets(lines: Sequence[str]) -> list[Secret]:
     """Values written after secret-looking keys, found in the text itself."""
-    out = []
-    for number, line in enumerate(lines, start=1):
-        for m in _WRITTEN.finditer(line.rstrip("\r\n")):
-            key = m["key"].strip().strip("'\"")
-            if key in _REFERENCES or secret_name(key) is None:
-                continue
-            block = m["value"][:1] in ("|", ">")
-            start, end = m.start("value") + 1, m.end("value") + 1
-            indent = m.start("key") + 1  # a block value's lines are indented past its key
-            out.append(Secret(Pos(number, start, end), indent, m["value"], not block))
+    return [s for n, line in enumerate(lines, 1) for s in _line_secrets(n, line.rstrip("\r\n"))]
+
+
+def _line_secrets(number: int, line: str) -> list[Secret]:
+    out: list[Secret] = []
+    pos = key_start = 0
+    while (m := _TOKEN.search(line, pos)) is not None:
+        token, pos = m.group(), m.end()
+        if token in "\"'":
+            pos = _after_quoted(line, m.start())
+        elif token == "#":
+            break
+        elif token != ":":
+            key_start = pos
+        else:
+            start = _PROPERTIES.match(line, pos).end()  # type: ignore[union-attr]
+            end = _value_end(line, start)
+            key = line[key_start : m.start()].strip().lstrip("-").strip().strip("\"'")
+            value = line[start:end]
+            if value[:1] not in ("", "{", "[", "*") and key not in _REFERENCES:
+                if secret_name(key) is not None:
+                    block = value[:1] in ("|", ">")
+                    col = key_start + len(line[key_start:]) - len(line[key_start:].lstrip()) + 1
+                    out.append(Secret(Pos(number, start + 1, end + 1), col, value, not block))
+                pos = key_start = end
     return out
+
+
+def _after_quoted(line: str, at: int) -> int:
+    """The end of the quoted scalar opened at `at` (`''` and `\\"` do not close it)."""
+    quote, pos = line[at], at + 1
+    while (close := line.find(quote, pos)) >= 0:
+        if quote == "'" and line.startswith("''", close):
+            pos = close + 2
+        elif quote == '"' and _escaped(line, close):
+            pos = close + 1
+        else:
+            return close + 1
+    return len(line)
+
+
+def _escaped(line: str, at: int) -> bool:
+    start = at
+    while start > 0 and line[start - 1] == "\\":
+        start -= 1
+    return (at - start) % 2 == 1
+
+
+def _value_end(line: str, start: int) -> int:
+    if line[start : start + 1] in ("'", '"'):
+        return _after_quoted(line, start)
+    m = _VALUE_END.search(line, start)
+    return m.start() if m else len(line)
 
 
 def _mask_secret(lines: list[str], secret: Secret) -> None:

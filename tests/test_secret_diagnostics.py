@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_a_secret_on_the_line_yaml_cannot_read_is_masked(tmp_path: Path, text: s
     assert d.rule == "yaml-syntax"
     assert "hunter2" in text.splitlines()[d.line - 1]  # the error quotes the secret's line
     assert "hunter2" not in result.render() + result.render("json")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "a" * 200_000,
+        "a b " * 50_000,
+        "a: " * 60_000,
+        "password: " + "x, " * 60_000,
+        "password: '" * 20_000,
+        'password: "' + '\\"' * 100_000,
+        "{" + "k: v, " * 30_000,
+    ],
+    ids=["plain", "words", "colons", "commas", "quotes", "escapes", "flow"],
+)
+def test_masking_a_hostile_line_takes_linear_time(line: str) -> None:
+    """One forward pass: quadratic scanning took minutes on the first two lines."""
+    started = time.perf_counter()
+    Reporter("g.yaml").masked_source(f"name: g\n{line}\n")
+    assert time.perf_counter() - started < 2.0
