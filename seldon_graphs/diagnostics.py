@@ -48,7 +48,6 @@ class Diagnostic:
 
 
 MASK = "*"
-MIN_MASKED_TEXT = 6
 
 
 @dataclass(frozen=True)
@@ -82,14 +81,7 @@ class Reporter:
         lines = text.splitlines(keepends=True)
         for secret in [*self.secrets, *_written_secrets(lines)]:
             _mask_secret(lines, secret)
-        masked = "".join(lines)
-        # Where YAML and Python disagree on line breaks (form feeds...) positions can miss:
-        # the value itself goes too, wherever it is written (short ones would hit anything).
-        pieces = {p.strip() for s in self.secrets for p in s.value.splitlines()}
-        for piece in sorted(pieces, key=len, reverse=True):
-            if len(piece) >= MIN_MASKED_TEXT:
-                masked = masked.replace(piece, MASK * len(piece))
-        return masked
+        return "".join(lines)
 
     def finished(self) -> list[Diagnostic]:
         """Every diagnostic, sorted and deduplicated, with secret values masked in its text."""
