@@ -79,8 +79,11 @@ class Reporter:
         """`text` with every secret value starred out, character for character, so that
         carets on the same line still point at the right column."""
         lines = text.splitlines(keepends=True)
-        for secret in [*self.secrets, *_written_secrets(lines)]:
-            _mask_secret(lines, secret)
+        covered = 0  # lines up to here are starred from their indentation on already
+        for secret in sorted([*self.secrets, *_written_secrets(lines)], key=lambda s: s.pos):
+            # A value inside another's continuation lines lies within them: no second pass.
+            if secret.pos.line > covered:
+                covered = max(covered, _mask_secret(lines, secret))
         return "".join(lines)
 
     def finished(self) -> list[Diagnostic]:
@@ -172,21 +175,23 @@ def _value_end(line: str, start: int) -> int:
     return m.start() if m else len(line)
 
 
-def _mask_secret(lines: list[str], secret: Secret) -> None:
+def _mask_secret(lines: list[str], secret: Secret) -> int:
+    """Star out one value; returns the last line its continuation lines reach (1-based)."""
     first = secret.pos.line - 1
     if not 0 <= first < len(lines):
-        return
+        return 0
     start = secret.pos.col - 1
     end = secret.pos.end_col - 1 if secret.single_line else None
     lines[first] = _star(lines[first], start, end)
     if secret.single_line:
-        return
+        return 0
     for i in range(first + 1, len(lines)):
         body = lines[i].rstrip("\r\n")
         indent = len(body) - len(body.lstrip(" "))
         if body.strip() and indent < secret.indent:
-            return
+            return i
         lines[i] = _star(lines[i], indent, None)
+    return len(lines)
 
 
 def _star(line: str, start: int, end: int | None) -> str:

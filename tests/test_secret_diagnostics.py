@@ -262,3 +262,11 @@ def test_masking_a_hostile_line_takes_linear_time(line: str) -> None:
     started = time.perf_counter()
     Reporter("g.yaml").masked_source(f"name: g\n{line}\n")
     assert time.perf_counter() - started < 2.0
+
+
+def test_masking_nested_block_values_takes_linear_time() -> None:
+    text = "".join(" " * i + "password: |\n" for i in range(3000))
+    started = time.perf_counter()
+    masked = Reporter("g.yaml").masked_source(text)
+    assert time.perf_counter() - started < 2.0
+    assert masked.splitlines()[:2] == ["password: *", " " + "*" * 11]
