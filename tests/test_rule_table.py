@@ -11,8 +11,19 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Reporting functions and the position of their rule argument.
-EMITTERS = {"error": 2, "warning": 2, "fail": 2, "add": 2, "edge_error": 3, "Diagnostic": 5}
+# Reporting functions and the position of their rule argument (build-context findings
+# from seldon_graphs/wrapper become graph diagnostics too).
+EMITTERS = {
+    "error": 2,
+    "warning": 2,
+    "graph_error": 2,
+    "fail": 2,
+    "add": 2,
+    "edge_error": 3,
+    "Diagnostic": 5,
+    "Finding": 1,
+}
+PACKAGES = ("seldon_graphs", "seldon_graphs/wrapper")
 
 
 def _literal_rules(node: ast.expr) -> set[str] | None:
@@ -40,7 +51,7 @@ def rules_in_code() -> tuple[dict[str, str], list[str]]:
     """(rule -> first module emitting it, places that pass a rule not written out)."""
     found: dict[str, str] = {}
     unreadable: list[str] = []
-    for module in sorted((ROOT / "seldon_graphs").glob("*.py")):
+    for module in sorted(m for package in PACKAGES for m in (ROOT / package).glob("*.py")):
         tree = ast.parse(module.read_text(encoding="utf-8"))
         for func in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
             forwarded = {a.arg for a in func.args.args}
