@@ -112,7 +112,7 @@ def analyze(path: str | os.PathLike[str]) -> Analysis:
             1,
             1,
             diagnostics.Severity.ERROR,
-            f"cannot read the graph file: {exc.strerror or exc}",
+            f"cannot read the graph file: {exc}",
             "io",
             2,
             "check the path, and that the file is readable",
