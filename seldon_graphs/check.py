@@ -147,7 +147,8 @@ def _check_node(spec: GraphSpec, node: NodeSpec, r: Reporter) -> bool:
         Source.IMAGE: _check_image,
         Source.BUILTIN: _check_builtin,
     }
-    checks[node.source](spec, node, r)
+    if check := checks.get(node.source):
+        check(spec, node, r)
     _check_params(node, r)
     _check_env(node, r)
     _check_references(node, r)
@@ -534,6 +535,8 @@ def _check_kind(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
 
 
 def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
+    if node.source is Source.NONE:  # what the keys belong to is not known
+        return
     wrapped = node.source in (Source.PYTHON, Source.STOCK)
     for key in ("requirements", "files"):
         if key in node.positions and not wrapped:

@@ -127,7 +127,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         return None
     positions = _positions(body)
     present = [k for k in SOURCE_KEYS if body.get(k) is not None]
-    source = Source(present[0]) if present else Source.PYTHON
+    source = Source(present[0]) if present else Source.NONE
     python = None
     ref = _str(body.get("python"))
     if ref and ":" in ref:

@@ -48,6 +48,7 @@ class Source(enum.StrEnum):
     SERVER = "server"  # a Seldon prepackaged server (SKLEARN_SERVER, ...)
     IMAGE = "image"  # a ready-made image that already speaks the Seldon protocol
     BUILTIN = "builtin"  # executor built-ins that need no container (RANDOM_ABTEST)
+    NONE = "none"  # no source key: already reported (missing, or misspelt as an unknown key)
 
 
 # DSL spelling -> Seldon implementation name.

@@ -46,6 +46,21 @@ def test_a_node_with_no_source_at_all_is_still_reported(tmp_path: Path) -> None:
     assert rules(result) == ["no-source", "replicas-single-pod"]
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("{requirements: [numpy], files: [models.py]}", ["no-source"]),
+        ("{pythn: models.py:Model, requirements: [numpy], secret: minio}", ["unknown-key"]),
+        ("{pyhton: models.py:Model, files: [models.py]}", ["unknown-key"]),
+    ],
+)
+def test_keys_of_a_node_that_runs_nothing_known_are_not_judged(
+    tmp_path: Path, body: str, expected: list[str]
+) -> None:
+    """Whether `requirements` or `secret` fit depends on what the node runs."""
+    assert rules(analyze(tmp_path, f"name: g\nnodes:\n  m: {body}\n")) == expected
+
+
 def test_flow_errors_independent_of_roles_are_still_reported(tmp_path: Path) -> None:
     result = analyze(
         tmp_path,
