@@ -213,7 +213,7 @@ def parse(
                 "a graph needs at least `name:` and `nodes:`",
             )
         return None, reporter
-    conceal_secrets(doc, reporter)
+    _conceal_secrets(doc, reporter)
     check_structure(doc, reporter)
     if not isinstance(doc, LMap):
         return None, reporter
@@ -275,7 +275,7 @@ def _key_positions(body: LMap) -> dict[str, Pos]:
 _SECRET_REFERENCES = ("secret", "secret_env")
 
 
-def conceal_secrets(root: Located, reporter: Reporter) -> None:
+def _conceal_secrets(root: Located, reporter: Reporter) -> None:
     """Values under secret-looking keys (`password:`, `env: {API_TOKEN: ...}`) are kept out
     of every diagnostic, whatever the diagnostic is about."""
     seen: set[int] = set()  # aliases share subtrees: visit each once
