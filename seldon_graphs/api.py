@@ -50,7 +50,11 @@ class GraphError(Exception):
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything `check` learned about a graph file, whether or not it is valid."""
+    """Everything `check` learned about a graph file, whether or not it is valid.
+
+    `text` is the source as diagnostics quote it: values under secret-looking keys are
+    starred out.
+    """
 
     display: str
     text: str
@@ -88,32 +92,65 @@ def analyze_text(
     spec, reporter = parser.parse(text, file, display, root, reporter)
     tree = None
     if spec is not None:
-        check.check_spec(spec, reporter)
+        unsure = check.check_spec(spec, reporter)
         context_check.check_contexts(spec, reporter)
         g = dataflow.build(spec, reporter)
-        if g is not None:
+        if g is not None and not unsure:  # roles of misspelt nodes would only be guesses
             tree = lower.lower(spec, g, reporter)
         if tree is not None:
             check.check_tree(spec, tree, reporter)
-    return Analysis(display, text, spec, tree, diagnostics.finalize(reporter.items))
+    return Analysis(display, reporter.masked_source(text), spec, tree, reporter.finished())
 
 
 def analyze(path: str | os.PathLike[str]) -> Analysis:
     file = Path(path)
+    display = display_path(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        d = Diagnostic(
-            display_path(file),
+        data = file.read_bytes()
+    except OSError as exc:
+        problem = Diagnostic(
+            display,
             1,
             1,
             diagnostics.Severity.ERROR,
             f"cannot read the graph file: {exc}",
             "io",
             2,
+            "check the path, and that the file is readable",
         )
-        return Analysis(display_path(file), "", None, None, [d])
-    return analyze_text(text, file)
+        return Analysis(display, "", None, None, [problem])
+    return analyze_bytes(data, file, display)
+
+
+def analyze_bytes(
+    data: bytes, file: Path, display: str | None = None, root: Path | None = None
+) -> Analysis:
+    """`analyze_text` for a file's raw bytes: a byte that is not UTF-8 is reported where
+    it is, and nothing else is checked."""
+    display = display or display_path(file)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = data.decode("utf-8", errors="replace")
+        return Analysis(display, shown, None, None, [_not_utf8(data, exc, display)])
+    return analyze_text(text, file, display, root)
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError, display: str) -> Diagnostic:
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    line = data.count(b"\n", 0, exc.start) + 1
+    # Columns count characters, as everywhere else: the line's bytes before the bad one.
+    col = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+    return Diagnostic(
+        display,
+        line,
+        col,
+        diagnostics.Severity.ERROR,
+        f"the graph file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
+        "encoding",
+        col + 1,
+        "save the file as UTF-8 (graph files are YAML, which is Unicode)",
+    )
 
 
 def load(path: str | os.PathLike[str]) -> Graph:

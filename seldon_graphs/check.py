@@ -12,7 +12,8 @@ from wrappers.stock import CATALOG
 from . import safety
 from .compile import service_names
 from .diagnostics import Reporter, did_you_mean
-from .spec import PARAM_TYPES, GraphSpec, NodeSpec, Role, Source
+from .schema_check import graph_schema
+from .spec import PARAM_TYPES, PROTOCOLS, GraphSpec, NodeSpec, Role, Source
 from .tree import TreeNode
 
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T|E|P|Ei|Pi)?$")
@@ -27,12 +28,25 @@ SERVER_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "TEMPO_SERVER": ("v2",),
 }
 UNIMPLEMENTED_BUILTINS = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
+_BUILTIN_INSTEAD = {
+    "AVERAGE_COMBINER": "to average the children's outputs, use `stock: mean-combiner`",
+    "SIMPLE_ROUTER": "to choose a branch, use `builtin: random-abtest` or a stock router",
+    "SIMPLE_MODEL": "for a node that passes its input on, use `stock: identity`",
+}
+SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
+# Container names the operator adds to pods itself (reference §2.2, §2.5).
+ENGINE_CONTAINER = "seldon-container-engine"
+TFSERVING_CONTAINER = "tfserving"
+INITIALIZER_SUFFIX = "-model-initializer"
+_IMAGE_HELP = "an image is `registry/name:tag` in lower case, e.g. `ghcr.io/team/model:1.0`"
 
 
-def check_spec(spec: GraphSpec, r: Reporter) -> None:
+def check_spec(spec: GraphSpec, r: Reporter) -> set[str]:
+    """Report every problem of the settings and nodes; returns the nodes whose role cannot
+    be known (what they run is misspelt or missing), so lowering does not guess at them."""
     _check_graph_settings(spec, r)
-    for node in spec.nodes:
-        _check_node(spec, node, r)
+    _check_metadata(spec, r)
+    return {node.name for node in spec.nodes if not _check_node(spec, node, r)}
 
 
 def _check_graph_settings(spec: GraphSpec, r: Reporter) -> None:
@@ -43,11 +57,18 @@ def _check_graph_settings(spec: GraphSpec, r: Reporter) -> None:
     if spec.predictor and (why := safety.dns_label(spec.predictor)):
         r.error(spec.at("predictor"), why, "bad-name", _dns_help(spec.predictor))
     if spec.registry and (why := safety.image_ref(spec.registry)):
-        r.error(spec.at("registry"), why, "bad-image")
+        r.error(spec.at("registry"), why, "bad-image", _IMAGE_HELP)
     if why := safety.version(spec.runtime.seldon_core):
-        r.error(spec.at("runtime.seldon_core"), f"runtime.seldon_core: {why}", "bad-runtime")
+        r.error(
+            spec.at("runtime.seldon_core"),
+            f"runtime.seldon_core: {why}",
+            "bad-runtime",
+            "a release number such as `1.17.1`",
+        )
     if why := safety.image_ref(spec.runtime.base_image):
-        r.error(spec.at("runtime.base_image"), f"runtime.base_image: {why}", "bad-image")
+        r.error(
+            spec.at("runtime.base_image"), f"runtime.base_image: {why}", "bad-image", _IMAGE_HELP
+        )
     annotations = dict(spec.annotations)
     if "seldon.io/no-engine" in annotations and len(spec.nodes) > 1:
         # Seldon's webhook rule, checked here so the user sees it before the cluster does.
@@ -66,30 +87,59 @@ def _check_graph_settings(spec: GraphSpec, r: Reporter) -> None:
         )
 
 
+def _check_metadata(spec: GraphSpec, r: Reporter) -> None:
+    """Labels and annotations as the API server validates them, each at its key or value."""
+    for key, value in spec.labels:
+        if why := safety.qualified_name(key):
+            r.error(spec.key_at(f"labels.{key}"), f"label key {why}", "bad-label", _KEY_HELP)
+        if why := safety.label_value(value):
+            r.error(
+                spec.at(f"labels.{key}"),
+                why,
+                "bad-label",
+                "at most 63 letters, digits, `-`, `_`, `.`; put free text in `annotations`",
+            )
+    for key, _ in spec.annotations:
+        if why := safety.qualified_name(key, fold_case=True):
+            r.error(
+                spec.key_at(f"annotations.{key}"),
+                f"annotation key {why}",
+                "bad-annotation",
+                _KEY_HELP,
+            )
+    if why := safety.annotations_size(spec.annotations):
+        r.error(
+            spec.key_at("annotations"),
+            why,
+            "bad-annotation",
+            "keep large data in a ConfigMap or in the model, not in annotations",
+        )
+
+
+_KEY_HELP = (
+    "a key is `name` or `prefix.example.com/name`; "
+    "the name is at most 63 letters, digits, `-`, `_`, `.`"
+)
+
+
 def _dns_help(name: str) -> str:
     fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].strip("-")
     return f"try `{fixed}`" if fixed and fixed != name else "use lower-case letters, digits, `-`"
 
 
-def _check_node(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
+def _check_node(spec: GraphSpec, node: NodeSpec, r: Reporter) -> bool:
+    """Every check of one node; False when what it runs (so its role) is unknown."""
     if why := safety.dns_label(node.name):
         r.error(node.pos, f"node name {why}", "bad-name", _dns_help(node.name))
-    present = [k for k in ("python", "stock", "server", "image", "builtin") if k in node.positions]
-    if not present:
+    elif node.name == ENGINE_CONTAINER:
         r.error(
             node.pos,
-            f"node `{node.name}` does not say what it runs",
-            "no-source",
-            "add one of `python: file.py:Class`, `stock:`, `server:`, `image:` or `builtin:`",
+            f"`{ENGINE_CONTAINER}` is the name of the executor container Seldon's operator "
+            "adds to the pod",
+            "reserved-name",
+            "rename the node",
         )
-    elif len(present) > 1 and present != ["server", "image"]:
-        second = present[1]
-        r.error(
-            node.at(second),
-            f"node `{node.name}` has both `{present[0]}` and `{second}`",
-            "many-sources",
-            "a node runs exactly one thing; split it into two nodes",
-        )
+    known = _check_source(node, r)
     checks = {
         Source.PYTHON: _check_python,
         Source.STOCK: _check_stock,
@@ -97,14 +147,65 @@ def _check_node(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
         Source.IMAGE: _check_image,
         Source.BUILTIN: _check_builtin,
     }
-    checks[node.source](spec, node, r)
+    if check := checks.get(node.source):
+        check(spec, node, r)
     _check_params(node, r)
     _check_env(node, r)
+    _check_references(node, r)
     _check_resources(node, r)
     _check_kind(spec, node, r)
     _check_wrapped_only_keys(node, r)
     if node.local_uri is not None:
         _check_path(spec, node, "local_uri", node.local_uri, r, must_exist=False)
+    # An unknown `pods` value is already reported: nothing follows from it.
+    if node.replicas is not None and spec.pods == "single":
+        r.error(
+            node.at("replicas"),
+            f"node `{node.name}` sets `replicas`, but all nodes share one pod",
+            "replicas-single-pod",
+            "add `pods: per-node` at the top, or set `replicas` for the whole graph",
+        )
+    return known and _role_known(node)
+
+
+def _check_source(node: NodeSpec, r: Reporter) -> bool:
+    """Exactly one of the source keys; a misspelt one is already an unknown key."""
+    present = [k for k in SOURCE_KEYS if k in node.positions]
+    if len(present) > 1 and present != ["server", "image"]:
+        second = present[1]
+        r.error(
+            node.at(second),
+            f"node `{node.name}` has both `{present[0]}` and `{second}`",
+            "many-sources",
+            "a node runs exactly one thing; split it into two nodes",
+        )
+        return False
+    if present:
+        return True
+    if not any(did_you_mean(k, SOURCE_KEYS) for k in _unknown_keys(node)):
+        r.error(
+            node.pos,
+            f"node `{node.name}` does not say what it runs",
+            "no-source",
+            "add one of `python: file.py:Class`, `stock:`, `server:`, `image:` or `builtin:`",
+        )
+    return False
+
+
+def _unknown_keys(node: NodeSpec) -> list[str]:
+    known = graph_schema()["properties"]["nodes"]["additionalProperties"]["properties"]
+    return [k for k in node.keys if "." not in k and k not in known]
+
+
+def _role_known(node: NodeSpec) -> bool:
+    """False when a misspelt stock, server, builtin or kind leaves the node's role open."""
+    if "kind" in node.positions and node.kind is None:
+        return False
+    if node.source is Source.STOCK:
+        return node.stock in CATALOG
+    if node.source in (Source.SERVER, Source.BUILTIN):
+        return node.implementation is not None
+    return True
 
 
 def _check_path(
@@ -120,7 +221,13 @@ def _check_path(
         )
         return None
     if must_exist and not path.exists():
-        r.error(node.at(key), f"`{rel}` does not exist in the project directory", "missing-file")
+        r.error(
+            node.at(key),
+            f"`{rel}` does not exist in the project directory",
+            "missing-file",
+            "paths are relative to the project directory: the nearest folder above the "
+            "graph file with a pyproject.toml, .git or seldon-graphs.toml",
+        )
         return None
     return path
 
@@ -130,7 +237,7 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if ref is None:
         return
     if why := safety.python_identifier(ref.class_name):
-        r.error(ref.pos, why, "bad-class")
+        r.error(ref.pos, why, "bad-class", "name the class as Python does, e.g. `:MyModel`")
         return
     if why := safety.python_identifier(ref.module):
         r.error(
@@ -144,7 +251,12 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if path is None:
         return
     if path.suffix != ".py" or not path.is_file():
-        r.error(ref.pos, f"`{ref.path}` is not a Python file", "missing-file")
+        r.error(
+            ref.pos,
+            f"`{ref.path}` is not a Python file",
+            "missing-file",
+            "`python` takes `path/to/module.py:ClassName`",
+        )
         return
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -154,6 +266,7 @@ def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             ref.pos,
             f"cannot parse `{ref.path}`" + (f" (line {line})" if line else "") + f": {exc}",
             "bad-module",
+            "the file is read, never imported: it must be UTF-8 Python that compiles",
         )
         return
     names = list(_top_level_names(tree))
@@ -193,7 +306,7 @@ def _check_server(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if impl is None:
         return
     # A misspelt `model_uri` is already reported as an unknown key: one mistake, one error.
-    misspelt = [k for k in node.positions if k != "model_uri" and did_you_mean(k, ["model_uri"])]
+    misspelt = [k for k in _unknown_keys(node) if did_you_mean(k, ["model_uri"])]
     if node.model_uri is None and impl != "HUGGINGFACE_SERVER" and not misspelt:
         r.error(
             node.at("server"),
@@ -203,20 +316,20 @@ def _check_server(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             "add `model_uri: s3://bucket/path` (or gs://, https://)",
         )
     allowed = SERVER_PROTOCOLS.get(impl, ())
-    if spec.protocol not in allowed:
+    # A misspelt protocol is already a bad value: no second error about it here.
+    if spec.protocol in PROTOCOLS and spec.protocol not in allowed:
         r.error(
             node.at("server"),
             f"{impl} has no image for protocol `{spec.protocol}`",
             "protocol-server",
             f"use `protocol: {allowed[0]}` for this graph" if allowed else None,
         )
-    if node.image and (why := safety.image_ref(node.image)):
-        r.error(node.at("image"), why, "bad-image")
+    _check_image(spec, node, r)
 
 
 def _check_image(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if node.image and (why := safety.image_ref(node.image)):
-        r.error(node.at("image"), why, "bad-image")
+        r.error(node.at("image"), why, "bad-image", _IMAGE_HELP)
 
 
 def _check_builtin(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
@@ -224,26 +337,31 @@ def _check_builtin(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     if impl in UNIMPLEMENTED_BUILTINS:
         r.warning(
             node.at("builtin"),
-            f"{impl} is not implemented by Seldon's Go executor: it runs every child "
-            "and returns the first child's output",
+            f"{impl} is not implemented by Seldon's Go executor: it sends the request to "
+            "every child and returns the first child's output (with no children, the request)",
             "unimplemented-builtin",
-            "use a stock combiner (`stock: mean-combiner`) or router instead",
+            _BUILTIN_INSTEAD[impl],
         )
     if impl == "RANDOM_ABTEST":
         for p in node.params:
             if p.name != "ratioA":
                 r.error(
-                    p.pos,
+                    node.key_at(f"params.{p.name}"),
                     f"RANDOM_ABTEST takes only `ratioA`, not `{p.name}`",
                     "bad-param",
-                    did_you_mean(p.name, ["ratioA"]),
+                    did_you_mean(p.name, ["ratioA"]) or "remove it",
                 )
             elif (
                 not isinstance(p.value, int | float)
                 or isinstance(p.value, bool)
                 or not (0 <= float(p.value) <= 1)
             ):
-                r.error(p.pos, "`ratioA` must be a number between 0 and 1", "bad-param")
+                r.error(
+                    p.pos,
+                    "`ratioA` must be a number between 0 and 1",
+                    "bad-param",
+                    "the share of requests sent to the first branch, e.g. `ratioA: 0.5`",
+                )
 
 
 def _check_params(node: NodeSpec, r: Reporter) -> None:
@@ -257,10 +375,15 @@ def _check_params(node: NodeSpec, r: Reporter) -> None:
                 f"use one of {', '.join(PARAM_TYPES)}",
             )
         elif (why := _param_parse(p.text, p.type)) is not None:
-            r.error(p.pos, f"parameter `{p.name}`: {why}", "bad-param")
-        if stock is not None and p.name not in stock.params:
             r.error(
                 p.pos,
+                f"parameter `{p.name}`: {why}",
+                "bad-param",
+                f"write a value of type {p.type}, or change `type:`",
+            )
+        if stock is not None and p.name not in stock.params:
+            r.error(
+                node.key_at(f"params.{p.name}"),
                 f"stock component `{stock.name}` takes no parameter `{p.name}`",
                 "bad-param",
                 did_you_mean(p.name, stock.params)
@@ -275,7 +398,10 @@ def _check_params(node: NodeSpec, r: Reporter) -> None:
                 p.pos,
                 f"parameter `{p.name}` of `{stock.name}` is {stock.params[p.name]}, not {p.type}",
                 "bad-param",
+                f"give a {stock.params[p.name]} value (docs/stock.md lists each parameter)",
             )
+    for p in node.params:
+        _check_secret_name(node, "params", p.name, r)
     if stock is not None:
         given = {p.name for p in node.params}
         for name in stock.required:
@@ -326,19 +452,41 @@ def _param_parse(text: str, kind: str) -> str | None:
 def _check_env(node: NodeSpec, r: Reporter) -> None:
     for name, _ in node.env:
         if why := safety.env_name(name):
-            r.error(node.at(f"env.{name}"), why, "bad-env")
-        elif safety.secret_looking(name):
-            r.error(
-                node.at(f"env.{name}"),
-                f"`{name}` looks like a secret; secret values never go "
-                "into graph files or manifests",
-                "secret-in-env",
-                f"use `secret_env: {{{name}: secret-name/key}}` and create the Secret "
-                "with `seldon-graphs secret create`",
-            )
+            r.error(node.key_at(f"env.{name}"), why, "bad-env", _ENV_HELP)
+        else:
+            _check_secret_name(node, "env", name, r)
     for item in node.secret_env:
         if why := safety.env_name(item.name):
-            r.error(node.at(f"secret_env.{item.name}"), why, "bad-env")
+            r.error(node.key_at(f"secret_env.{item.name}"), why, "bad-env", _ENV_HELP)
+
+
+_ENV_HELP = "letters, digits and `_`, not starting with a digit, e.g. `LOG_LEVEL`"
+
+
+def _check_secret_name(node: NodeSpec, key: str, name: str, r: Reporter) -> None:
+    """A plain value under a name that says it is a secret ends up in the manifest."""
+    certainty = safety.secret_name(name)
+    if certainty is None:
+        return
+    var = name if key == "env" else "_".join(safety.name_words(name)).upper()
+    what = "environment variables" if key == "env" else "parameters"
+    add = r.error if certainty == "certain" else r.warning
+    add(
+        node.key_at(f"{key}.{name}"),
+        f"`{name}` {'looks like' if certainty == 'certain' else 'may be'} a secret; "
+        f"{what} are written into the manifest in plain text",
+        "secret-in-env" if key == "env" else "secret-in-params",
+        f"use `secret_env: {{{var}: secret-name/key}}`"
+        + (" and read it from the environment" if key != "env" else "")
+        + "; create the Secret with `seldon-graphs secret create`",
+    )
+
+
+def _check_references(node: NodeSpec, r: Reporter) -> None:
+    """Names of Kubernetes objects the pod refers to (`secret_env` is checked by the schema)."""
+    for key, name in (("secret", node.secret), ("service_account", node.service_account)):
+        if name is not None and (why := safety.dns_subdomain(name)):
+            r.error(node.at(key), f"`{key}`: {why}", "bad-name", _dns_help(name))
 
 
 def _check_resources(node: NodeSpec, r: Reporter) -> None:
@@ -364,12 +512,14 @@ def _check_kind(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             "bad-kind",
             "remove `kind` or wrap the model in a Python class",
         )
-    elif (
-        node.source is Source.BUILTIN
-        and node.implementation == "RANDOM_ABTEST"
-        and (node.kind is not Role.ROUTER)
-    ):
-        r.error(where, "random-abtest is a router", "bad-kind", "remove `kind`")
+    elif node.source is Source.BUILTIN:
+        r.error(
+            where,
+            "builtin nodes run inside Seldon's executor with no type of their own "
+            "(UNKNOWN_TYPE); `kind` cannot change that",
+            "bad-kind",
+            "remove `kind`",
+        )
     elif node.source is Source.STOCK and node.stock in CATALOG:
         role = CATALOG[node.stock].role
         if node.kind.value != role:
@@ -382,6 +532,8 @@ def _check_kind(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
 
 
 def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
+    if node.source is Source.NONE:  # what the keys belong to is not known
+        return
     wrapped = node.source in (Source.PYTHON, Source.STOCK)
     for key in ("requirements", "files"):
         if key in node.positions and not wrapped:
@@ -421,6 +573,7 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
             node.at("secret"),
             "`secret` holds storage credentials for `model_uri`, which this node does not have",
             "unused-key",
+            "remove it, or add the `model_uri` it is for",
         )
 
 
@@ -436,30 +589,70 @@ def check_tree(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
         )
     for t in tree.walk():
         node = spec.node(t.name)
-        if spec.protocol != "seldon":
-            if t.role in (Role.ROUTER, Role.COMBINER, Role.TRANSFORMER, Role.OUTPUT_TRANSFORMER):
-                r.error(
-                    node.pos,
-                    f"`{t.name}` would be a {t.role.lower().replace('_', ' ')}, "
-                    f"which Seldon's executor cannot run under protocol `{spec.protocol}`",
-                    "protocol-role",
-                    "use `protocol: seldon`, or a chain of models only",
-                )
-            elif node.source in (Source.PYTHON, Source.STOCK):
-                r.error(
-                    node.pos,
-                    f"python node `{t.name}` is served by seldon-core's wrapper, "
-                    f"which speaks only the seldon protocol, not `{spec.protocol}`",
-                    "protocol-python",
-                    f"use `protocol: seldon`, or an `image:` that serves {spec.protocol}",
-                )
-        if node.replicas is not None and spec.pods != "per-node":
+        # An unknown protocol is already reported: nothing follows from it.
+        if spec.protocol in PROTOCOLS and spec.protocol != "seldon":
+            _check_protocol_role(spec, node, t, r)
+    if spec.pods == "single":
+        _check_pod_containers(spec, [spec.node(t.name) for t in tree.walk()], r)
+    _check_derived_names(spec, tree, r)
+
+
+def _check_protocol_role(spec: GraphSpec, node: NodeSpec, t: TreeNode, r: Reporter) -> None:
+    if t.role in (Role.ROUTER, Role.COMBINER, Role.TRANSFORMER, Role.OUTPUT_TRANSFORMER):
+        r.error(
+            node.pos,
+            f"`{t.name}` would be a {t.role.lower().replace('_', ' ')}, "
+            f"which Seldon's executor cannot run under protocol `{spec.protocol}`",
+            "protocol-role",
+            "use `protocol: seldon`, or a chain of models only",
+        )
+    elif node.source in (Source.PYTHON, Source.STOCK):
+        r.error(
+            node.pos,
+            f"python node `{t.name}` is served by seldon-core's wrapper, "
+            f"which speaks only the seldon protocol, not `{spec.protocol}`",
+            "protocol-python",
+            f"use `protocol: seldon`, or an `image:` that serves {spec.protocol}",
+        )
+
+
+def _check_pod_containers(spec: GraphSpec, nodes: list[NodeSpec], r: Reporter) -> None:
+    """One pod holds every node: the containers the operator adds must not collide."""
+    tf_servers = [
+        n for n in nodes if n.implementation == "TENSORFLOW_SERVER" and spec.protocol == "seldon"
+    ]
+    for extra in tf_servers[1:]:
+        r.error(
+            extra.at("server"),
+            f"`{extra.name}` is a second TensorFlow server in the graph's one pod: under the "
+            f"seldon protocol the operator adds one `{TFSERVING_CONTAINER}` sidecar per pod, "
+            f"which serves only `{tf_servers[0].name}`'s model",
+            "tfserving-shared",
+            "add `pods: per-node` so each TensorFlow server gets its own pod and sidecar",
+        )
+    added = {
+        f"{n.name}{INITIALIZER_SUFFIX}": f"the model download of `{n.name}`"
+        for n in nodes
+        if n.model_uri
+    }
+    if tf_servers:
+        added[TFSERVING_CONTAINER] = f"the TensorFlow Serving sidecar of `{tf_servers[0].name}`"
+    for n in nodes:
+        if n.name in added:
             r.error(
-                node.at("replicas"),
-                f"node `{t.name}` sets `replicas`, but all nodes share one pod",
-                "replicas-single-pod",
-                "add `pods: per-node` at the top, or set `replicas` for the whole graph",
+                n.pos,
+                f"the operator adds a container `{n.name}` for {added[n.name]} to this pod",
+                "reserved-name",
+                "rename the node",
             )
+
+
+def _check_derived_names(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
+    """Names the operator derives from ours; those built from a name already reported
+    as invalid are left out (one mistake, one error)."""
+    parts = [spec.name, spec.predictor, *(n.name for n in spec.nodes)]
+    if any(safety.dns_label(part) for part in parts):
+        return
     seen: set[str] = set()
     for what, name in service_names(spec, tree).items():
         if len(name) > 63 and name not in seen:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import enum
 import json
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from .safety import secret_name, shown
 from .spec import Pos
 
 
@@ -45,12 +47,49 @@ class Diagnostic:
         }
 
 
+MASK = "*"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value written under a secret-looking key: diagnostics never show it.
+
+    `indent` is its key's column: a value that goes on past its first line continues on
+    lines indented further than the key.
+    """
+
+    pos: Pos
+    indent: int
+    value: str
+    single_line: bool
+
+
 class Reporter:
-    """Collects diagnostics for one source file."""
+    """Collects diagnostics for one source file, and the secret values they must not show."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[Diagnostic] = []
+        self.secrets: list[Secret] = []
+
+    def conceal(self, secret: Secret) -> None:
+        self.secrets.append(secret)
+
+    def masked_source(self, text: str) -> str:
+        """`text` with every secret value starred out, character for character, so that
+        carets on the same line still point at the right column."""
+        lines = text.splitlines(keepends=True)
+        covered = 0  # lines up to here are starred from their indentation on already
+        for secret in sorted([*self.secrets, *_written_secrets(lines)], key=lambda s: s.pos):
+            # A value inside another's continuation lines lies within them: no second pass.
+            if secret.pos.line > covered:
+                covered = max(covered, _mask_secret(lines, secret))
+        return "".join(lines)
+
+    def finished(self) -> list[Diagnostic]:
+        """Every diagnostic, sorted and deduplicated, with secret values masked in its text."""
+        values = [s.value for s in self.secrets if s.value]
+        return finalize(_mask_words(d, values) for d in self.items)
 
     def error(self, pos: Pos, message: str, rule: str, help: str | None = None) -> None:
         self._add(Severity.ERROR, pos, message, rule, help)
@@ -68,6 +107,113 @@ class Reporter:
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)
+
+
+# Scanning `key: value` pairs as written, for text YAML could not read. One pass, always
+# forward: a hostile line must not make it quadratic.
+_TOKEN = re.compile(r"""["'{}\[\],]|:(?=[ \t]|$)|(?<=[ \t])#""")
+_VALUE_END = re.compile(r",[ \t]|[}\]]|[ \t]+#|[ \t]*$")
+_PROPERTIES = re.compile(r"[ \t]*(?:[&!][^\s,{}\[\]]*[ \t]+)*")  # anchors and tags
+# Node keys that name a Secret rather than hold one.
+_REFERENCES = ("secret", "secret_env")
+
+
+def _written_secrets(lines: Sequence[str]) -> list[Secret]:
+    """Values written after secret-looking keys, found in the text itself."""
+    return [s for n, line in enumerate(lines, 1) for s in _line_secrets(n, line.rstrip("\r\n"))]
+
+
+def _line_secrets(number: int, line: str) -> list[Secret]:
+    out: list[Secret] = []
+    pos = key_start = 0
+    while (m := _TOKEN.search(line, pos)) is not None:
+        token, pos = m.group(), m.end()
+        if token in "\"'":
+            pos = _after_quoted(line, m.start())
+        elif token == "#":
+            break
+        elif token != ":":
+            key_start = pos
+        else:
+            start = _PROPERTIES.match(line, pos).end()  # type: ignore[union-attr]
+            end = _value_end(line, start)
+            key = line[key_start : m.start()].strip().lstrip("-").strip().strip("\"'")
+            value = line[start:end]
+            if value[:1] not in ("", "{", "[", "*") and key not in _REFERENCES:
+                if secret_name(key) is not None:
+                    block = value[:1] in ("|", ">")
+                    col = key_start + len(line[key_start:]) - len(line[key_start:].lstrip()) + 1
+                    out.append(Secret(Pos(number, start + 1, end + 1), col, value, not block))
+                pos = key_start = end
+    return out
+
+
+def _after_quoted(line: str, at: int) -> int:
+    """The end of the quoted scalar opened at `at` (`''` and `\\"` do not close it)."""
+    quote, pos = line[at], at + 1
+    while (close := line.find(quote, pos)) >= 0:
+        if quote == "'" and line.startswith("''", close):
+            pos = close + 2
+        elif quote == '"' and _escaped(line, close):
+            pos = close + 1
+        else:
+            return close + 1
+    return len(line)
+
+
+def _escaped(line: str, at: int) -> bool:
+    start = at
+    while start > 0 and line[start - 1] == "\\":
+        start -= 1
+    return (at - start) % 2 == 1
+
+
+def _value_end(line: str, start: int) -> int:
+    if line[start : start + 1] in ("'", '"'):
+        return _after_quoted(line, start)
+    m = _VALUE_END.search(line, start)
+    return m.start() if m else len(line)
+
+
+def _mask_secret(lines: list[str], secret: Secret) -> int:
+    """Star out one value; returns the last line its continuation lines reach (1-based)."""
+    first = secret.pos.line - 1
+    if not 0 <= first < len(lines):
+        return 0
+    start = secret.pos.col - 1
+    end = secret.pos.end_col - 1 if secret.single_line else None
+    lines[first] = _star(lines[first], start, end)
+    if secret.single_line:
+        return 0
+    for i in range(first + 1, len(lines)):
+        body = lines[i].rstrip("\r\n")
+        indent = len(body) - len(body.lstrip(" "))
+        if body.strip() and indent < secret.indent:
+            return i
+        lines[i] = _star(lines[i], indent, None)
+    return len(lines)
+
+
+def _star(line: str, start: int, end: int | None) -> str:
+    body = line.rstrip("\r\n")
+    newline = line[len(body) :]
+    stop = len(body) if end is None else min(end, len(body))
+    if start >= stop:
+        return line
+    return body[:start] + MASK * (stop - start) + body[stop:] + newline
+
+
+def _mask_words(d: Diagnostic, values: Sequence[str]) -> Diagnostic:
+    """Messages quote values in backticks; a secret's is starred out wherever it appears."""
+    message, help = d.message, d.help
+    masked = f"`{MASK * 5}`"
+    # Values with control characters are quoted escaped (safety.shown).
+    for quoted in {f"`{v}`" for v in values} | {f"`{shown(v)}`" for v in values}:
+        message = message.replace(quoted, masked)
+        help = help.replace(quoted, masked) if help else help
+    if (message, help) == (d.message, d.help):
+        return d
+    return replace(d, message=message, help=help)
 
 
 def finalize(items: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -295,8 +295,10 @@ class _Lowering:
     def tree(self, name: str, role: Role, children: list[TreeNode], why: str) -> TreeNode:
         node = self.nodes[name]
         impl = node.implementation or "UNKNOWN_IMPLEMENTATION"
-        if impl == "RANDOM_ABTEST":
-            role = Role.UNKNOWN_TYPE  # typed ROUTER, the executor would call /route on it
+        if node.source is Source.BUILTIN:
+            # As Seldon writes them: typed ROUTER/COMBINER, the executor would call the
+            # /route or /aggregate of a container that does not exist.
+            role = Role.UNKNOWN_TYPE
         return TreeNode(name, role, impl, tuple(children), why)
 
     def forward(self, name: str, child: TreeNode | None) -> TreeNode:
@@ -343,6 +345,7 @@ class _Lowering:
                 f"router `{node.name}` chooses between {wanted} children but "
                 f"the flow gives it {count}",
                 "router-arms",
+                f"give it exactly {wanted} branches: `{node.name} -> [...]`",
             )
 
     def combiner(self, name: str, children: list[TreeNode | None]) -> TreeNode:
@@ -382,6 +385,8 @@ class _Lowering:
                 return None
             return self.tree(item, Role.COMBINER, [child], f"joins {source}, its one input")
         what = {"forward": "a model", "router": "a router"}[kind]
+        if node.kind is not None:
+            what = f"a {node.kind.lower()} (`kind: {node.kind.lower()}`)"
         if node.source is Source.SERVER:
             what = "a prepackaged server (always a model)"
         self.fail(

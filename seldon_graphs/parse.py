@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Reporter
+from . import safety
+from .diagnostics import Reporter, Secret
 from .flowparse import ParsedFlow, parse_chain
 from .scalarpos import Locator, value_spots
 from .schema_check import check_structure
@@ -127,7 +128,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         return None
     positions = _positions(body)
     present = [k for k in SOURCE_KEYS if body.get(k) is not None]
-    source = Source(present[0]) if present else Source.PYTHON
+    source = Source(present[0]) if present else Source.NONE
     python = None
     ref = _str(body.get("python"))
     if ref and ":" in ref:
@@ -182,6 +183,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         if logger_mode and isinstance(logger, LMap)
         else None,
         positions=positions,
+        keys=_key_positions(body),
     )
 
 
@@ -211,6 +213,7 @@ def parse(
                 "a graph needs at least `name:` and `nodes:`",
             )
         return None, reporter
+    _conceal_secrets(doc, reporter)
     check_structure(doc, reporter)
     if not isinstance(doc, LMap):
         return None, reporter
@@ -253,8 +256,51 @@ def parse(
             else defaults.base_image,
         ),
         positions=_positions(doc),
+        keys=_key_positions(doc),
     )
     return spec, reporter
+
+
+def _key_positions(body: LMap) -> dict[str, Pos]:
+    """Positions of a mapping's keys, and of the keys of the mappings nested in it."""
+    keys = {str(k.value): k.pos for k, _ in body.items()}
+    for k, v in body.items():
+        if isinstance(v, LMap):
+            keys.update({f"{k.value}.{kk.value}": kk.pos for kk, _ in v.items()})
+    return keys
+
+
+# Node keys that name a Secret rather than hold one.
+_SECRET_REFERENCES = ("secret", "secret_env")
+
+
+def _conceal_secrets(root: Located, reporter: Reporter) -> None:
+    """Values under secret-looking keys (`password:`, `env: {API_TOKEN: ...}`) are kept out
+    of every diagnostic, whatever the diagnostic is about."""
+    seen: set[int] = set()  # aliases share subtrees: visit each once
+    stack: list[tuple[Located, int | None, int]] = [(root, None, 0)]
+    while stack:
+        node, indent, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, LScalar) and indent is not None:
+            single = node.pos.end_col > node.pos.col + 1
+            reporter.conceal(Secret(node.pos, indent, node.text, single))
+        elif isinstance(node, LSeq):
+            stack.extend((item, indent, depth + 1) for item in node.items)
+        elif isinstance(node, LMap):
+            for k, v in node.items():
+                stack.append((v, _secret_indent(k, indent, depth), depth + 1))
+
+
+def _secret_indent(key: LScalar, indent: int | None, depth: int) -> int | None:
+    """The key column from which values are secret (inherited from an outer key)."""
+    if indent is not None or not isinstance(key.value, str):
+        return indent
+    if depth == 2 and key.value in _SECRET_REFERENCES:  # nodes -> name -> secret
+        return None
+    return key.pos.col if safety.secret_name(key.value) else None
 
 
 def _positions(body: LMap) -> dict[str, Pos]:

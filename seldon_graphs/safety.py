@@ -7,8 +7,10 @@ as a last line of defence.
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -27,9 +29,6 @@ _IMAGE = re.compile(
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRETISH = re.compile(
-    r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|CREDENTIAL|PRIVATE)", re.IGNORECASE
-)
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,2}([a-z0-9.+-]*)$")
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 # Build-context credential rules (docs/images.md states them): by file name ...
@@ -118,10 +117,6 @@ def env_name(name: str) -> str | None:
     return None
 
 
-def secret_looking(name: str) -> bool:
-    return bool(_SECRETISH.search(name))
-
-
 def version(text: str) -> str | None:
     if not _VERSION.match(text):
         return f"`{shown(text)}` is not a version number"
@@ -165,4 +160,88 @@ def credential_content(data: bytes) -> str | None:
     """Why `data` (a file's first SNIFFED_BYTES) looks like a key or a login, or None."""
     if _CREDENTIAL_CONTENT.search(data[:SNIFFED_BYTES]):
         return "it holds a private key or an access secret"
+    return None
+
+
+# Kubernetes' own validation (k8s.io/apimachinery/pkg/util/validation), rule for rule.
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_NAME_CHARS = "letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
+ANNOTATIONS_MAX_BYTES = 256 * 1024  # TotalAnnotationSizeLimitB
+
+
+def dns_subdomain(name: str) -> str | None:
+    """Names of Secrets, ServiceAccounts and other objects that allow dots (at most 253)."""
+    if len(name) > 253:
+        return f"`{shown(name[:40])}...` is {len(name)} characters; Kubernetes allows at most 253"
+    if not DNS1123_SUBDOMAIN.match(name):
+        return (
+            f"`{shown(name)}` is not a DNS-1123 subdomain (lower-case letters, digits, `-` "
+            "and `.`, starting and ending with a letter or digit)"
+        )
+    return None
+
+
+def qualified_name(key: str, *, fold_case: bool = False) -> str | None:
+    """A label or annotation key: an optional DNS subdomain prefix and `/`, then a name.
+
+    Kubernetes checks annotation keys lower-cased (`fold_case`), label keys as written.
+    """
+    prefix, slash, name = (key.lower() if fold_case else key).rpartition("/")
+    if slash and not prefix:
+        return f"`{shown(key)}` has an empty prefix before `/`"
+    if prefix and "/" in prefix:
+        return f"`{shown(key)}` has more than one `/`"
+    if prefix and (why := dns_subdomain(prefix)):
+        return f"`{shown(key)}`: {why}"
+    if not name:
+        return f"`{shown(key)}` has an empty name"
+    if len(name) > 63:
+        return f"`{shown(key)}`: its name part is {len(name)} characters; at most 63"
+    if not _QUALIFIED_NAME.match(name):
+        return f"`{shown(key)}`: its name part must be {_NAME_CHARS}"
+    return None
+
+
+def label_value(value: str) -> str | None:
+    """Label values: empty, or at most 63 of the same characters as a key's name part."""
+    if len(value) > 63:
+        return f"`{shown(value[:40])}...` is {len(value)} characters; label values allow 63"
+    if not _LABEL_VALUE.match(value):
+        return f"`{shown(value)}` is not a valid label value ({_NAME_CHARS}, or empty)"
+    return None
+
+
+def annotations_size(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """All annotations of one object together: keys and values, at most 256 KiB."""
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in pairs)
+    if size > ANNOTATIONS_MAX_BYTES:
+        return f"the annotations take {size} bytes; Kubernetes allows {ANNOTATIONS_MAX_BYTES}"
+    return None
+
+
+# Words, not substrings: `max_tokens`, TOKENIZERS_PARALLELISM and PWD are not secrets.
+_SECRET_PARTS = ("password", "passwd", "passphrase", "secret", "credential")
+_SECRET_ENDINGS = ("token", "apikey", "accesskey", "privatekey")
+_SECRET_WORD_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key")})
+
+
+def name_words(name: str) -> list[str]:
+    """`awsSecretAccessKey`, `AWS_SECRET_ACCESS_KEY`, `HFToken` -> lower-case words."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])|([A-Z])([A-Z][a-z])", r"\1\3 \2\4", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def secret_name(name: str) -> str | None:
+    """'certain' for names that say they hold a secret, 'maybe' for `*_key`, else None."""
+    words = name_words(name)
+    if any(part in w for w in words for part in _SECRET_PARTS):
+        return "certain"
+    if any(w.endswith(_SECRET_ENDINGS) for w in words):
+        return "certain"
+    if _SECRET_WORD_PAIRS & set(itertools.pairwise(words)):
+        return "certain"
+    if words and words[-1] == "key":
+        return "maybe"
     return None

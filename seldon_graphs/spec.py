@@ -48,6 +48,7 @@ class Source(enum.StrEnum):
     SERVER = "server"  # a Seldon prepackaged server (SKLEARN_SERVER, ...)
     IMAGE = "image"  # a ready-made image that already speaks the Seldon protocol
     BUILTIN = "builtin"  # executor built-ins that need no container (RANDOM_ABTEST)
+    NONE = "none"  # no source key: already reported (missing, or misspelt as an unknown key)
 
 
 # DSL spelling -> Seldon implementation name.
@@ -143,10 +144,16 @@ class NodeSpec:
     replicas: int | None = None
     logger: tuple[str, str | None] | None = None  # (mode, url)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
+    # Where the keys themselves are written (`env.API_TOKEN` -> the `API_TOKEN` token).
+    keys: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
 
     def at(self, key: str) -> Pos:
-        """Position of one of this node's keys (or of the node's name)."""
+        """Position of one of this node's keys' values (or of the node's name)."""
         return self.positions.get(key, self.pos)
+
+    def key_at(self, key: str) -> Pos:
+        """Position of the key itself: for problems with a name rather than its value."""
+        return self.keys.get(key) or self.at(key)
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,7 @@ class GraphSpec:
     rest_timeout_ms: int | None = None
     runtime: Runtime = field(default_factory=Runtime)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
+    keys: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
 
     @cached_property
     def _by_name(self) -> dict[str, NodeSpec]:
@@ -201,3 +209,7 @@ class GraphSpec:
     def at(self, key: str) -> Pos:
         """Position of a top-level key's value, or of `key.sub` (falling back to `key`)."""
         return self.positions.get(key) or self.positions.get(key.split(".")[0], NOWHERE)
+
+    def key_at(self, key: str) -> Pos:
+        """Position of a key itself (`labels.team` -> the `team` token), else of its value."""
+        return self.keys.get(key) or self.at(key)

@@ -258,7 +258,12 @@ def load_documents(text: str, reporter: Reporter) -> list[Located]:
 def load_document(text: str, reporter: Reporter) -> Located | None:
     docs = load_documents(text, reporter)
     if len(docs) > 1:
-        reporter.error(docs[1].pos, "a graph file holds one YAML document", "yaml-documents")
+        reporter.error(
+            docs[1].pos,
+            "a graph file holds one YAML document",
+            "yaml-documents",
+            "remove the `---` line and what follows, or put each graph in a file of its own",
+        )
     return docs[0] if docs else None
 
 
@@ -269,10 +274,12 @@ def _syntax_error(exc: yaml.MarkedYAMLError, reporter: Reporter, text: str) -> N
     help_text = None
     if exc.context and exc.context_mark is not None:
         help_text = f"{exc.context} at line {exc.context_mark.line + 1}"
-    if "\t" in problem or "tab" in problem:
-        help_text = "YAML indents with spaces, not tabs"
     lines = text.splitlines()
     source = lines[line - 1] if 0 < line <= len(lines) else ""
+    # The C loader's message does not mention the tab: look at the source itself.
+    indent = source[: len(source) - len(source.lstrip())]
+    if "tab" in problem or "\t" in indent or source[col - 1 : col] == "\t":
+        help_text = "YAML indents with spaces, not tabs"
     value = source.split(":", 1)[1].strip() if ":" in source else source.strip().lstrip("- ")
     if value.startswith("[") and "->" in value:
         help_text = f'a value that starts with `[` is a YAML list: quote it, `"{value}"`'

@@ -59,5 +59,13 @@ def test_corpus_covers_every_rule_it_claims() -> None:
         "long-name",
         "unimplemented-builtin",
         "router-without-children",
+        "yaml-documents",
+        "bad-env",
+        "bad-kind",
+        "bad-label",
+        "bad-annotation",
+        "reserved-name",
+        "tfserving-shared",
+        "secret-in-params",
     ):
         assert f"[{rule}]" in rules, rule

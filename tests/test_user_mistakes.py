@@ -55,7 +55,11 @@ def _extra(command: str) -> list[str]:
 GRAPH_PATHS = [
     ("missing.yaml", "missing.yaml:1:1: error: cannot read the graph file: [Errno 2] No such"),
     ("adir", "adir:1:1: error: cannot read the graph file: [Errno 21] Is a directory"),
-    ("latin1.yaml", "latin1.yaml:1:1: error: cannot read the graph file: 'utf-8' codec"),
+    (
+        "latin1.yaml",
+        "latin1.yaml:1:1: error: the graph file is not UTF-8: byte 0xff cannot be decoded "
+        "[encoding]",
+    ),
 ]
 
 

@@ -241,7 +241,11 @@ class _Draw:
 
     def server(self) -> str:
         d = self.draw
-        server = d(st.sampled_from(SELDON_SERVERS))
+        # A pod has one `tfserving` sidecar: a second TensorFlow server needs a pod of its own.
+        shared = not self.per_node and any(
+            b.get("server") == "tensorflow" for b in self.nodes.values()
+        )
+        server = d(st.sampled_from([s for s in SELDON_SERVERS if not shared or s != "tensorflow"]))
         body: dict[str, Any] = {"server": server, "model_uri": f"s3://models/{d(_labels)}"}
         if d(st.booleans()):
             body["secret"] = d(_labels)
