@@ -403,7 +403,9 @@ def _check_params(node: NodeSpec, r: Reporter) -> None:
     for p in node.params:
         _check_secret_name(node, "params", p.name, r)
     if stock is not None:
-        given = {p.name for p in node.params}
+        # A parameter written with a value of the wrong shape was reported already.
+        written = {key.partition(".")[2] for key in node.positions if key.startswith("params.")}
+        given = {p.name for p in node.params} | written
         for name in stock.required:
             if name not in given:
                 r.error(

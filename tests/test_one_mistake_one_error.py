@@ -135,3 +135,24 @@ def test_a_stated_transformer_is_called_a_transformer(tmp_path: Path) -> None:
     assert d.message.startswith(
         "`post` consumes the result of `mean`, but it is a transformer (`kind: transformer`)"
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["{weights: [0.9, 0.1]}", "{weights: {a: 1}}", "{weights: null}", "{weights: {value: [1]}}"],
+)
+def test_a_required_parameter_of_the_wrong_shape_is_not_also_missing(
+    tmp_path: Path, params: str
+) -> None:
+    result = analyze(
+        tmp_path,
+        f"""\
+        name: g
+        nodes:
+          a: {M}
+          b: {M}
+          vote: {{stock: weighted-combiner, params: {params}}}
+        flow: "[a, b] -> vote"
+        """,
+    )
+    assert rules(result) == ["bad-value"]
