@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import check, dataflow, diagnostics, emit, lower
+from . import check, dataflow, diagnostics, emit, lower, settings
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
@@ -80,13 +80,22 @@ def display_path(path: Path) -> str:
 
 
 def analyze_text(
-    text: str, file: Path, display: str | None = None, root: Path | None = None
+    text: str,
+    file: Path,
+    display: str | None = None,
+    root: Path | None = None,
+    flags: settings.Flags | None = None,
 ) -> Analysis:
-    """Run every check on graph `text`; never raises for a bad graph."""
+    """Run every check on graph `text`; never raises for a bad graph.
+
+    The image settings (flags > environment > seldon-graphs.toml > graph file) are applied
+    first, so the checks and every later stage see the values actually used.
+    """
     display = display or display_path(file)
     reporter = Reporter(display)
     spec, reporter = parser.parse(text, file, display, root, reporter)
     tree = None
+    spec = _with_settings(spec, flags, reporter)
     if spec is not None:
         check.check_spec(spec, reporter)
         g = dataflow.build(spec, reporter)
@@ -97,7 +106,23 @@ def analyze_text(
     return Analysis(display, text, spec, tree, diagnostics.finalize(reporter.items))
 
 
-def analyze(path: str | os.PathLike[str]) -> Analysis:
+def _with_settings(
+    spec: GraphSpec | None, flags: settings.Flags | None, reporter: Reporter
+) -> GraphSpec | None:
+    if spec is None:
+        return None
+    try:
+        return settings.apply(spec, flags)
+    except settings.SettingsError as exc:
+        file = display_path(Path(exc.file)) if exc.file else reporter.file
+        severity = diagnostics.Severity.ERROR
+        reporter.items.append(
+            Diagnostic(file, exc.line, exc.col, severity, exc.message, "settings", exc.col + 1)
+        )
+        return None
+
+
+def analyze(path: str | os.PathLike[str], flags: settings.Flags | None = None) -> Analysis:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -112,12 +137,12 @@ def analyze(path: str | os.PathLike[str]) -> Analysis:
             2,
         )
         return Analysis(display_path(file), "", None, None, [d])
-    return analyze_text(text, file)
+    return analyze_text(text, file, flags=flags)
 
 
-def load(path: str | os.PathLike[str]) -> Graph:
+def load(path: str | os.PathLike[str], flags: settings.Flags | None = None) -> Graph:
     """Load and check a graph file; raises GraphError listing every problem."""
-    result = analyze(path)
+    result = analyze(path, flags)
     if not result.ok or result.spec is None or result.tree is None:
         raise GraphError(result.diagnostics, {result.display: result.text})
     return Graph(result.spec, result.tree, result)
