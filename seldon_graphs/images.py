@@ -340,6 +340,8 @@ def _build_one(
         context.seek(0)
         options = {"nocache": no_cache, "network_mode": network_mode}
         image_id = _follow(_build(client, context, None, options), plan, progress, base_present)
+    if not image_id:
+        raise BuildFailed(plan.node, plan.image, "", [], "the engine reported no image ID")
     try:
         lock = smoke_run(client, image_id, plan)
         _label_and_tag(client, plan, image_id, lock, network_mode)
