@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import stat
@@ -311,7 +312,7 @@ def test_failed_build_log_tail_has_no_terminal_escapes() -> None:
 
 
 def test_smoke_failure_names_the_node_and_its_line() -> None:
-    node = python_node(pos=Pos(7, 3))
+    node = dataclasses.replace(python_node(), pos=Pos(7, 3))
     plan = plan_context(graph_spec(node), node, Role.MODEL)
     engine = FakeEngine(OK_STREAM, existing={plan.base_image})
     engine.smoke_output = b'{"ok": false, "error": "TypeError: bad\\u001b[2J", "hint": "h"}\n'
