@@ -179,7 +179,8 @@ def plan_context(
         "io.seldon-graphs.runtime": f"seldon-core=={version} ({runtime_licence(version)})",
     }
     files = _large_files_apart(files)
-    files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name, files).encode()
+    grpc = spec.transport == "grpc"
+    files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name, files, grpc).encode()
     files = dict(sorted(files.items()))
     digest = _digest(files)
     if base_id is None:
@@ -491,7 +492,13 @@ def _source_label(spec: GraphSpec, root: Path) -> str:
 
 
 def _dockerfile(
-    base: str, labels: dict[str, str], role: Role, graph: str, node: str, files: dict[str, bytes]
+    base: str,
+    labels: dict[str, str],
+    role: Role,
+    graph: str,
+    node: str,
+    files: dict[str, bytes],
+    grpc: bool,
 ) -> str:
     label_lines = " \\\n      ".join(f"{k}={_quote(v)}" for k, v in labels.items())
     command = (
@@ -530,7 +537,7 @@ RUN python3 -m venv {VENV_DIR} \\
  && chmod 1777 /tmp
 WORKDIR {APP_DIR}
 # The code belongs to root: the user the server runs as can read it, not rewrite it.
-{_copy_lines(files)}
+{_copy_lines(files)}{"" if grpc else _NO_GRPC}
 # Numeric user: works on bases without useradd; ports come from the operator's env.
 USER {uid}
 EXPOSE {" ".join(str(p) for p in PORTS)}
@@ -539,6 +546,11 @@ LABEL {label_lines}
 # PID 1 passes docker stop's SIGTERM to every server process: a stop takes a second.
 CMD {json.dumps(list(command))}
 """
+
+
+# A REST graph's executor never calls gRPC: no gRPC server process (less memory, and the
+# main process exits as soon as its REST server stops).
+_NO_GRPC = "\nENV GRPC_WORKERS=0"
 
 
 def _copy_lines(files: dict[str, bytes]) -> str:

@@ -5,9 +5,12 @@ with `python3 -I` (isolated, so no file in /app can shadow a module it imports).
 
 Why: `docker stop` (and Kubernetes) send SIGTERM to PID 1 only. seldon-core-microservice's
 main process runs the REST server (gunicorn), which stops on SIGTERM, but then waits at exit
-for its gRPC server process, which never got the signal: the container hangs for the whole
-grace period and is killed (exit 137). Here the signal goes to the whole process group, so
-every server process stops and the container exits 0 within a second or two.
+for its gRPC server process, which never got the signal: the container hung for the whole
+grace period and was killed (exit 137). So a stop signal goes to the server's main process
+first (gunicorn stops its workers gracefully, while the metrics manager they report to is
+still up), and, if the main process is still there STOP_SLICE seconds later, to the whole
+process group. REST-only images also set GRPC_WORKERS=0, so there is no gRPC process and
+the first signal suffices.
 
     python3 -I seldon_graphs_init.py seldon-core-microservice entry.Adapter --service-type MODEL
 """
@@ -22,6 +25,7 @@ import sys
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+STOP_SLICE = 1.0  # seconds the main process gets before the whole group is signalled
 
 
 def main(argv: list[str]) -> int:
@@ -33,13 +37,25 @@ def main(argv: list[str]) -> int:
 
     def forward(signum: int, frame: FrameType | None) -> None:
         forwarded.append(signum)
-        with contextlib.suppress(ProcessLookupError):  # the group is gone already
-            os.killpg(child.pid, signum)
+        child.send_signal(signum)
+        raise _Stopping  # out of an untimed wait, into the timed one below
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, forward)
-    code = child.wait()
+    while True:
+        try:
+            code = child.wait(timeout=STOP_SLICE if forwarded else None)
+            break
+        except _Stopping:
+            continue
+        except subprocess.TimeoutExpired:  # stopping, but waiting for its gRPC process
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, forwarded[-1])
     return exit_code(code, forwarded)
+
+
+class _Stopping(Exception):
+    """Raised by the signal handler to end a wait that has no timeout."""
 
 
 def exit_code(returncode: int, forwarded: list[int]) -> int:
