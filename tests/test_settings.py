@@ -16,7 +16,8 @@ from seldon_graphs.deploy.target import load_target
 from seldon_graphs.settings import ENV, Flags, registry_problem, resolve
 
 FIXTURE = Path(__file__).parent / "wrapper" / "fixtures" / "project"
-GRAPH_KEYS = "registry: graph.example/ml\nruntime: {base_image: graph/base:1, seldon_core: 1.17.0}\n"
+GRAPH_KEYS = "registry: graph.example/ml\n"
+GRAPH_KEYS += "runtime: {base_image: graph/base:1, seldon_core: 1.17.0}\n"
 
 
 @pytest.fixture
