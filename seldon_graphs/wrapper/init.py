@@ -24,8 +24,9 @@ import subprocess
 import sys
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-STOP_SLICE = 1.0  # seconds the main process gets before the whole group is signalled
+# Not SIGHUP: gunicorn reloads its workers on it; it goes to the main process only.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_SLICE = 0.5  # seconds the main process gets before the whole group is signalled
 
 
 def main(argv: list[str]) -> int:
@@ -42,6 +43,7 @@ def main(argv: list[str]) -> int:
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, forward)
+    signal.signal(signal.SIGHUP, lambda signum, frame: child.send_signal(signum))
     while True:
         try:
             code = child.wait(timeout=STOP_SLICE if forwarded else None)
