@@ -378,10 +378,10 @@ def _label_and_tag(
     client: Any, plan: ContextPlan, image_id: str, lock: Sequence[str], network_mode: str
 ) -> None:
     """The smoke-tested image, with the lock and base ID labels, under the plan's tag."""
-    from .wrapper.context import _quote
+    from .wrapper.context import label_arguments
 
     labels = {LOCK_LABEL: " ".join(lock), BASE_ID_LABEL: plan.base_id or "unknown"}
-    text = f"FROM {image_id}\nLABEL " + " ".join(f"{k}={_quote(v)}" for k, v in labels.items())
+    text = f"FROM {image_id}\nLABEL {label_arguments(labels)}"
     buf = io.BytesIO()
     write_context_tar({"Dockerfile": text.encode() + b"\n"}, buf)
     buf.seek(0)

@@ -44,6 +44,8 @@ __all__ = [
     "RUNTIME_UID",
     "ContextError",
     "ContextPlan",
+    "image_tag",
+    "label_arguments",
     "plan_context",
     "plan_graph",
     "runtime_licence",
@@ -500,7 +502,7 @@ def _dockerfile(
     files: dict[str, bytes],
     grpc: bool,
 ) -> str:
-    label_lines = " \\\n      ".join(f"{k}={_quote(v)}" for k, v in labels.items())
+    label_lines = label_arguments(labels, " \\\n      ")
     command = (
         "python3",
         "-I",
@@ -584,6 +586,11 @@ def _large_files_apart(files: dict[str, bytes]) -> dict[str, bytes]:
 def _parameters_json(node: NodeSpec) -> str:
     """The node's PREDICTIVE_UNIT_PARAMETERS, as the operator will pass them."""
     return json.dumps([{"name": p.name, "value": p.text, "type": p.type} for p in node.params])
+
+
+def label_arguments(labels: dict[str, str], separator: str = " ") -> str:
+    """`key="value"` pairs for a Dockerfile LABEL, each value quoted so it stays one value."""
+    return separator.join(f"{k}={_quote(v)}" for k, v in labels.items())
 
 
 def _quote(value: str) -> str:
