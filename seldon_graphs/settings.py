@@ -56,6 +56,7 @@ _GRAPH_KEY["seldon_core"] = "runtime.seldon_core"
 # Docker's reference grammar, lower case (see registry_problem), without tag or digest.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REGISTRY = re.compile(rf"{_COMPONENT}(?:\.{_COMPONENT})*(?::[0-9]+)?(?:/{_COMPONENT})*\Z")
+_DEFAULT_SOCKET = "/var/run/docker.sock"
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -149,8 +150,11 @@ def base_image_id(ref: str) -> str:
     """The local engine's ID (`sha256:...`) for `ref`, or "" when no engine has it.
 
     Cached per process: build, compile and deploy in one process see one answer. A slow or
-    absent engine costs at most the 3 s client timeout, once.
+    absent engine costs at most the 3 s client timeout, once; with no DOCKER_HOST and no
+    local socket the Docker SDK is not even imported.
     """
+    if not os.environ.get("DOCKER_HOST") and not Path(_DEFAULT_SOCKET).exists():
+        return ""
     try:
         import docker
         from docker.errors import DockerException
