@@ -594,3 +594,72 @@ def test_build_cli_reports_a_crashing_node_at_its_graph_line(built: Built, tmp_p
         "TypeError: Model.__init__() got an unexpected keyword argument 'colour'"
     ) in proc.stderr
     assert "help: the node's `params` must match the class's __init__ parameters" in proc.stderr
+
+
+# --- the image compile names is the image build makes ----------------------------------------
+
+
+@pytest.mark.parametrize("source", ["flag", "env", "toml", "graph"])
+def test_build_compile_and_deploy_agree_for_every_settings_source(
+    built: Built, tmp_path: Path, source: str
+) -> None:
+    import shutil
+
+    import yaml
+
+    from seldon_graphs.deploy.target import load_target
+
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE_PROJECT, project)
+    graph = project / "graph.yaml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SELDON_GRAPHS_")}
+    argv: list[str] = []
+    if source == "flag":
+        argv = ["--registry", REGISTRY, "--base-image", BASE]
+    elif source == "env":
+        env |= {"SELDON_GRAPHS_REGISTRY": REGISTRY, "SELDON_GRAPHS_BASE_IMAGE": BASE}
+    elif source == "toml":
+        (project / "seldon-graphs.toml").write_text(
+            f'[images]\nregistry = "{REGISTRY}"\nbase_image = "{BASE}"\n'
+        )
+    else:
+        graph.write_text(
+            graph.read_text() + f"registry: {REGISTRY}\nruntime: {{base_image: {BASE}}}\n"
+        )
+
+    def cli(*args: str) -> str:
+        proc = subprocess.run(
+            [*CLI, *args], capture_output=True, text=True, check=False, env=env, cwd=project
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    built_images = dict(
+        line.split("\t") for line in cli("build", str(graph), *argv).splitlines() if "\t" in line
+    )
+    manifest = yaml.safe_load(cli("compile", str(graph), "--stdout", *argv))
+    containers = manifest["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"]
+    compiled = {c["name"]: c["image"] for c in containers}
+    assert built_images == compiled == {p: built.plans[p].image for p in compiled}
+    # deploy loads the graph the same way, with its own flags; the environment is the test's
+    if source in ("flag", "graph"):
+        from seldon_graphs.settings import Flags
+
+        flags = Flags(REGISTRY, BASE) if source == "flag" else Flags()
+        target = load_target(graph, flags)
+        spec = target.manifest["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
+        assert {c["name"]: c["image"] for c in spec["containers"]} == compiled
+
+
+def test_check_smoke_tests_an_image_that_is_up_to_date(built: Built) -> None:
+    """Parameters are not part of the tag: `check` catches a params-only mistake."""
+    import dataclasses
+
+    plan = built.plans["double"]
+    wrong = dataclasses.replace(plan, parameters='[{"name": "scale", "value": "2", "type": "INT"}]')
+    (result,) = build_images([wrong], client=built.client)  # up to date: not run
+    assert not result.built
+    with pytest.raises(SmokeFailed, match="unexpected keyword argument 'scale'"):
+        build_images([wrong], client=built.client, check=True)
+    (checked,) = build_images([plan], client=built.client, check=True)
+    assert not checked.built
