@@ -221,7 +221,7 @@ class _GraphError(Exception):
 
 
 def _fake_api(monkeypatch: pytest.MonkeyPatch, manifest: dict[str, Any] | None) -> None:
-    def load(path: Path) -> Any:
+    def load(path: Path, flags: Any = None) -> Any:
         if manifest is None:
             raise _GraphError()
         spec = types.SimpleNamespace(
