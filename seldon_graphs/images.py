@@ -121,7 +121,7 @@ class SmokeFailed(BuildError):
     """The image built, but its node would not start: the import or the construction failed."""
 
     def __init__(self, plan: ContextPlan, problem: str, hint: str = "") -> None:
-        where = f"{plan.where}: " if plan.where else ""
+        where = f"{plan.smoke.where}: " if plan.smoke.where else ""
         super().__init__(
             f"{where}node {plan.node}: the image builds but the server would not start: "
             f"{printable(problem)}",
@@ -152,6 +152,7 @@ class BuildResult:
     pushed: bool = False
     loaded_into: str | None = None  # kind cluster name
     licence: str = "Apache-2.0"  # of the seldon-core runtime inside
+    warning: str = ""  # the smoke run's, when the node's __init__ may need the cluster
 
 
 class Progress(Protocol):
@@ -196,6 +197,8 @@ class ConsoleProgress:
             f" loaded into kind/{result.loaded_into}" if result.loaded_into else ""
         )
         self._write(f"[{result.node}] {how}: {result.image}{size}{extra}")
+        if result.warning:
+            self._write(f"warning: {result.warning}", whole=True)
 
     def close(self) -> None:
         """End a step line left open on a terminal (before printing an error)."""
@@ -204,8 +207,8 @@ class ConsoleProgress:
             self.stream.flush()
             self._open = False
 
-    def _write(self, text: str, transient: bool = False) -> None:
-        text = text if len(text) <= self.width else text[: self.width - 1] + "…"
+    def _write(self, text: str, transient: bool = False, whole: bool = False) -> None:
+        text = text if whole or len(text) <= self.width else text[: self.width - 1] + "…"
         if self._tty:  # steps overwrite each other; results stay
             self.stream.write("\r\x1b[2K" + text + ("" if transient else "\n"))
             self._open = transient
@@ -296,7 +299,7 @@ def build_images(
     for plan in plans:
         result = _build_one(client, plan, progress, network_mode, no_cache)
         if check and not result.built:
-            smoke_run(client, plan.image, plan)
+            result = _replace(result, warning=smoke_run(client, plan.image, plan)[1])
         if push:
             result = _replace(result, pushed=_push(client, plan, force))
         if kind_cluster:
@@ -343,7 +346,7 @@ def _build_one(
     if not image_id:
         raise BuildFailed(plan.node, plan.image, "", [], "the engine reported no image ID")
     try:
-        lock = smoke_run(client, image_id, plan)
+        lock, warning = smoke_run(client, image_id, plan)
         _label_and_tag(client, plan, image_id, lock, network_mode)
     finally:
         _remove(client, image_id)  # untags nothing: drops the bare image if it was refused
@@ -354,6 +357,7 @@ def _build_one(
         time.monotonic() - start,
         _image_size(client, plan.image),
         licence=plan.licence,
+        warning=warning,
     )
 
 
@@ -397,10 +401,16 @@ def _remove(client: Any, image_id: str) -> None:
         client.images.remove(image_id, noprune=False)
 
 
-def smoke_run(client: Any, image: str, plan: ContextPlan) -> list[str]:
-    """Load the node in `image` as seldon-core-microservice will; its lock, or SmokeFailed."""
-    command = ["python3", "-I", "-c", _SMOKE_SOURCE, plan.module, plan.class_name]
-    environment = {"PREDICTIVE_UNIT_PARAMETERS": plan.parameters, "PREDICTIVE_UNIT_ID": plan.node}
+def smoke_run(client: Any, image: str, plan: ContextPlan) -> tuple[list[str], str]:
+    """Load the node in `image` as seldon-core-microservice will: (the lock of installed
+    versions, a warning or ""), or SmokeFailed."""
+    inputs = plan.smoke
+    command = ["python3", "-I", "-c", _SMOKE_SOURCE, inputs.module, inputs.class_name]
+    environment = dict(inputs.environment)
+    environment |= {
+        "PREDICTIVE_UNIT_PARAMETERS": inputs.parameters,
+        "PREDICTIVE_UNIT_ID": plan.node,
+    }
     container = client.containers.create(
         image, command, environment=environment, network_disabled=True
     )
@@ -431,18 +441,34 @@ def _wait(container: Any, plan: ContextPlan) -> None:
         ) from None
 
 
-def _smoke_answer(plan: ContextPlan, out: str, err: str) -> list[str]:
-    answer: Any = None
-    for line in reversed(out.splitlines()):
-        if line.startswith("{"):
-            answer = json.loads(line)
-            break
-    if not isinstance(answer, dict):
+def _smoke_answer(plan: ContextPlan, out: str, err: str) -> tuple[list[str], str]:
+    answer = _last_json(out)
+    if answer is None:
         tail = " | ".join(err.strip().splitlines()[-5:])
         raise SmokeFailed(plan, f"the smoke run printed no result: {tail or 'no output'}")
-    if not answer.get("ok"):
-        raise SmokeFailed(plan, str(answer.get("error")), str(answer.get("hint") or ""))
-    return [str(item) for item in answer.get("lock", [])]
+    lock = [str(item) for item in answer.get("lock", [])]
+    if answer.get("ok"):
+        return lock, ""
+    error, hint = str(answer.get("error")), str(answer.get("hint") or "")
+    if answer.get("stage") != "construct" or not plan.smoke.cluster_only:
+        raise SmokeFailed(plan, error, hint)
+    needs = ", ".join(plan.smoke.cluster_only)
+    return lock, printable(
+        f"{plan.smoke.where}: node {plan.node}: its class could not be built here ({error}); "
+        f"it uses {needs}, which only the cluster provides, so the image is kept: check the "
+        "node's log after deploying"
+    )
+
+
+def _last_json(out: str) -> dict[str, Any] | None:
+    """The smoke run's answer: its last line (the user's code may print before it)."""
+    for line in reversed(out.splitlines()):
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            continue
+        return answer if isinstance(answer, dict) else None
+    return None
 
 
 def _follow(

@@ -44,6 +44,7 @@ __all__ = [
     "RUNTIME_UID",
     "ContextError",
     "ContextPlan",
+    "SmokeInputs",
     "image_tag",
     "label_arguments",
     "plan_context",
@@ -99,6 +100,21 @@ class ContextError(ValueError):
 
 
 @dataclass(frozen=True)
+class SmokeInputs:
+    """What the build's smoke run needs to load the node as the cluster will. Not part of
+    the image (the operator passes parameters and environment at run time)."""
+
+    module: str = ""
+    class_name: str = ""
+    parameters: str = "[]"  # PREDICTIVE_UNIT_PARAMETERS
+    environment: tuple[tuple[str, str], ...] = ()  # the node's plain `env` (never secrets)
+    # Inputs only the cluster provides (secret_env names, a model_uri): when the node has
+    # any, a failure inside its __init__ may be theirs, and is a warning, not an error.
+    cluster_only: tuple[str, ...] = ()
+    where: str = ""  # graph file:line:col of the node, for messages
+
+
+@dataclass(frozen=True)
 class ContextPlan:
     """One node's build context, in memory. `files` maps POSIX paths to contents, sorted."""
 
@@ -110,11 +126,7 @@ class ContextPlan:
     seldon_core: str = "1.17.1"
     base_image: str = "python:3.11-slim"
     base_id: str = ""  # the base image's ID on this engine when it had one at planning time
-    # For the build's smoke run (not part of the image: the operator passes parameters).
-    module: str = ""
-    class_name: str = ""
-    parameters: str = "[]"  # PREDICTIVE_UNIT_PARAMETERS
-    where: str = ""  # graph file:line:col of the node, for messages
+    smoke: SmokeInputs = field(default_factory=lambda: SmokeInputs())
 
     @property
     def tag(self) -> str:
@@ -199,10 +211,7 @@ def plan_context(
         version,
         base,
         base_id,
-        module,
-        class_name,
-        _parameters_json(node),
-        f"{_source_label(spec, root)}:{node.pos.line}:{node.pos.col}",
+        _smoke_inputs(spec, root, node, module, class_name),
     )
 
 
@@ -583,9 +592,19 @@ def _large_files_apart(files: dict[str, bytes]) -> dict[str, bytes]:
     }
 
 
-def _parameters_json(node: NodeSpec) -> str:
-    """The node's PREDICTIVE_UNIT_PARAMETERS, as the operator will pass them."""
-    return json.dumps([{"name": p.name, "value": p.text, "type": p.type} for p in node.params])
+def _smoke_inputs(
+    spec: GraphSpec, root: Path, node: NodeSpec, module: str, class_name: str
+) -> SmokeInputs:
+    parameters = [{"name": p.name, "value": p.text, "type": p.type} for p in node.params]
+    cluster_only = [s.name for s in node.secret_env] + (["model_uri"] if node.model_uri else [])
+    return SmokeInputs(
+        module,
+        class_name,
+        json.dumps(parameters),  # as the operator passes PREDICTIVE_UNIT_PARAMETERS
+        node.env,
+        tuple(cluster_only),
+        f"{_source_label(spec, root)}:{node.pos.line}:{node.pos.col}",
+    )
 
 
 def label_arguments(labels: dict[str, str], separator: str = " ") -> str:

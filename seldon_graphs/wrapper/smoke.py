@@ -5,13 +5,16 @@ Standard library only; passed to `python3 -I -c` (not copied into the image):
 
     python3 -I -c "<this file>" MODULE CLASS        # PREDICTIVE_UNIT_PARAMETERS in the env
 
-Prints one JSON line: {"ok": true, "lock": ["name==version", ...]} or
-{"ok": false, "error": "...", "hint": "..."}; exits 0 or 1.
+Prints one JSON line, {"ok": ..., "stage": ..., "error": ..., "hint": ..., "lock": [...]},
+and exits 0 or 1. `stage` is "load" when the module, the class or the parameters' names are
+wrong (always the node's fault) and "construct" when the class's own __init__ raised (which
+may need what only the cluster provides: secrets, a model folder).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -25,15 +28,18 @@ def main(module_name: str, class_name: str) -> int:
     # seldon-core-microservice appends the working directory (/app) to the import path:
     # it comes last, after the standard library and the installed packages.
     sys.path.append(os.getcwd())
+    stage, problem = "load", None
     try:
         problem = _load(module_name, class_name)
+        if problem is None:
+            stage = "construct"
+            _construct()
     except BaseException as exc:  # whatever the user's code raises is the answer
         problem = (_describe(exc), _hint(exc))
-    if problem is not None:
-        print(json.dumps({"ok": False, "error": problem[0], "hint": problem[1]}))
-        return 1
-    print(json.dumps({"ok": True, "lock": _lock()}))
-    return 0
+    error, hint = problem or ("", "")
+    answer = {"ok": problem is None, "stage": stage, "error": error, "hint": hint}
+    print(json.dumps({**answer, "lock": _lock()}))
+    return 0 if problem is None else 1
 
 
 def _load(module_name: str, class_name: str) -> tuple[str, str] | None:
@@ -55,8 +61,22 @@ def _load(module_name: str, class_name: str) -> tuple[str, str] | None:
 
     entry = importlib.import_module("seldon_graphs_entry")
     raw = json.loads(os.environ.get("PREDICTIVE_UNIT_PARAMETERS") or "[]")
-    entry.Adapter(**parse_parameters(raw))
+    try:
+        inspect.signature(entry.Adapter).bind(**parse_parameters(raw))
+    except TypeError as exc:
+        return f"the parameters do not fit {class_name}.__init__: {exc}", _PARAMS_HINT
     return None
+
+
+def _construct() -> None:
+    from seldon_core.microservice import parse_parameters
+
+    entry = importlib.import_module("seldon_graphs_entry")
+    raw = json.loads(os.environ.get("PREDICTIVE_UNIT_PARAMETERS") or "[]")
+    entry.Adapter(**parse_parameters(raw))
+
+
+_PARAMS_HINT = "the node's `params` must match the class's __init__ parameters"
 
 
 def _describe(exc: BaseException) -> str:
@@ -69,7 +89,7 @@ def _hint(exc: BaseException) -> str:
     if isinstance(exc, ModuleNotFoundError):
         return f"add the package that provides `{exc.name}` to the node's requirements"
     if isinstance(exc, TypeError) and "argument" in str(exc):
-        return "the node's `params` must match the class's __init__ parameters"
+        return _PARAMS_HINT
     return ""
 
 

@@ -323,3 +323,27 @@ def test_smoke_failure_names_the_node_and_its_line() -> None:
         "start: TypeError: bad\nhelp: h"
     )
     assert plan.image not in engine.existing  # no tag for an image that fails to start
+
+
+def test_a_construct_failure_of_a_node_with_cluster_only_inputs_is_a_printed_warning() -> None:
+    from seldon_graphs.spec import SecretEnv
+
+    node = python_node(secret_env=(SecretEnv("DB_PASSWORD", "db", "password"),))
+    plan = plan_context(graph_spec(node), node, Role.MODEL)
+    engine = FakeEngine(OK_STREAM, existing={plan.base_image})
+    engine.smoke_output = (
+        b'{"ok": false, "stage": "construct", "error": "KeyError: \'DB_PASSWORD\'", '
+        b'"hint": "", "lock": ["seldon-core==1.17.1"]}\n'
+    )
+    out = io.StringIO()
+    (result,) = build_images([plan], client=engine, progress=ConsoleProgress(out))
+    assert result.built and plan.image in engine.existing
+    assert out.getvalue().splitlines()[-1] == (
+        "warning: graph.yaml:1:1: node double: its class could not be built here (KeyError: "
+        "'DB_PASSWORD'); it uses DB_PASSWORD, which only the cluster provides, so the image "
+        "is kept: check the node's log after deploying"
+    )
+    engine.smoke_output = engine.smoke_output.replace(b"construct", b"load")
+    engine.existing.discard(plan.image)
+    with pytest.raises(SmokeFailed):  # a loading problem is the node's, secrets or not
+        build_images([plan], client=engine)

@@ -508,7 +508,15 @@ GOOD_CLASS += "    def predict(self, X, names):\n        return X\n"
             "params",
             GOOD_CLASS,
             (("threshold", 0.5, "FLOAT"),),
-            "TypeError: Model.__init__() got an unexpected keyword argument 'threshold'",
+            "the parameters do not fit Model.__init__: got an unexpected keyword argument "
+            "'threshold'",
+            "`params` must match",
+        ),
+        (
+            "required",
+            GOOD_CLASS.replace("factor=1.0", "factor"),
+            (),
+            "the parameters do not fit Model.__init__: missing a required argument: 'factor'",
             "`params` must match",
         ),
         (
@@ -591,7 +599,7 @@ def test_build_cli_reports_a_crashing_node_at_its_graph_line(built: Built, tmp_p
     assert "Traceback" not in proc.stderr
     assert (
         "error: graph.yaml:4:3: node bad: the image builds but the server would not start: "
-        "TypeError: Model.__init__() got an unexpected keyword argument 'colour'"
+        "the parameters do not fit Model.__init__: got an unexpected keyword argument 'colour'"
     ) in proc.stderr
     assert "help: the node's `params` must match the class's __init__ parameters" in proc.stderr
 
@@ -656,10 +664,62 @@ def test_check_smoke_tests_an_image_that_is_up_to_date(built: Built) -> None:
     import dataclasses
 
     plan = built.plans["double"]
-    wrong = dataclasses.replace(plan, parameters='[{"name": "scale", "value": "2", "type": "INT"}]')
+    scale = '[{"name": "scale", "value": "2", "type": "INT"}]'
+    wrong = dataclasses.replace(plan, smoke=dataclasses.replace(plan.smoke, parameters=scale))
     (result,) = build_images([wrong], client=built.client)  # up to date: not run
     assert not result.built
     with pytest.raises(SmokeFailed, match="unexpected keyword argument 'scale'"):
         build_images([wrong], client=built.client, check=True)
     (checked,) = build_images([plan], client=built.client, check=True)
     assert not checked.built
+
+
+ENV_CLASS = GOOD_CLASS.replace(
+    "self.factor = factor", "import os\n        self.key = os.environ['MODEL_KEY']"
+)
+
+
+def _env_plan(tmp_path: Path, **node_kw: Any) -> ContextPlan:
+    from seldon_graphs.spec import PythonRef
+
+    (tmp_path / "envmodel.py").write_text(ENV_CLASS)
+    node = python_node("envs", python=PythonRef("envmodel.py", "Model"), **node_kw)
+    runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
+    spec = graph_spec(node, root=tmp_path, registry=REGISTRY, runtime=runtime)
+    return plan_context(spec, node, Role.MODEL)
+
+
+def test_the_smoke_run_sees_the_nodes_plain_env(built: Built, tmp_path: Path) -> None:
+    plan = _env_plan(tmp_path, env=(("MODEL_KEY", "public-value"),))
+    try:
+        (result,) = build_images([plan], client=built.client)
+    finally:
+        _remove_images(built.client, [plan.image])
+    assert result.built and result.warning == ""
+
+
+def test_a_class_that_needs_cluster_secrets_is_kept_with_a_warning(
+    built: Built, tmp_path: Path
+) -> None:
+    """A secret exists only in the cluster: failing the build for it would block every
+    class that reads one in __init__; an error in loading (above) still fails."""
+    from seldon_graphs.spec import SecretEnv
+
+    plan = _env_plan(tmp_path, secret_env=(SecretEnv("MODEL_KEY", "keys", "model"),))
+    try:
+        (result,) = build_images([plan], client=built.client)
+        kept = not _image_absent(built.client, plan.image)
+    finally:
+        _remove_images(built.client, [plan.image])
+    assert result.built and kept
+    assert result.warning == (
+        "graph.yaml:1:1: node envs: its class could not be built here (KeyError: 'MODEL_KEY' "
+        "(envmodel.py:4)); it uses MODEL_KEY, which only the cluster provides, so the image "
+        "is kept: check the node's log after deploying"
+    )
+    no_secret = _env_plan(tmp_path)  # the same class without the secret: an error
+    try:
+        with pytest.raises(SmokeFailed, match="KeyError: 'MODEL_KEY'"):
+            build_images([no_secret], client=built.client)
+    finally:
+        _remove_images(built.client, [no_secret.image])
