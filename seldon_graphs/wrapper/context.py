@@ -574,12 +574,20 @@ def _copy_lines(files: dict[str, bytes]) -> str:
     if any(rel.startswith(f"{DATA_DIR}/") for rel in files):
         lines.append(f"COPY {json.dumps([f'{DATA_DIR}/', f'{APP_DIR}/'])}")
     code = sorted({rel.split("/", 1)[0] for rel in files if not rel.startswith(_BUILD_ONLY)})
-    top = [name for name in code if name in files]
+    top = [_literal(name) for name in code if name in files]
     lines.append(f"COPY {json.dumps([*top, f'{APP_DIR}/'])}")
     lines.extend(
-        f"COPY {json.dumps([name, f'{APP_DIR}/{name}/'])}" for name in code if name not in files
+        f"COPY {json.dumps([_literal(name), f'{APP_DIR}/{name}/'])}"
+        for name in code
+        if name not in files
     )
     return "\n".join(lines)
+
+
+def _literal(name: str) -> str:
+    """A COPY source that matches only `name`: COPY sources are Go filepath.Match patterns,
+    so `*`, `?` and `[` go inside a one-character class."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def _large_files_apart(files: dict[str, bytes]) -> dict[str, bytes]:

@@ -454,7 +454,12 @@ def test_large_files_get_their_own_layer_below_the_code(built: Built, tmp_path: 
     (tmp_path / "data" / "small.txt").write_text("small\n")
     source = (REPO / "tests/wrapper/fixtures/project/models/doubler.py").read_text()
     (tmp_path / "note.txt").write_text("note\n")
-    node = python_node("big", python=PythonRef("model.py", "Doubler"), files=("data", "note.txt"))
+    (tmp_path / "data" / "odd [1] *?.txt").write_text("odd\n")  # COPY sources are patterns
+    (tmp_path / "a*.txt").write_text("star\n")
+    (tmp_path / "ab.txt").write_text("not copied: only a*.txt is listed\n")
+    node = python_node(
+        "big", python=PythonRef("model.py", "Doubler"), files=("data", "note.txt", "a*.txt")
+    )
     runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
     plans = []
     for comment in ("# one\n", "# two\n"):
@@ -467,8 +472,10 @@ def test_large_files_get_their_own_layer_below_the_code(built: Built, tmp_path: 
         layers = [set(i.attrs["RootFS"]["Layers"]) for i in images]
         sizes = [h["Size"] for h in reversed(images[1].history()) if h["Size"]]  # oldest first
         listing = built.client.containers.run(
-            plans[1].image, ["sh", "-c", "wc -c data/weights.bin data/small.txt"], remove=True
-        )
+            plans[1].image,
+            ["sh", "-c", "wc -c data/weights.bin data/small.txt; ls /app /app/data"],
+            remove=True,
+        ).decode()
     finally:
         _remove_images(built.client, [p.image for p in plans])
     data = next(i for i, size in enumerate(sizes) if 2**21 <= size < 2**21 + 65536)
@@ -476,7 +483,9 @@ def test_large_files_get_their_own_layer_below_the_code(built: Built, tmp_path: 
     assert len(code) == 2 and all(size < 20_000 for size in code)
     # a comment change rebuilt the two code layers above the data layer, and only them
     assert len(layers[0] & layers[1]) == len(layers[0]) - 2 == len(layers[1]) - 2
-    assert listing.decode().split()[:4] == ["2097152", "data/weights.bin", "6", "data/small.txt"]
+    assert listing.split()[:4] == ["2097152", "data/weights.bin", "6", "data/small.txt"]
+    assert "\na*.txt\n" in listing and "ab.txt" not in listing
+    assert "\nodd [1] *?.txt\n" in listing
 
 
 # --- fail at build, not at container start ---------------------------------------------------
