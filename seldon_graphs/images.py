@@ -15,10 +15,11 @@
 - A failed build raises BuildFailed with the failing step and the tail of its log (control
   characters escaped); a failed smoke run raises SmokeFailed naming the node and its line.
 - `push=True` pushes each image, but never over a registry tag that holds another image
-  unless `force=True`; `kind_cluster` runs `kind load docker-image`.
+  (that one is kept, with a warning) unless `force=True`; `kind_cluster` runs `kind load
+  docker-image`.
 
 Errors: BuildError (base), with DockerUnavailable, BuildFailed, SmokeFailed, PushFailed,
-PushRefused, KindLoadFailed. Each has `render() -> str` for the CLI.
+KindLoadFailed. Each has `render() -> str` for the CLI.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ __all__ = [
     "KindLoadFailed",
     "Progress",
     "PushFailed",
-    "PushRefused",
     "SmokeFailed",
     "build_images",
     "context_tar",
@@ -132,10 +132,6 @@ class SmokeFailed(BuildError):
 
 class PushFailed(BuildError):
     """Pushing an image to its registry failed."""
-
-
-class PushRefused(PushFailed):
-    """The registry's tag holds a different image; overwriting it needs `force`."""
 
 
 class KindLoadFailed(BuildError):
@@ -301,7 +297,9 @@ def build_images(
         if check and not result.built:
             result = _replace(result, warning=smoke_run(client, plan.image, plan)[1])
         if push:
-            result = _replace(result, pushed=_push(client, plan, force))
+            pushed, kept = _push(client, plan, force)
+            warnings = "\n".join(filter(None, (result.warning, kept)))
+            result = _replace(result, pushed=pushed, warning=warnings)
         if kind_cluster:
             _kind_load(plan.image, kind_cluster)
             result = _replace(result, loaded_into=kind_cluster)
@@ -509,37 +507,38 @@ def _hint(plan: ContextPlan, step: str, reason: str, base_present: bool) -> str:
     return ""
 
 
-PushAction = Literal["push", "skip", "refuse"]
+PushAction = Literal["push", "skip", "keep"]
 
 
 def push_decision(remote: str | None, local: Iterable[str], force: bool) -> PushAction:
     """Whether to push, given the registry's manifest digest for the tag (None: no such
     tag) and the digests this image is known by in that repository (its RepoDigests).
 
-    A tag already holding this image is skipped; one holding anything else, or an image we
-    cannot prove is ours (never pushed from here), is refused unless `force`.
+    A tag already holding this image is skipped. One holding another image (built from the
+    same inputs elsewhere, e.g. by an earlier CI runner: the tag is their hash) is kept as
+    it is, unless `force`: a tag keeps the content it was first pushed with.
     """
     if remote is None:
         return "push"
     if remote in set(local):
         return "skip"
-    return "push" if force else "refuse"
+    return "push" if force else "keep"
 
 
-def _push(client: Any, plan: ContextPlan, force: bool) -> bool:
-    """Push unless the registry has this image already; True if pushed."""
-    action = push_decision(_remote_digest(client, plan.image), _local_digests(client, plan), force)
-    if action == "skip":
-        return False
-    if action == "refuse":
-        raise PushRefused(
-            f"the registry already has {plan.image}, and it is not this image (or was not "
-            "pushed from this machine): one tag must mean one content",
-            "check what changed (an unpinned requirement, a moved base image); pin it, "
-            "or pass --force to overwrite the tag",
-        )
-    _push_stream(client, plan)
-    return True
+def _push(client: Any, plan: ContextPlan, force: bool) -> tuple[bool, str]:
+    """Push unless the registry has an image under this tag: (pushed, a warning or "")."""
+    remote = _remote_digest(client, plan.image)
+    action = push_decision(remote, _local_digests(client, plan), force)
+    if action == "push":
+        _push_stream(client, plan)
+    if action != "keep":
+        return action == "push", ""
+    return False, (
+        f"the registry already has {plan.image} ({remote}), pushed from elsewhere; it is "
+        "kept, not overwritten, and the cluster will run it (its io.seldon-graphs.lock label "
+        "says what it holds). Pin requirements for tags that mean one content everywhere, "
+        "or push with --force to replace it"
+    )
 
 
 def _remote_digest(client: Any, image: str) -> str | None:

@@ -19,7 +19,6 @@ from seldon_graphs.images import (
     ConsoleProgress,
     KindLoadFailed,
     PushFailed,
-    PushRefused,
     SmokeFailed,
     build_images,
     printable,
@@ -249,8 +248,8 @@ def test_kind_load_failure_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
         (None, ["sha256:a"], True, "push"),
         ("sha256:a", ["sha256:a"], False, "skip"),  # this very image is there already
         ("sha256:a", ["sha256:b", "sha256:a"], False, "skip"),
-        ("sha256:a", ["sha256:b"], False, "refuse"),  # another image under the same tag
-        ("sha256:a", [], False, "refuse"),  # never pushed from here: cannot be proven ours
+        ("sha256:a", ["sha256:b"], False, "keep"),  # another image under the same tag
+        ("sha256:a", [], False, "keep"),  # never pushed from here: cannot be shown to be ours
         ("sha256:a", ["sha256:b"], True, "push"),
         ("sha256:a", [], True, "push"),
     ],
@@ -259,17 +258,23 @@ def test_push_decision(remote: str | None, local: list[str], force: bool, action
     assert push_decision(remote, local, force) == action
 
 
-def test_push_refuses_to_overwrite_another_image_without_force() -> None:
+def test_push_keeps_a_tag_that_holds_another_image_unless_forced() -> None:
     plan = _plan()
     engine = FakeEngine(OK_STREAM, existing={plan.image})
     engine.remote[plan.image] = "sha256:" + "a" * 64
     engine.repo_digests = [f"{plan.repository}@sha256:{'b' * 64}"]
-    with pytest.raises(PushRefused) as refused:
-        build_images([plan], client=engine, push=True)
-    assert engine.pushes == []
-    assert "--force" in refused.value.render()
+    out = io.StringIO()
+    (kept,) = build_images([plan], client=engine, push=True, progress=ConsoleProgress(out))
+    assert not kept.pushed and engine.pushes == []
+    assert kept.warning.startswith(
+        f"the registry already has {plan.image} (sha256:{'a' * 64}), pushed from elsewhere; "
+        "it is kept, not overwritten"
+    )
+    assert kept.warning.endswith("or push with --force to replace it")
+    assert out.getvalue().splitlines()[-1] == f"warning: {kept.warning}"
     (result,) = build_images([plan], client=engine, push=True, force=True)
     assert result.pushed and engine.pushes == [(plan.repository, plan.tag)]
+    assert result.warning == ""
 
 
 def test_push_skips_a_tag_that_holds_this_image_already() -> None:
