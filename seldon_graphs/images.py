@@ -295,7 +295,8 @@ def build_images(
     for plan in plans:
         result = _build_one(client, plan, progress, network_mode, no_cache)
         if check and not result.built:
-            result = _replace(result, warning=smoke_run(client, plan.image, plan)[1])
+            _, warning = smoke_run(client, plan.image, plan, network_mode)
+            result = _replace(result, warning=warning)
         if push:
             pushed, kept = _push(client, plan, force)
             warnings = "\n".join(filter(None, (result.warning, kept)))
@@ -344,7 +345,7 @@ def _build_one(
     if not image_id:
         raise BuildFailed(plan.node, plan.image, "", [], "the engine reported no image ID")
     try:
-        lock, warning = smoke_run(client, image_id, plan)
+        lock, warning = smoke_run(client, image_id, plan, network_mode)
         _label_and_tag(client, plan, image_id, lock, network_mode)
     finally:
         _remove(client, image_id)  # untags nothing: drops the bare image if it was refused
@@ -399,9 +400,15 @@ def _remove(client: Any, image_id: str) -> None:
         client.images.remove(image_id, noprune=False)
 
 
-def smoke_run(client: Any, image: str, plan: ContextPlan) -> tuple[list[str], str]:
+def smoke_run(
+    client: Any, image: str, plan: ContextPlan, network_mode: str = "host"
+) -> tuple[list[str], str]:
     """Load the node in `image` as seldon-core-microservice will: (the lock of installed
-    versions, a warning or ""), or SmokeFailed."""
+    versions, a warning or ""), or SmokeFailed.
+
+    It runs with the build's network: a class that fetches something in __init__ (model
+    weights into ~/.cache) can, as it will in the cluster.
+    """
     inputs = plan.smoke
     command = ["python3", "-I", "-c", _SMOKE_SOURCE, inputs.module, inputs.class_name]
     environment = dict(inputs.environment)
@@ -410,7 +417,7 @@ def smoke_run(client: Any, image: str, plan: ContextPlan) -> tuple[list[str], st
         "PREDICTIVE_UNIT_ID": plan.node,
     }
     container = client.containers.create(
-        image, command, environment=environment, network_disabled=True
+        image, command, environment=environment, network_mode=network_mode
     )
     try:
         container.start()

@@ -70,6 +70,7 @@ class FakeEngine:
         self.push_stream: list[dict[str, Any]] = [{"status": "Pushed"}]
         self.remote: dict[str, str] = {}  # image -> the registry's manifest digest
         self.repo_digests: list[str] = []
+        self.created: list[dict[str, Any]] = []
         self.smoke_output = b'{"ok": true, "lock": ["seldon-core==1.17.1"]}\n'
         self.images = self.api = self.containers = self
 
@@ -87,6 +88,7 @@ class FakeEngine:
             self.existing.add(kwargs["tag"] or f"sha256:{len(self.builds)}")
 
     def create(self, image: str, command: list[str], **kwargs: Any) -> FakeContainer:
+        self.created.append({"image": image, "command": command, **kwargs})
         return FakeContainer(self, command)
 
     def remove(self, image: str, noprune: bool) -> None:
@@ -126,6 +128,14 @@ def test_missing_image_is_built_with_host_network_and_no_proxy_args() -> None:
         assert "buildargs" not in options
     with tarfile.open(fileobj=io.BytesIO(call["context"])) as tar:
         assert "Dockerfile" in tar.getnames()
+    (smoke,) = engine.created  # the untagged image, run as its own user, on the build's network
+    assert smoke["image"] == "sha256:1" and smoke["network_mode"] == "host"
+    assert smoke["command"][:4] == ["python3", "-I", "-c", smoke["command"][3]]
+    assert smoke["command"][4:] == ["doubler", "Doubler"] and "user" not in smoke
+    assert smoke["environment"] == {
+        "PREDICTIVE_UNIT_PARAMETERS": "[]",
+        "PREDICTIVE_UNIT_ID": "double",
+    }
     with tarfile.open(fileobj=io.BytesIO(labels["context"])) as tar:
         dockerfile = tar.extractfile("Dockerfile").read().decode()  # type: ignore[union-attr]
     assert dockerfile == (
