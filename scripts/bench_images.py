@@ -1,6 +1,7 @@
 """Benchmark wrapper images: size, cold build time, warm no-op rebuild time. Prints a table.
 
     .venv/bin/python scripts/bench_images.py [--base IMAGE]... [--keep]
+    .venv/bin/python scripts/bench_images.py --context-memory 200 [--code-root DIR]
 
 For each base image (default: python:3.11-slim and the local debootstrap base made by
 scripts/build_base_image.sh) it builds the no-dependency wrapper of
@@ -9,13 +10,21 @@ with no layer cache (cold: pip downloads and installs everything), then builds i
 in-process and through the CLI (warm: the content tag exists, nothing is built). A base
 that is not on this machine and cannot be pulled is reported, not measured. The images made
 here are removed at the end unless --keep.
+
+`--context-memory MB` instead builds, in a fresh process, a one-node project whose `files`
+hold one MB-sized data file, and prints that process's peak RSS after planning and after
+the build. `--code-root DIR` runs the same measurement on another checkout's
+seldon_graphs (e.g. the main branch) for a before/after comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,11 +80,68 @@ def bench(base: str, client: object) -> tuple[str, str, str, str, str]:
     return base, size, f"{cold_s:.1f} s", f"{warm_s:.2f} s / {cli_s:.2f} s", ""
 
 
+# Runs in a fresh interpreter with the measured checkout first on sys.path; uses only the
+# API both old and new checkouts have.
+_MEMORY_CHILD = """
+import json, resource, sys
+from seldon_graphs import api
+from seldon_graphs.images import build_images, docker_client
+from seldon_graphs.wrapper.context import plan_graph, with_overrides
+graph = api.load(sys.argv[1])
+spec = with_overrides(graph.spec, base_image=sys.argv[2], registry=sys.argv[3])
+plans = plan_graph(spec, graph.tree)
+planned = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+client = docker_client()
+(result,) = build_images(plans, client=client)
+built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+client.images.remove(result.image, force=True)
+print(json.dumps({"planned_kb": planned, "built_kb": built, "code": api.__file__}))
+"""
+
+
+def context_memory(megabytes: int, base: str, code_root: Path) -> dict[str, object]:
+    """Peak RSS of a fresh process that plans and builds a node with one big data file."""
+    with tempfile.TemporaryDirectory(prefix="seldon-graphs-bench-") as folder:
+        project = Path(folder)
+        (project / "data").mkdir()
+        with open(project / "data" / "weights.bin", "wb") as out:
+            for _ in range(megabytes):
+                out.write(os.urandom(1 << 20))  # random: nothing compresses it away
+        model = ROOT / "tests" / "wrapper" / "fixtures" / "project" / "models" / "doubler.py"
+        (project / "model.py").write_text(model.read_text().replace("note.txt", "model.py"))
+        (project / "graph.yaml").write_text(
+            "name: bench\nnodes:\n  big: {python: model.py:Doubler, files: [data]}\nflow: big\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(code_root)}
+        proc = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, str(project / "graph.yaml"), base, REGISTRY],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=code_root,  # `-c` puts the working directory first on sys.path
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise SystemExit(f"the measured build failed:\n{proc.stderr[-2000:]}")
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", action="append", help="base image(s) to measure")
     parser.add_argument("--keep", action="store_true", help="keep the images built here")
+    parser.add_argument("--context-memory", type=int, metavar="MB", help="see above")
+    parser.add_argument("--code-root", type=Path, default=ROOT, help="checkout to measure")
     args = parser.parse_args()
+    if args.context_memory:
+        base = (args.base or ["seldon-graphs/base:bookworm"])[0]
+        found = context_memory(args.context_memory, base, args.code_root.resolve())
+        planned, built = int(str(found["planned_kb"])), int(str(found["built_kb"]))
+        print(f"code: {found['code']}  data file: {args.context_memory} MB")
+        print(f"peak RSS after planning: {planned / 1024:.0f} MB")
+        print(f"peak RSS after the build: {built / 1024:.0f} MB")
+        return 0
     bases = args.base or ["python:3.11-slim", "seldon-graphs/base:bookworm"]
     client = docker_client()
     rows = [bench(base, client) for base in bases]

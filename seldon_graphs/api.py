@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import check, context_check, dataflow, diagnostics, emit, lower
+from . import check, context_check, dataflow, diagnostics, emit, lower, settings
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
@@ -84,13 +84,22 @@ def display_path(path: Path) -> str:
 
 
 def analyze_text(
-    text: str, file: Path, display: str | None = None, root: Path | None = None
+    text: str,
+    file: Path,
+    display: str | None = None,
+    root: Path | None = None,
+    flags: settings.Flags | None = None,
 ) -> Analysis:
-    """Run every check on graph `text`; never raises for a bad graph."""
+    """Run every check on graph `text`; never raises for a bad graph.
+
+    The image settings (flags > environment > seldon-graphs.toml > graph file) are applied
+    first, so the checks and every later stage see the values actually used.
+    """
     display = display or display_path(file)
     reporter = Reporter(display)
     spec, reporter = parser.parse(text, file, display, root, reporter)
     tree = None
+    spec = _with_settings(spec, flags, reporter)
     if spec is not None:
         unsure = check.check_spec(spec, reporter)
         context_check.check_contexts(spec, reporter)
@@ -102,7 +111,23 @@ def analyze_text(
     return Analysis(display, reporter.masked_source(text), spec, tree, reporter.finished())
 
 
-def analyze(path: str | os.PathLike[str]) -> Analysis:
+def _with_settings(
+    spec: GraphSpec | None, flags: settings.Flags | None, reporter: Reporter
+) -> GraphSpec | None:
+    if spec is None:
+        return None
+    try:
+        return settings.apply(spec, flags)
+    except settings.SettingsError as exc:
+        file = display_path(Path(exc.file)) if exc.file else reporter.file
+        severity = diagnostics.Severity.ERROR
+        reporter.items.append(
+            Diagnostic(file, exc.line, exc.col, severity, exc.message, "settings", exc.col + 1)
+        )
+        return None
+
+
+def analyze(path: str | os.PathLike[str], flags: settings.Flags | None = None) -> Analysis:
     file = Path(path)
     display = display_path(file)
     try:
@@ -119,11 +144,15 @@ def analyze(path: str | os.PathLike[str]) -> Analysis:
             "check the path, and that the file is readable",
         )
         return Analysis(display, "", None, None, [problem])
-    return analyze_bytes(data, file, display)
+    return analyze_bytes(data, file, display, flags=flags)
 
 
 def analyze_bytes(
-    data: bytes, file: Path, display: str | None = None, root: Path | None = None
+    data: bytes,
+    file: Path,
+    display: str | None = None,
+    root: Path | None = None,
+    flags: settings.Flags | None = None,
 ) -> Analysis:
     """`analyze_text` for a file's raw bytes: a byte that is not UTF-8 is reported where
     it is, and nothing else is checked."""
@@ -133,7 +162,7 @@ def analyze_bytes(
     except UnicodeDecodeError as exc:
         shown = data.decode("utf-8", errors="replace")
         return Analysis(display, shown, None, None, [_not_utf8(data, exc, display)])
-    return analyze_text(text, file, display, root)
+    return analyze_text(text, file, display, root, flags=flags)
 
 
 def _not_utf8(data: bytes, exc: UnicodeDecodeError, display: str) -> Diagnostic:
@@ -153,9 +182,9 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError, display: str) -> Diagnostic:
     )
 
 
-def load(path: str | os.PathLike[str]) -> Graph:
+def load(path: str | os.PathLike[str], flags: settings.Flags | None = None) -> Graph:
     """Load and check a graph file; raises GraphError listing every problem."""
-    result = analyze(path)
+    result = analyze(path, flags)
     if not result.ok or result.spec is None or result.tree is None:
         raise GraphError(result.diagnostics, {result.display: result.text})
     return Graph(result.spec, result.tree, result)

@@ -30,16 +30,43 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _Version(argparse.Action):
+    """`--version`: printed as is (argparse's own action re-wraps the text)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(version_text())
+        raise SystemExit(EXIT_OK)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seldon-graphs",
         description="Compile inference-graph files into Seldon Core v1 deployments.",
     )
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the versions and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+def version_text() -> str:
+    """The toolkit's version and the seldon-core runtime its images use by default."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .spec import Runtime
+    from .wrapper.context import runtime_licence
+
+    try:
+        ours = version("seldon-graphs")
+    except PackageNotFoundError:
+        ours = "unknown (not installed)"
+    runtime = Runtime.seldon_core
+    return (
+        f"seldon-graphs {ours} (wrapper images: seldon-core {runtime}, "
+        f"{runtime_licence(runtime)}, by default)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from . import api, emit, picture
+from . import api, emit, picture, settings
 from .schema_check import graph_schema
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     where.add_argument("-o", "--out", default="build", help="output folder (default: build)")
     where.add_argument("--stdout", action="store_true", help="print the manifest only")
     _format_flags(p)
+    settings.add_flags(p)
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("explain", help="show the lowered Seldon tree and why each role")
@@ -75,8 +76,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return code
 
 
-def _load(path: str, fmt: str, strict: bool) -> api.Graph | None:
-    result = api.analyze(path)
+def _load(
+    path: str, fmt: str, strict: bool, flags: settings.Flags | None = None
+) -> api.Graph | None:
+    result = api.analyze(path, flags)
     _report(result, fmt)
     if _failed(result, strict) or result.spec is None or result.tree is None:
         return None
@@ -84,7 +87,7 @@ def _load(path: str, fmt: str, strict: bool) -> api.Graph | None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    graph = _load(args.graph, args.format, args.strict)
+    graph = _load(args.graph, args.format, args.strict, settings.Flags.from_args(args))
     if graph is None:
         return EXIT_PROBLEMS
     if args.stdout:

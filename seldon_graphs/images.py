@@ -5,29 +5,42 @@
 
 - Tags are content hashes (`ContextPlan.image`): a plan whose tag exists locally is not
   built again, so building an unchanged graph builds nothing.
-- The context is sent as an in-memory tar with fixed metadata (nothing touches the disk);
+- The context is streamed to the engine from a temporary tar file with fixed metadata;
   builds use host networking (`network_mode="host"`) and never inject proxy settings or
   build args, so nothing from this machine ends up in a layer.
-- A failed build raises BuildFailed with the failing step and the tail of its log.
-- `push=True` pushes each image; `kind_cluster` runs `kind load docker-image`.
+- A build has three steps: `docker build` (untagged), a smoke run of the new image as its
+  user (import the module, construct the class with the node's parameters, read the lock of
+  installed versions), then a one-line build on top that adds the lock and base-image ID
+  labels and the tag. So a tag exists only for an image that passed its smoke run.
+- A failed build raises BuildFailed with the failing step and the tail of its log (control
+  characters escaped); a failed smoke run raises SmokeFailed naming the node and its line.
+- `push=True` pushes each image, but never over a registry tag that holds another image
+  (that one is kept, with a warning) unless `force=True`; `kind_cluster` runs `kind load
+  docker-image`.
 
-Errors: BuildError (base), with DockerUnavailable, BuildFailed, PushFailed, KindLoadFailed.
-Each has `render() -> str` for the CLI.
+Errors: BuildError (base), with DockerUnavailable, BuildFailed, SmokeFailed, PushFailed,
+KindLoadFailed. Each has `render() -> str` for the CLI.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol, TextIO
 
+from .wrapper import smoke as _smoke_module
 from .wrapper.context import ContextPlan
 
 __all__ = [
@@ -39,15 +52,26 @@ __all__ = [
     "KindLoadFailed",
     "Progress",
     "PushFailed",
+    "SmokeFailed",
     "build_images",
     "context_tar",
     "docker_client",
+    "printable",
+    "push_decision",
+    "write_context_tar",
 ]
 
 LOG_TAIL = 25  # lines of the failing step shown on failure
+SMOKE_TIMEOUT = 120.0  # seconds for the smoke run (imports, the class's __init__)
+LOCK_LABEL = "io.seldon-graphs.lock"
+BASE_ID_LABEL = "io.seldon-graphs.base.id"
 # Paths the .dockerignore keeps out of the image; `docker build DIR` drops them client-side,
 # and so do we when making the tar. The daemon itself drops Dockerfile and .dockerignore.
 _NOT_SENT = (".s2i/",)
+# Terminal escape sequences (colours, cursor moves) in build output, then any other control
+# character: printed raw they could rewrite the terminal or forge lines in a CI log.
+_ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class BuildError(Exception):
@@ -93,6 +117,19 @@ class BuildFailed(BuildError):
         return "\n".join(lines)
 
 
+class SmokeFailed(BuildError):
+    """The image built, but its node would not start: the import or the construction failed."""
+
+    def __init__(self, plan: ContextPlan, problem: str, hint: str = "") -> None:
+        where = f"{plan.smoke.where}: " if plan.smoke.where else ""
+        super().__init__(
+            f"{where}node {plan.node}: the image builds but the server would not start: "
+            f"{printable(problem)}",
+            printable(hint),
+        )
+        self.node = plan.node
+
+
 class PushFailed(BuildError):
     """Pushing an image to its registry failed."""
 
@@ -111,6 +148,7 @@ class BuildResult:
     pushed: bool = False
     loaded_into: str | None = None  # kind cluster name
     licence: str = "Apache-2.0"  # of the seldon-core runtime inside
+    warning: str = ""  # the smoke run's, when the node's __init__ may need the cluster
 
 
 class Progress(Protocol):
@@ -155,6 +193,8 @@ class ConsoleProgress:
             f" loaded into kind/{result.loaded_into}" if result.loaded_into else ""
         )
         self._write(f"[{result.node}] {how}: {result.image}{size}{extra}")
+        if result.warning:
+            self._write(f"warning: {result.warning}", whole=True)
 
     def close(self) -> None:
         """End a step line left open on a terminal (before printing an error)."""
@@ -163,8 +203,8 @@ class ConsoleProgress:
             self.stream.flush()
             self._open = False
 
-    def _write(self, text: str, transient: bool = False) -> None:
-        text = text if len(text) <= self.width else text[: self.width - 1] + "…"
+    def _write(self, text: str, transient: bool = False, whole: bool = False) -> None:
+        text = text if whole or len(text) <= self.width else text[: self.width - 1] + "…"
         if self._tty:  # steps overwrite each other; results stay
             self.stream.write("\r\x1b[2K" + text + ("" if transient else "\n"))
             self._open = transient
@@ -203,18 +243,28 @@ def docker_client() -> Any:
     return client
 
 
-def context_tar(plan: ContextPlan) -> bytes:
-    """The plan as a tar with fixed owners, modes and times: same plan, same bytes."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for rel, content in plan.files.items():
+def printable(text: str) -> str:
+    """`text` without terminal escape sequences, other control characters shown as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", _ESCAPE.sub("", text))
+
+
+def write_context_tar(files: Mapping[str, bytes], out: IO[bytes]) -> None:
+    """`files` as a tar with fixed owners, modes and times: same files, same bytes."""
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for rel, content in files.items():
             if rel.startswith(_NOT_SENT):
                 continue
             info = tarfile.TarInfo(rel)
             info.size, info.mode, info.mtime = len(content), 0o644, 0
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(content))
+            tar.addfile(info, io.BytesIO(content))  # shares the bytes, no copy
+
+
+def context_tar(plan: ContextPlan) -> bytes:
+    """The plan's context tar in memory (for tests and small contexts)."""
+    buf = io.BytesIO()
+    write_context_tar(plan.files, buf)
     return buf.getvalue()
 
 
@@ -227,11 +277,14 @@ def build_images(
     client: Any = None,
     network_mode: str = "host",
     no_cache: bool = False,
+    force: bool = False,
+    check: bool = False,
 ) -> list[BuildResult]:
     """Build (if missing), then optionally push and kind-load, every plan's image.
 
     `no_cache` rebuilds every layer of images that are missing (a cold build); images whose
-    tag exists are still skipped.
+    tag exists are still skipped. `check` smoke-runs those too (parameters are not part of
+    the tag). `force` lets a push overwrite a registry tag that holds another image.
     """
     plans = list(plans)
     progress = progress or _Quiet()
@@ -241,9 +294,13 @@ def build_images(
     results = []
     for plan in plans:
         result = _build_one(client, plan, progress, network_mode, no_cache)
+        if check and not result.built:
+            _, warning = smoke_run(client, plan.image, plan, network_mode)
+            result = _replace(result, warning=warning)
         if push:
-            _push(client, plan)
-            result = _replace(result, pushed=True)
+            pushed, kept = _push(client, plan, force)
+            warnings = "\n".join(filter(None, (result.warning, kept)))
+            result = _replace(result, pushed=pushed, warning=warnings)
         if kind_cluster:
             _kind_load(plan.image, kind_cluster)
             result = _replace(result, loaded_into=kind_cluster)
@@ -280,19 +337,18 @@ def _build_one(
         )
     progress.begin(plan, cached=False)
     base_present = _image_size(client, plan.base_image) is not None
-    stream = client.api.build(
-        fileobj=io.BytesIO(context_tar(plan)),
-        custom_context=True,
-        tag=plan.image,
-        rm=True,
-        forcerm=True,
-        pull=False,
-        nocache=no_cache,
-        decode=True,
-        network_mode=network_mode,
-        use_config_proxy=False,  # proxy settings would become build args, visible in layers
-    )
-    _follow(stream, plan, progress, base_present)
+    with tempfile.TemporaryFile(prefix="seldon-graphs-context-") as context:
+        write_context_tar(plan.files, context)
+        context.seek(0)
+        options = {"nocache": no_cache, "network_mode": network_mode}
+        image_id = _follow(_build(client, context, None, options), plan, progress, base_present)
+    if not image_id:
+        raise BuildFailed(plan.node, plan.image, "", [], "the engine reported no image ID")
+    try:
+        lock, warning = smoke_run(client, image_id, plan, network_mode)
+        _label_and_tag(client, plan, image_id, lock, network_mode)
+    finally:
+        _remove(client, image_id)  # untags nothing: drops the bare image if it was refused
     return BuildResult(
         plan.node,
         plan.image,
@@ -300,23 +356,141 @@ def _build_one(
         time.monotonic() - start,
         _image_size(client, plan.image),
         licence=plan.licence,
+        warning=warning,
     )
+
+
+def _build(
+    client: Any, context: IO[bytes], tag: str | None, options: Mapping[str, Any]
+) -> Iterator[Mapping[str, Any]]:
+    stream: Iterator[Mapping[str, Any]] = client.api.build(
+        fileobj=context,
+        custom_context=True,
+        tag=tag,
+        rm=True,
+        forcerm=True,
+        pull=False,
+        decode=True,
+        use_config_proxy=False,  # proxy settings would become build args, visible in layers
+        **options,
+    )
+    return stream
+
+
+def _label_and_tag(
+    client: Any, plan: ContextPlan, image_id: str, lock: Sequence[str], network_mode: str
+) -> None:
+    """The smoke-tested image, with the lock and base ID labels, under the plan's tag."""
+    from .wrapper.context import label_arguments
+
+    labels = {LOCK_LABEL: " ".join(lock), BASE_ID_LABEL: plan.base_id or "unknown"}
+    text = f"FROM {image_id}\nLABEL {label_arguments(labels)}"
+    buf = io.BytesIO()
+    write_context_tar({"Dockerfile": text.encode() + b"\n"}, buf)
+    buf.seek(0)
+    stream = _build(client, buf, plan.image, {"network_mode": network_mode})
+    _follow(stream, plan, _Quiet(), True)
+
+
+def _remove(client: Any, image_id: str) -> None:
+    from docker.errors import APIError
+
+    # Refused while it is the parent of the tagged image (the usual case): that is fine.
+    with contextlib.suppress(APIError):
+        client.images.remove(image_id, noprune=False)
+
+
+def smoke_run(
+    client: Any, image: str, plan: ContextPlan, network_mode: str = "host"
+) -> tuple[list[str], str]:
+    """Load the node in `image` as seldon-core-microservice will: (the lock of installed
+    versions, a warning or ""), or SmokeFailed.
+
+    It runs with the build's network: a class that fetches something in __init__ (model
+    weights into ~/.cache) can, as it will in the cluster.
+    """
+    inputs = plan.smoke
+    command = ["python3", "-I", "-c", _SMOKE_SOURCE, inputs.module, inputs.class_name]
+    environment = dict(inputs.environment)
+    environment |= {
+        "PREDICTIVE_UNIT_PARAMETERS": inputs.parameters,
+        "PREDICTIVE_UNIT_ID": plan.node,
+    }
+    container = client.containers.create(
+        image, command, environment=environment, network_mode=network_mode
+    )
+    try:
+        container.start()
+        _wait(container, plan)
+        out = container.logs(stdout=True, stderr=False).decode(errors="replace")
+        err = container.logs(stdout=False, stderr=True).decode(errors="replace")
+    finally:
+        container.remove(force=True)
+    return _smoke_answer(plan, out, err)
+
+
+_SMOKE_SOURCE = Path(_smoke_module.__file__).read_text(encoding="utf-8")
+
+
+def _wait(container: Any, plan: ContextPlan) -> None:
+    import requests
+
+    try:
+        container.wait(timeout=SMOKE_TIMEOUT)
+    except requests.exceptions.RequestException:
+        raise SmokeFailed(
+            plan,
+            f"loading the class did not finish within {SMOKE_TIMEOUT:.0f} s",
+            "the class's __init__ (or the module's top level) must not block; do slow "
+            "work in load()",
+        ) from None
+
+
+def _smoke_answer(plan: ContextPlan, out: str, err: str) -> tuple[list[str], str]:
+    answer = _last_json(out)
+    if answer is None:
+        tail = " | ".join(err.strip().splitlines()[-5:])
+        raise SmokeFailed(plan, f"the smoke run printed no result: {tail or 'no output'}")
+    lock = [str(item) for item in answer.get("lock", [])]
+    if answer.get("ok"):
+        return lock, ""
+    error, hint = str(answer.get("error")), str(answer.get("hint") or "")
+    if answer.get("stage") != "construct" or not plan.smoke.cluster_only:
+        raise SmokeFailed(plan, error, hint)
+    needs = ", ".join(plan.smoke.cluster_only)
+    return lock, printable(
+        f"{plan.smoke.where}: node {plan.node}: its class could not be built here ({error}); "
+        f"it uses {needs}, which only the cluster provides, so the image is kept: check the "
+        "node's log after deploying"
+    )
+
+
+def _last_json(out: str) -> dict[str, Any] | None:
+    """The smoke run's answer: its last line (the user's code may print before it)."""
+    for line in reversed(out.splitlines()):
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            continue
+        return answer if isinstance(answer, dict) else None
+    return None
 
 
 def _follow(
     stream: Iterator[Mapping[str, Any]], plan: ContextPlan, progress: Progress, base_present: bool
-) -> None:
-    """Consume the engine's build stream; raise BuildFailed on an error record."""
-    step, tail = "", deque[str](maxlen=LOG_TAIL)
+) -> str:
+    """Consume the engine's build stream: the new image's ID, or BuildFailed."""
+    step, tail, image_id = "", deque[str](maxlen=LOG_TAIL), ""
     for record in stream:
         if "error" in record:
-            reason = str(
-                record.get("error") or record.get("errorDetail", {}).get("message", "")
+            reason = printable(
+                str(record.get("error") or record.get("errorDetail", {}).get("message", ""))
             ).strip()
             hint = _hint(plan, step, reason, base_present)
             raise BuildFailed(plan.node, plan.image, step, list(tail), reason, hint)
-        for line in str(record.get("stream", "")).splitlines():
-            line = line.rstrip()
+        image_id = str(record.get("aux", {}).get("ID", image_id))
+        for raw in str(record.get("stream", "")).splitlines():
+            line = printable(raw.rstrip())
             if line.startswith("Step ") and " : " in line:
                 step = line
                 tail.clear()
@@ -324,6 +498,7 @@ def _follow(
             elif line and not line.startswith((" ---> ", "Removing intermediate container")):
                 tail.append(line)
                 progress.output(plan, line)
+    return image_id
 
 
 def _hint(plan: ContextPlan, step: str, reason: str, base_present: bool) -> str:
@@ -339,7 +514,65 @@ def _hint(plan: ContextPlan, step: str, reason: str, base_present: bool) -> str:
     return ""
 
 
-def _push(client: Any, plan: ContextPlan) -> None:
+PushAction = Literal["push", "skip", "keep"]
+
+
+def push_decision(remote: str | None, local: Iterable[str], force: bool) -> PushAction:
+    """Whether to push, given the registry's manifest digest for the tag (None: no such
+    tag) and the digests this image is known by in that repository (its RepoDigests).
+
+    A tag already holding this image is skipped. One holding another image (built from the
+    same inputs elsewhere, e.g. by an earlier CI runner: the tag is their hash) is kept as
+    it is, unless `force`: a tag keeps the content it was first pushed with.
+    """
+    if remote is None:
+        return "push"
+    if remote in set(local):
+        return "skip"
+    return "push" if force else "keep"
+
+
+def _push(client: Any, plan: ContextPlan, force: bool) -> tuple[bool, str]:
+    """Push unless the registry has an image under this tag: (pushed, a warning or "")."""
+    remote = _remote_digest(client, plan.image)
+    action = push_decision(remote, _local_digests(client, plan), force)
+    if action == "push":
+        _push_stream(client, plan)
+    if action != "keep":
+        return action == "push", ""
+    return False, (
+        f"the registry already has {plan.image} ({remote}), pushed from elsewhere; it is "
+        "kept, not overwritten, and the cluster will run it (its io.seldon-graphs.lock label "
+        "says what it holds). Pin requirements for tags that mean one content everywhere, "
+        "or push with --force to replace it"
+    )
+
+
+def _remote_digest(client: Any, image: str) -> str | None:
+    from docker.errors import APIError, NotFound
+
+    try:
+        return str(client.images.get_registry_data(image).id)
+    except NotFound:
+        return None
+    except APIError as exc:
+        explanation = printable(str(exc.explanation or exc))
+        if "manifest unknown" in explanation or "not found" in explanation.lower():
+            return None
+        raise PushFailed(
+            f"cannot check whether {image} is already in its registry: {explanation}",
+            "log in to the registry first (`docker login <registry>`) and check the "
+            "registry setting (docs/images.md)",
+        ) from exc
+
+
+def _local_digests(client: Any, plan: ContextPlan) -> list[str]:
+    digests = client.images.get(plan.image).attrs.get("RepoDigests") or []
+    prefix = f"{plan.repository}@"
+    return [d.removeprefix(prefix) for d in digests if d.startswith(prefix)]
+
+
+def _push_stream(client: Any, plan: ContextPlan) -> None:
     from docker.errors import APIError
 
     repository, tag = plan.image.rsplit(":", 1)
@@ -347,9 +580,9 @@ def _push(client: Any, plan: ContextPlan) -> None:
         for record in client.api.push(repository, tag=tag, stream=True, decode=True):
             if "error" in record:
                 raise PushFailed(
-                    f"pushing {plan.image} failed: {record['error']}",
+                    f"pushing {plan.image} failed: {printable(str(record['error']))}",
                     "log in to the registry first (`docker login <registry>`) and check the "
-                    "graph's `registry:` or --registry",
+                    "registry setting (docs/images.md)",
                 )
     except APIError as exc:
         raise PushFailed(f"pushing {plan.image} failed: {exc.explanation or exc}") from exc

@@ -225,7 +225,10 @@ def test_tags_do_not_depend_on_the_folder_name_or_earlier_output(tmp_path: Path,
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (("--registry", "Registry.Example.com/ml"), "registry `Registry.Example.com/ml` is not"),
+        (
+            ("--registry", "Registry.Example.com/ml"),
+            "error: --registry: registry `Registry.Example.com/ml` has upper case letters",
+        ),
         (("--seldon-core", "2.0.1"), "runtime.seldon_core `2.0.1` is not supported"),
         (("--seldon-core", "1.19.0"), "seldon-core 1.19.0 needs Python >= 3.12"),
         (("--base-image", "python:3.11-slim\nRUN id"), "is not a valid image reference"),
@@ -239,5 +242,5 @@ def test_command_line_overrides_are_reported_not_raised(
     commands = [("build", str(graph)), ("dockerfile", str(graph), "m")]
     for command in commands[: 1 if flags[0] == "--registry" else 2]:  # dockerfile: no registry
         code, out = run(*command, *flags)
-        assert code == 1 and "error: graph (" in out and expected in out, out
+        assert code == 1 and expected in out, out
         assert "Traceback" not in out

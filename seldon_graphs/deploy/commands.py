@@ -26,8 +26,11 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def register(sub: Any) -> None:
+    from seldon_graphs.settings import add_flags
+
     p = sub.add_parser("deploy", help="build images, apply to Kubernetes, wait, print the endpoint")
     _cluster_args(p)
+    add_flags(p)
     p.add_argument(
         "--wait",
         type=float,
@@ -54,6 +57,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("diff", help="the live SeldonDeployment against what deploy would apply")
     _cluster_args(p)
+    add_flags(p)
     p.set_defaults(func=_guarded(cmd_diff))
 
     p = sub.add_parser("delete", help="delete a deployed graph's SeldonDeployment")
@@ -105,10 +109,13 @@ def _guarded(command: Command) -> Command:
 
 
 def _open(args: argparse.Namespace) -> tuple[Kube, Target]:
+    from seldon_graphs.settings import Flags
+
     from .kube import connect
     from .target import load_target
 
-    target = load_target(args.graph)  # graph errors first: they need no cluster
+    # graph errors first: they need no cluster
+    target = load_target(args.graph, Flags.from_args(args))
     kube = connect(args.context, args.kubeconfig)
     return kube, target.placed(args.namespace, kube.conn.namespace)
 

@@ -21,9 +21,10 @@ def build_images_step(target: Target, dest: ImageTarget) -> None:
         return  # nothing of ours to build: prepackaged servers and ready-made images only
     if dest.push and not getattr(target.spec, "registry", None):
         raise DeployError(
-            f"{target.file}: the graph has Python nodes but no `registry:`, and the cluster "
-            "is not kind, so their images have nowhere to go",
-            "add `registry: <host>/<path>` to the graph file, or deploy to a kind context",
+            f"{target.file}: the graph has Python nodes but no `registry:` (nor any other "
+            "registry setting), and the cluster is not kind, so their images have nowhere to go",
+            "set one (--registry, SELDON_GRAPHS_REGISTRY, [images] registry in "
+            "seldon-graphs.toml, or `registry:` in the graph file), or deploy to a kind context",
         )
     images = importlib.import_module("seldon_graphs.images")
     try:

@@ -52,8 +52,11 @@ class Target:
         return getattr(self.graph, "spec", None)
 
 
-def load_target(path: str | Path) -> Target:
-    """Load `path` (compiling it if it is a graph file); place it with `Target.placed`."""
+def load_target(path: str | Path, flags: Any = None) -> Target:
+    """Load `path` (compiling it if it is a graph file); place it with `Target.placed`.
+
+    `flags` (seldon_graphs.settings.Flags) are the command line's image settings.
+    """
     file = Path(path)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -63,13 +66,13 @@ def load_target(path: str | Path) -> Target:
         raw = None  # let the compiler report YAML and encoding errors with positions
     if isinstance(raw, dict) and raw.get("kind") == "SeldonDeployment":
         return _checked(Target(file, raw))
-    return _checked(_compile(file))
+    return _checked(_compile(file, flags))
 
 
-def _compile(file: Path) -> Target:
+def _compile(file: Path, flags: Any) -> Target:
     api = importlib.import_module("seldon_graphs.api")
     try:
-        graph = api.load(file)
+        graph = api.load(file, flags)
         manifest = graph.manifest()
     except api.GraphError as exc:
         raise GraphLoadError(exc.render()) from None

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
+from seldon_graphs.settings import Flags, add_flags
 from seldon_graphs.spec import GraphSpec, Source
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -15,47 +16,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("build", help="build the wrapper image of every python and stock node")
     p.add_argument("graph", metavar="GRAPH")
     p.add_argument("--push", action="store_true", help="push the images to their registry")
-    p.add_argument("--registry", help="image repository prefix (overrides the graph's)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --push: overwrite a registry tag that holds a different image",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also smoke-test images that are up to date (import + construct with params)",
+    )
     p.add_argument("--kind-load", metavar="CLUSTER", help="load the images into a kind cluster")
-    _runtime_flags(p)
+    add_flags(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show the build output too")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("dockerfile", help="print the generated Dockerfile of one node")
     p.add_argument("graph", metavar="GRAPH")
     p.add_argument("node", metavar="NODE")
-    _runtime_flags(p)
+    add_flags(p)
     p.set_defaults(func=cmd_dockerfile)
-
-
-def _runtime_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-image", metavar="IMAGE", help="base image (overrides the graph's)")
-    p.add_argument(
-        "--seldon-core",
-        metavar="VERSION",
-        help="seldon-core runtime version (default 1.17.1, Apache-2.0; 1.18.x and 1.19.x are "
-        "Business Source License 1.1)",
-    )
 
 
 def _load(args: argparse.Namespace) -> tuple[GraphSpec, object] | None:
     from seldon_graphs import api
-    from seldon_graphs.wrapper.context import with_overrides
 
     try:
-        graph = api.load(args.graph)
+        graph = api.load(args.graph, Flags.from_args(args))
     except api.GraphError as exc:
         print(exc.render(), file=sys.stderr)
         return None
     if graph.warnings:  # e.g. credential-like files left out of a build context
         print(graph.analysis.render(), file=sys.stderr)
-    spec = with_overrides(
-        graph.spec,
-        base_image=args.base_image,
-        seldon_core=args.seldon_core,
-        registry=getattr(args, "registry", None),
-    )
-    return spec, graph.tree
+    return graph.spec, graph.tree
 
 
 def licence_notice(version: str, stream: TextIO) -> None:
@@ -65,8 +58,9 @@ def licence_notice(version: str, stream: TextIO) -> None:
     if licence != "Apache-2.0":
         print(
             f"notice: seldon-core {version} is licensed under the {licence} (BSL), not "
-            "Apache-2.0; it is used because you chose it (runtime.seldon_core or "
-            "--seldon-core). 1.17.1 is the last Apache-2.0 release.",
+            "Apache-2.0; it is used because you chose it (--seldon-core, "
+            "SELDON_GRAPHS_SELDON_CORE, seldon-graphs.toml or runtime.seldon_core). 1.17.1 is "
+            "the last Apache-2.0 release.",
             file=stream,
         )
 
@@ -93,7 +87,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = ConsoleProgress(verbose=args.verbose)
     try:
         results = build_images(
-            plans, push=args.push, kind_cluster=args.kind_load, progress=progress
+            plans,
+            push=args.push,
+            kind_cluster=args.kind_load,
+            progress=progress,
+            force=args.force,
+            check=args.check,
         )
     except BuildError as exc:
         progress.close()

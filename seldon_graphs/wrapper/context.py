@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
 from seldon_graphs.tree import TreeNode
 
 from . import adapter as _adapter_module
+from . import init as _init_module
 from .collect import collect_files, credential_why, project_file
 from .findings import ContextError, Finding, Findings
 
@@ -46,7 +48,10 @@ __all__ = [
     "ContextError",
     "ContextPlan",
     "Finding",
+    "SmokeInputs",
     "check_context",
+    "image_tag",
+    "label_arguments",
     "plan_context",
     "plan_graph",
     "runtime_licence",
@@ -56,6 +61,12 @@ __all__ = [
 
 ADAPTER_MODULE = "seldon_graphs_adapter"
 ENTRY_MODULE = "seldon_graphs_entry"
+INIT_MODULE = "seldon_graphs_init"
+HOME_DIR = "/home/seldon"
+# Files at least this big go into their own layer, below the code: a code change then
+# does not copy them again, and nodes sharing them share the layer.
+LARGE_FILE = 1 << 20
+DATA_DIR = ".seldon-graphs-data"  # where large files wait in the context, for that layer
 APP_DIR = "/app"
 VENV_DIR = "/opt/venv"
 RUNTIME_UID = 8888
@@ -74,15 +85,27 @@ SERVICE_TYPES: dict[Role, str] = {
 }
 
 _VERSION = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
-_NAME_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-# Lower case only: the Docker SDK fails on an upper-case host that the grammar allows.
-_HOST = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?"
-_REGISTRY = re.compile(rf"(?:{_HOST}/)?{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*\Z|{_HOST}\Z")
 _SAFE_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+\Z")
 _GENERATED = frozenset(
     {"Dockerfile", "requirements.txt", ".dockerignore", ".s2i/environment"}
-    | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py"}
+    | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py", f"{INIT_MODULE}.py"}
 )
+_BUILD_ONLY = ("Dockerfile", ".dockerignore", ".s2i/", f"{DATA_DIR}/")
+
+
+@dataclass(frozen=True)
+class SmokeInputs:
+    """What the build's smoke run needs to load the node as the cluster will. Not part of
+    the image (the operator passes parameters and environment at run time)."""
+
+    module: str = ""
+    class_name: str = ""
+    parameters: str = "[]"  # PREDICTIVE_UNIT_PARAMETERS
+    environment: tuple[tuple[str, str], ...] = ()  # the node's plain `env` (never secrets)
+    # Inputs only the cluster provides (secret_env names, a model_uri): when the node has
+    # any, a failure inside its __init__ may be theirs, and is a warning, not an error.
+    cluster_only: tuple[str, ...] = ()
+    where: str = ""  # graph file:line:col of the node, for messages
 
 
 @dataclass(frozen=True)
@@ -92,16 +115,18 @@ class ContextPlan:
     node: str
     files: dict[str, bytes] = field(hash=False)  # the digest stands for them
     digest: str  # sha256 hex over every path and content
-    image: str  # <registry>/<graph>-<node>:<digest[:12]>
+    image: str  # <registry>/<graph>-<node>:<tag>, tag: see `image_tag`
     role: Role = Role.MODEL
     seldon_core: str = "1.17.1"
     base_image: str = "python:3.11-slim"
     # What planning left out and said so (credential-like files, ...); validate shows them.
     warnings: tuple[Finding, ...] = field(default=(), compare=False)
+    base_id: str = ""  # the base image's ID on this engine when it had one at planning time
+    smoke: SmokeInputs = field(default_factory=lambda: SmokeInputs())
 
     @property
     def tag(self) -> str:
-        return self.digest[:12]
+        return self.image.rsplit(":", 1)[1]
 
     @property
     def repository(self) -> str:
@@ -141,11 +166,15 @@ class _Inputs:
     requirements: tuple[str, ...]
 
 
-def plan_context(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPlan:
+def plan_context(
+    spec: GraphSpec, node: NodeSpec, role: Role | str, base_id: str | None = None
+) -> ContextPlan:
     """The build context of one PYTHON or STOCK node serving `role`.
 
     Raises ContextError (with every finding) when any check fails; `check_context` runs
-    the same checks without raising.
+    the same checks without raising. The files are a pure function of the arguments. The
+    tag also covers `base_id`, the base image's ID (looked up on the local engine when
+    None, "" when it has none), so a moved base tag gives a new image tag.
     """
     role = _check_role(node, role)
     found = Findings(node.name)
@@ -159,6 +188,7 @@ def plan_context(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPl
     files["requirements.txt"] = _requirements(version, inputs.requirements)
     files[f"{ADAPTER_MODULE}.py"] = Path(_adapter_module.__file__).read_bytes()
     files[f"{ENTRY_MODULE}.py"] = _entry(inputs.module, inputs.class_name, role).encode()
+    files[f"{INIT_MODULE}.py"] = Path(_init_module.__file__).read_bytes()
     files[".s2i/environment"] = _s2i_environment(role).encode()
     files[".dockerignore"] = _DOCKERIGNORE.encode()
     digest_of_inputs = _digest(files)
@@ -174,11 +204,28 @@ def plan_context(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPl
         "io.seldon-graphs.role": str(role),
         "io.seldon-graphs.runtime": f"seldon-core=={version} ({runtime_licence(version)})",
     }
-    files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name).encode()
+    files = _large_files_apart(files)
+    grpc = spec.transport == "grpc"
+    files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name, files, grpc).encode()
     files = dict(sorted(files.items()))
     digest = _digest(files)
-    image = f"{inputs.registry}/{graph}-{name}:{digest[:12]}"
-    return ContextPlan(name, files, digest, image, role, version, base, tuple(found.items))
+    if base_id is None:
+        from seldon_graphs.settings import base_image_id
+
+        base_id = base_image_id(base)
+    image = f"{inputs.registry}/{graph}-{name}:{image_tag(digest, base_id)}"
+    return ContextPlan(
+        name,
+        files,
+        digest,
+        image,
+        role,
+        version,
+        base,
+        warnings=tuple(found.items),
+        base_id=base_id,
+        smoke=_smoke_inputs(spec, inputs.root, node, inputs.module, inputs.class_name),
+    )
 
 
 def check_context(spec: GraphSpec, node: NodeSpec) -> tuple[Finding, ...]:
@@ -186,6 +233,13 @@ def check_context(spec: GraphSpec, node: NodeSpec) -> tuple[Finding, ...]:
     found = Findings(node.name)
     _inputs(spec, node, found)
     return tuple(found.items)
+
+
+def image_tag(digest: str, base_id: str) -> str:
+    """12 hex digits over the context's digest and the resolved base image ID (if any)."""
+    if not base_id:
+        return digest[:12]
+    return hashlib.sha256(f"{digest}\0{base_id}".encode()).hexdigest()[:12]
 
 
 def with_overrides(
@@ -330,15 +384,17 @@ def _check_image_ref(ref: str, found: Findings) -> str | None:
 
 
 def _check_registry(registry: str, found: Findings) -> str | None:
-    if _REGISTRY.match(registry) and len(registry) <= 200:
-        return registry
-    found.graph_error(
-        "registry",
-        f"registry `{safety.shown(registry)}` is not a valid image repository prefix",
-        "bad-image",
-        "write host[:port]/path in lower case, e.g. registry.example.com/ml",
-    )
-    return None
+    from seldon_graphs.settings import registry_problem
+
+    if why := registry_problem(registry):
+        found.graph_error(
+            "registry",
+            why,
+            "bad-image",
+            "write host[:port]/path in lower case, e.g. registry.example.com/ml",
+        )
+        return None
+    return registry
 
 
 def _check_identifier(name: str, key: str, what: str, found: Findings) -> str | None:
@@ -481,17 +537,24 @@ def _source_label(spec: GraphSpec, root: Path) -> str:
     return rel if _SAFE_PATH_CHARS.match(rel) else f"{spec.name}.yaml"
 
 
-def _dockerfile(base: str, labels: dict[str, str], role: Role, graph: str, node: str) -> str:
-    label_lines = " \\\n      ".join(f"{k}={_quote(v)}" for k, v in labels.items())
-    service_type = SERVICE_TYPES[role]
-    cmd = ", ".join(
-        f'"{part}"'
-        for part in (
-            "seldon-core-microservice",
-            f"{ENTRY_MODULE}.Adapter",
-            "--service-type",
-            service_type,
-        )
+def _dockerfile(
+    base: str,
+    labels: dict[str, str],
+    role: Role,
+    graph: str,
+    node: str,
+    files: dict[str, bytes],
+    grpc: bool,
+) -> str:
+    label_lines = label_arguments(labels, " \\\n      ")
+    command = (
+        "python3",
+        "-I",
+        f"{APP_DIR}/{INIT_MODULE}.py",
+        "seldon-core-microservice",
+        f"{ENTRY_MODULE}.Adapter",
+        "--service-type",
+        SERVICE_TYPES[role],
     )
     uid = RUNTIME_UID
     source = labels["org.opencontainers.image.source"]
@@ -504,22 +567,92 @@ ENV PYTHONDONTWRITEBYTECODE=1 \\
     PIP_NO_CACHE_DIR=1 \\
     PIP_DISABLE_PIP_VERSION_CHECK=1 \\
     VIRTUAL_ENV={VENV_DIR} \\
-    PATH={VENV_DIR}/bin:$PATH
-# Requirements before code: changing the code does not reinstall them. pip leaves the
-# image in the same layer (nothing installs at run time).
+    PATH={VENV_DIR}/bin:$PATH \\
+    HOME={HOME_DIR} \\
+    TMPDIR=/tmp
+# Requirements before code: changing the code does not reinstall them. The versions pip
+# installed are locked in requirements.lock (and in the image's io.seldon-graphs.lock
+# label); pip leaves the image in the same layer (nothing installs at run time).
+# setuptools stays: gunicorn 20.1 imports pkg_resources when it starts.
 COPY requirements.txt {VENV_DIR}/requirements.txt
 RUN python3 -m venv {VENV_DIR} \\
  && pip install --no-cache-dir --requirement {VENV_DIR}/requirements.txt \\
- && pip uninstall --yes --quiet pip
+ && pip freeze --all --exclude pip > {VENV_DIR}/requirements.lock \\
+ && pip uninstall --yes --quiet pip \\
+ && mkdir -p {HOME_DIR} && chown {uid}:0 {HOME_DIR} && chmod 0770 {HOME_DIR} \\
+ && chmod 1777 /tmp
 WORKDIR {APP_DIR}
-COPY --chown={uid}:0 . {APP_DIR}
+# The code belongs to root: the user the server runs as can read it, not rewrite it.
+{_copy_lines(files)}{"" if grpc else _NO_GRPC}
 # Numeric user: works on bases without useradd; ports come from the operator's env.
 USER {uid}
 EXPOSE {" ".join(str(p) for p in PORTS)}
 # Labels last, so nodes with the same requirements share every layer above.
 LABEL {label_lines}
-CMD [{cmd}]
+# PID 1 passes docker stop's SIGTERM to every server process: a stop takes a second.
+CMD {json.dumps(list(command))}
 """
+
+
+# A REST graph's executor never calls gRPC: no gRPC server process (less memory, and the
+# main process exits as soon as its REST server stops).
+_NO_GRPC = "\nENV GRPC_WORKERS=0"
+
+
+def _copy_lines(files: dict[str, bytes]) -> str:
+    """COPY instructions: large files first (their own layer), then the code, by name.
+
+    Naming each top-level entry keeps the context's build files (and the large files,
+    already copied) out of the code layer; JSON form, so no name is read as syntax.
+    """
+    lines = []
+    if any(rel.startswith(f"{DATA_DIR}/") for rel in files):
+        lines.append(f"COPY {json.dumps([f'{DATA_DIR}/', f'{APP_DIR}/'])}")
+    code = sorted({rel.split("/", 1)[0] for rel in files if not rel.startswith(_BUILD_ONLY)})
+    top = [_literal(name) for name in code if name in files]
+    lines.append(f"COPY {json.dumps([*top, f'{APP_DIR}/'])}")
+    lines.extend(
+        f"COPY {json.dumps([_literal(name), f'{APP_DIR}/{name}/'])}"
+        for name in code
+        if name not in files
+    )
+    return "\n".join(lines)
+
+
+def _literal(name: str) -> str:
+    """A COPY source that matches only `name`: COPY sources are Go filepath.Match patterns,
+    so `*`, `?` and `[` go inside a one-character class."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _large_files_apart(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Large files (but never generated ones) moved under DATA_DIR for their own layer."""
+    return {
+        (f"{DATA_DIR}/{rel}" if len(content) >= LARGE_FILE and rel not in _GENERATED else rel): (
+            content
+        )
+        for rel, content in files.items()
+    }
+
+
+def _smoke_inputs(
+    spec: GraphSpec, root: Path, node: NodeSpec, module: str, class_name: str
+) -> SmokeInputs:
+    parameters = [{"name": p.name, "value": p.text, "type": p.type} for p in node.params]
+    cluster_only = [s.name for s in node.secret_env] + (["model_uri"] if node.model_uri else [])
+    return SmokeInputs(
+        module,
+        class_name,
+        json.dumps(parameters),  # as the operator passes PREDICTIVE_UNIT_PARAMETERS
+        node.env,
+        tuple(cluster_only),
+        f"{_source_label(spec, root)}:{node.pos.line}:{node.pos.col}",
+    )
+
+
+def label_arguments(labels: dict[str, str], separator: str = " ") -> str:
+    """`key="value"` pairs for a Dockerfile LABEL, each value quoted so it stays one value."""
+    return separator.join(f"{k}={_quote(v)}" for k, v in labels.items())
 
 
 def _quote(value: str) -> str:
