@@ -21,6 +21,7 @@ import requests
 from seldon_graphs.runtime.inprocess import InProcessBackend
 from seldon_graphs.runtime.process import NodeStartError, ProcessBackend
 from seldon_graphs.runtime.server import ServerThread
+from seldon_graphs.runtime.supervision import Policy
 
 from .conftest import serve
 from .graphs import NODES, OT, TAGS, C, M, R, T, graph, py, tree
@@ -290,7 +291,7 @@ def test_a_node_that_cannot_start_is_reported_with_its_log(tmp_path: Path):
     spec = graph("broken", [py("broken", str(broken), "Broken")], root=tmp_path)
 
     async def start() -> None:
-        backend = ProcessBackend(spec, tree("broken", M), start_timeout=60)
+        backend = ProcessBackend(spec, tree("broken", M), policy=Policy(start_timeout=60))
         await backend.start()
 
     with pytest.raises(NodeStartError, match="broken on purpose"):
