@@ -164,6 +164,7 @@ class NodeProcess:
     state: str = "starting"  # starting | ready | down | stopped
     restarts: int = 0
     problem: str | None = None  # why it last went down
+    spawned: float = 0.0  # time.monotonic() of the last start
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # first start done
 
@@ -201,7 +202,7 @@ class NodeProcess:
         return "\n".join(f"    {line}" for line in self.log) or "    (no output)"
 
     async def spawn(self) -> None:
-        self.state = "starting"
+        self.state, self.spawned = "starting", time.monotonic()
         env = dict(self.env)
         env[FDS_ENV] = ",".join(f"{port}={fd}" for port, fd in self.fds.items())
         env[TOKEN_ENV] = self.token
