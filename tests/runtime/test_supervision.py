@@ -12,7 +12,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from seldon_graphs.runtime.supervision import (
 )
 from seldon_graphs.runtime.workdirs import OWNER, make_workdir, owner_alive, sweep_stale
 
-from .conftest import serve
+from .conftest import serve, wait_until
 from .graphs import NODES, M, graph, py, tree
 
 FAST = Policy(
@@ -41,14 +40,6 @@ FAST = Policy(
 )
 DEADLINE_S = 90.0
 PUID = {"Seldon-Puid": "p"}
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
-    """Poll `condition` until true; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 class Reports:
