@@ -185,6 +185,7 @@ class DockerBackend:
                 labels=labels,
             )
             self.containers[plan.name] = container
+            self.nodes[plan.name].started = time.monotonic()
             container.reload()
             self._follow_port(plan.name, container)
 

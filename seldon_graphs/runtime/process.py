@@ -251,8 +251,8 @@ class NodeProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
     async def stop(self, grace: float) -> None:
-        """SIGTERM the node's process group, SIGKILL it after `grace` seconds; then SIGKILL
-        whatever is left in the group."""
+        """SIGTERM the node's process group; SIGKILL the group after `grace` seconds, or at
+        once if the node exited (workers it left behind would hold on to their sockets)."""
         self.state = "stopped"
         proc = self.proc
         if proc is None:
@@ -260,12 +260,10 @@ class NodeProcess:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proc.wait(), grace)
-            except TimeoutError:
-                self.kill()
-                await proc.wait()
         self.kill()
+        await proc.wait()
 
 
 def node_env(

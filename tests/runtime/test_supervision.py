@@ -322,7 +322,7 @@ def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
         proc = backend.nodes["s"].proc
         assert proc is not None
         started = time.monotonic()
-        async with asyncio.timeout(DEADLINE_S):
+        async with asyncio.timeout(30):  # a close that never kills would hang here
             await backend.close()
         return proc.returncode, time.monotonic() - started
 
