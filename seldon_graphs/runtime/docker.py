@@ -208,7 +208,7 @@ class DockerBackend:
             await asyncio.sleep(WATCH_S)
         for node in self.nodes.values():
             if node.state == "starting":
-                node.problem = f"did not answer within {self.policy.start_timeout:g}s"
+                node.problem = self._late()
         late = {name: n for name, n in self.nodes.items() if n.state != "ready"}
         if late:
             logs = {name: self._logs(name) for name in late}
@@ -219,6 +219,9 @@ class DockerBackend:
                     for name, n in late.items()
                 )
             )
+
+    def _late(self) -> str:
+        return f"did not answer within {self.policy.start_timeout:g}s of its start"
 
     def _logs(self, name: str) -> str:
         from docker.errors import DockerException
@@ -283,8 +286,7 @@ class DockerBackend:
                     self.policy, lambda: self.transport.activity(name), self.transport.timeout
                 )
             elif time.monotonic() - node.started > self.policy.start_timeout:
-                timeout = self.policy.start_timeout
-                await self._went_down(name, f"did not answer within {timeout:g}s of its start")
+                await self._went_down(name, self._late())
             return
         if node.liveness is None or time.monotonic() < node.next_probe:
             return
