@@ -28,13 +28,6 @@ class Ports:
 OPERATOR_BASES = Ports(HTTP_BASE, GRPC_BASE, METRICS_BASE)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free now (for a server that binds it itself at once)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 def _bound(host: str, port: int) -> socket.socket | None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # SO_REUSEADDR allows a port in TIME_WAIT, never one another socket holds (no REUSEPORT)
