@@ -244,3 +244,31 @@ def test_local_model_paths_never_reach_the_manifest():
     manifest = api.load(IRIS).manifest_yaml()
     assert "models/iris" not in manifest and "local_uri" not in manifest
     assert "gs://seldon-models/v1.12.0-dev/sklearn/iris" in manifest
+
+
+@pytest.mark.slow
+def test_two_runs_started_together_each_serve_their_own_model(tmp_path: Path, runs):
+    """Two `run`s in two processes, both wanting the operator's port 9000 for their node."""
+    graphs = []
+    for name, mul in (("twin-a", 10), ("twin-b", 100)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "Affine.py").write_text((ROOT / "tests/runtime/nodes/Affine.py").read_text())
+        graph = folder / "g.yaml"
+        graph.write_text(
+            f"name: {name}\nnodes:\n"
+            f"  m: {{python: Affine.py:Affine, params: {{name: {name}, mul: {mul}}}}}\n"
+        )
+        graphs.append(str(graph))
+    with ThreadPoolExecutor(2) as pool:  # started together: both allocate ports at once
+        started = list(pool.map(runs, graphs))
+    answers = [
+        requests.post(
+            f"{run.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1]]}}, timeout=30
+        ).json()
+        for run in started
+    ]
+    assert [(a["data"]["ndarray"], a["meta"]["tags"]["last"]) for a in answers] == [
+        ([[10.0]], "twin-a"),
+        ([[100.0]], "twin-b"),
+    ]
