@@ -141,5 +141,29 @@ def test_containers_that_never_become_ready_fail_the_start_by_name(never_ready):
     assert leftovers(backend) == []
 
 
-def test_the_docker_runtime_keeps_the_process_runtimes_policy():
-    assert DockerBackend.__init__.__kwdefaults__["policy"] is DEFAULT_POLICY  # type: ignore[index]
+def test_a_wedged_container_is_found_by_its_probe_and_restarted():
+    """The metrics-lock wedge (nodes/Wedge.py) inside a container: /health/ping answers,
+    predictions hang; the liveness probe finds it and the container is restarted."""
+    spec = make_graph("wedge", [py("w", f"{NODES}/Wedge.py", "Wedge")], rest_timeout_ms=3000)
+    policy = Policy(probe_interval=0.3, probe_timeout=0.5, probe_failures=3)
+    assert policy.backoff == DEFAULT_POLICY.backoff
+    reports: list[str] = []
+    backend = DockerBackend(*built(spec, tree("w", M)), policy=policy, report=reports.append)
+    thread = serve(backend, name="wedge")
+    url = thread.server.url
+    body = {"data": {"ndarray": [[-1]]}}
+    try:
+        assert (
+            requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).status_code == 500
+        )
+        wait_until(lambda: bool(reports), "the hung container to be reported")
+        assert reports[0].startswith(
+            "seldon-graphs: node 'w' stopped answering: 3 probes in a row failed, the last with "
+            "no answer to /health/status within 0.5s; restarting in 0.5s."
+        )
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "the restarted container")
+        body = {"data": {"ndarray": [[0]]}}
+        assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
