@@ -30,7 +30,7 @@ from .http_transport import http_executor
 from .nodes import NodeSetupError, local_model_uri, node_image
 from .ports import Ports
 from .process import node_env
-from .supervision import DEFAULT_POLICY, Backoff, Liveness, Policy, probe
+from .supervision import DEFAULT_POLICY, Backoff, Liveness, Policy, probe, reason_down
 from .units import Param, Unit, units_from_tree
 
 MODELS = "/mnt/models"
@@ -65,13 +65,7 @@ class Supervised:
     liveness: Liveness | None = None
 
     def reason_down(self, name: str) -> str | None:
-        if self.state == "ready":
-            return None
-        if self.state == "starting" and self.restarts == 0:
-            return f"node {name!r} is starting"
-        if self.state == "stopped":
-            return f"node {name!r} is stopped (the graph is shutting down)"
-        return f"node {name!r} {self.problem} and is restarting (restart {self.restarts})"
+        return reason_down(name, self.state, self.restarts, self.problem)
 
 
 def docker_client() -> Any:

@@ -40,7 +40,15 @@ from .http1 import Client
 from .http_transport import http_executor
 from .nodes import ADAPTER_FILE, NodeCode, NodeSetupError, node_code
 from .ports import PortAllocator, Ports
-from .supervision import DEFAULT_POLICY, TOKEN_HEADER, Backoff, Liveness, Policy, probe
+from .supervision import (
+    DEFAULT_POLICY,
+    TOKEN_HEADER,
+    Backoff,
+    Liveness,
+    Policy,
+    probe,
+    reason_down,
+)
 from .units import Param, Unit, parameters_json, units_from_tree
 from .venvs import python_for
 from .workdirs import make_workdir
@@ -189,14 +197,7 @@ class NodeProcess:
         ]  # fmt: skip
 
     def reason_down(self) -> str | None:
-        name = self.code.name
-        if self.state == "ready":
-            return None
-        if self.state == "stopped":
-            return f"node {name!r} is stopped (the graph is shutting down)"
-        if self.state == "starting" and self.restarts == 0:
-            return f"node {name!r} is starting"
-        return f"node {name!r} {self.problem} and is restarting (restart {self.restarts})"
+        return reason_down(self.code.name, self.state, self.restarts, self.problem)
 
     def tail(self) -> str:
         return "\n".join(f"    {line}" for line in self.log) or "    (no output)"
@@ -232,14 +233,14 @@ class NodeProcess:
         (it exited, or no answer within the start timeout)."""
         deadline = time.monotonic() + policy.start_timeout
         address = (self.host, self.ports.http)
-        problem = "no answer yet"
+        problem: str | None = "no answer yet"
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.returncode is not None:
                 code = self.proc.returncode if self.proc else None
                 return f"exited with code {code}"
             timeout = min(policy.probe_timeout, max(deadline - time.monotonic(), 0.01))
-            problem = await probe(client, address, "/health/ping", timeout, self.token) or ""
-            if not problem:
+            problem = await probe(client, address, "/health/ping", timeout, self.token)
+            if problem is None:
                 return None
             await asyncio.sleep(0.1)
         return f"did not answer within {policy.start_timeout:g}s of its start ({problem})"

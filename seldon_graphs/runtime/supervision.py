@@ -31,7 +31,7 @@ class Policy:
     probe_timeout: float = 2.0
     probe_failures: int = 3
     backoff: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
-    stop_grace: float = 3.0  # SIGTERM (docker stop) to SIGKILL
+    stop_grace: float = 3.0  # a node process stopped: SIGTERM, then SIGKILL this much later
 
 
 DEFAULT_POLICY = Policy()
@@ -65,6 +65,17 @@ async def probe(
     if token is not None and answer.headers.get(TOKEN_HEADER) != token:
         return f"port {port} is answered by another process, not this node"
     return None
+
+
+def reason_down(name: str, state: str, restarts: int, problem: str | None) -> str | None:
+    """Why a node cannot take calls now (None when it can), for /ready and 503 answers."""
+    if state == "ready":
+        return None
+    if state == "stopped":
+        return f"node {name!r} is stopped (the graph is shutting down)"
+    if state == "starting" and restarts == 0:
+        return f"node {name!r} is starting"
+    return f"node {name!r} {problem} and is restarting (restart {restarts})"
 
 
 class Liveness:
