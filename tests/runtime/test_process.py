@@ -205,10 +205,13 @@ def test_ready_reflects_a_down_node_and_requests_get_503_not_a_hang(process_grap
     url = process_graph.server.url
     backend = process_graph.server.backend
     node = backend.nodes["bad"]
-    node.state = "down"  # as the supervisor marks it between a crash and the restart
+    node.state, node.problem = "down", "exited with code 1"  # as between a crash and restart
     try:
         r = requests.get(url + "/ready", timeout=5)
-        assert r.status_code == 503 and "node 'bad'" in r.text
+        assert (r.status_code, r.text) == (
+            503,
+            "node 'bad' exited with code 1 and is restarting (restart 0)\n",
+        )
         status, out = answer(url, {"data": {"ndarray": [[2, 0]]}})
         assert status == 503 and "node 'bad'" in out["status"]["info"]
     finally:
