@@ -101,6 +101,16 @@ def test_the_allocator_holds_the_operators_ports_or_says_which_moved():
         other.bind(("127.0.0.1", ports.http))  # released by close()
 
 
+def test_a_port_already_handed_out_is_not_handed_out_again():
+    allocator = PortAllocator()
+    try:
+        first = allocator.one(0, listen=False)
+        again = allocator.one(first, listen=False)  # preferred, but already ours
+        assert again != first and allocator.moved[first] == again
+    finally:
+        allocator.close()
+
+
 def test_the_operators_numbering():
     assert Ports(9000, 9500, 6000) == OPERATOR_BASES
 
@@ -341,6 +351,12 @@ def test_stale_run_folders_are_swept_and_live_ones_kept(tmp_path: Path):
     (reused / OWNER).write_text(f"{os.getpid()} 1\n")  # our pid, another start time
     foreign = tmp_path / "seldon-graphs-g-foreign"
     foreign.mkdir()  # no owner file: not made by a run, never removed
+    unknown = tmp_path / "seldon-graphs-g-unknown"
+    unknown.mkdir()
+    (unknown / OWNER).write_text("999999999 ?\n")  # made where /proc was unreadable: kept
     assert owner_alive(live) and not owner_alive(dead) and owner_alive(foreign)
     assert sorted(sweep_stale(tmp_path)) == sorted([dead, reused])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, foreign.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, foreign.name, unknown.name]
+    )
+    assert (live / OWNER).read_text().startswith(f"{os.getpid()} ")
