@@ -270,25 +270,29 @@ class DockerBackend:
             return
         if status != "running":
             await self._went_down(name, f"exited with code {exit_code}")
-            return
-        address = self.transport.address(name)
-        if node.state == "starting":
-            if not await probe(self.probes, address, "/health/ping", 1.0, None):
-                node.state = "ready"
-                node.next_probe = time.monotonic() + self.policy.probe_interval
-                node.liveness = Liveness(
-                    self.policy, lambda: self.transport.activity(name), self.transport.timeout
-                )
-            elif time.monotonic() - node.started > self.policy.start_timeout:
-                await self._went_down(name, self._late())
-            return
-        if node.liveness is None or time.monotonic() < node.next_probe:
-            return
+        elif node.state == "starting":
+            await self._check_starting(name, node)
+        elif node.liveness is not None and time.monotonic() >= node.next_probe:
+            await self._check_serving(name, node, node.liveness)
+
+    async def _check_starting(self, name: str, node: Supervised) -> None:
+        """Ready once /health/ping answers; down if it does not within the start timeout."""
+        address, timeout = self.transport.address(name), self.policy.probe_timeout
+        if await probe(self.probes, address, "/health/ping", timeout, None) is None:
+            node.state = "ready"
+            node.next_probe = time.monotonic() + self.policy.probe_interval
+            node.liveness = Liveness(
+                self.policy, lambda: self.transport.activity(name), self.transport.timeout
+            )
+        elif time.monotonic() - node.started > self.policy.start_timeout:
+            await self._went_down(name, self._late())
+
+    async def _check_serving(self, name: str, node: Supervised, liveness: Liveness) -> None:
         node.next_probe = time.monotonic() + self.policy.probe_interval
-        timeout = self.policy.probe_timeout
+        address, timeout = self.transport.address(name), self.policy.probe_timeout
         problem = await probe(self.probes, address, "/health/status", timeout, None)
-        if node.liveness.record(problem):
-            await self._went_down(name, node.liveness.verdict(problem or ""))
+        if liveness.record(problem):
+            await self._went_down(name, liveness.verdict(problem or ""))
 
     async def _went_down(self, name: str, problem: str) -> None:
         """Mark the node down, stop what is left of it, report it, schedule its restart."""
