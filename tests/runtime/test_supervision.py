@@ -29,6 +29,7 @@ from seldon_graphs.runtime.supervision import (
     Liveness,
     Policy,
     probe,
+    reason_down,
 )
 from seldon_graphs.runtime.workdirs import OWNER, make_workdir, owner_alive, sweep_stale
 
@@ -142,6 +143,54 @@ def test_a_probe_answered_by_another_process_is_not_this_node():
         r"port \d+ is answered by another process, not this node", other
     )
     assert mine is None
+
+
+def test_a_probe_says_why_a_node_did_not_answer():
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the request, never answers
+
+    async def main() -> tuple[str | None, str | None]:
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))  # bound, not listening: connects are refused
+            refused_port = unused.getsockname()[1]
+            client = Client()
+            try:
+                mute = await probe(client, ("127.0.0.1", port), "/health/status", 0.2, None)
+                gone = await probe(client, ("127.0.0.1", refused_port), "/health/ping", 5, None)
+            finally:
+                client.close()
+                server.close()
+        return mute, gone
+
+    mute, gone = asyncio.run(main())
+    assert mute == "no answer to /health/status within 0.2s"
+    assert gone is not None and gone.startswith("/health/ping: [Errno 111] Connect call failed")
+
+
+@pytest.mark.parametrize(
+    ("state", "restarts", "problem", "reason"),
+    [
+        ("ready", 3, "x", None),
+        ("starting", 0, None, "node 'n' is starting"),
+        (
+            "starting",
+            2,
+            "exited with code 1",
+            "node 'n' exited with code 1 and is restarting (restart 2)",
+        ),
+        (
+            "down",
+            1,
+            "stopped answering",
+            "node 'n' stopped answering and is restarting (restart 1)",
+        ),
+        ("stopped", 1, "x", "node 'n' is stopped (the graph is shutting down)"),
+    ],
+)
+def test_why_a_node_is_down(state: str, restarts: int, problem: str | None, reason: str | None):
+    assert reason_down("n", state, restarts, problem) == reason
 
 
 def two_graphs() -> list[Any]:
