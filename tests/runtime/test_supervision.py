@@ -391,7 +391,6 @@ def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
 
 
 def test_stale_run_folders_are_swept_and_live_ones_kept(tmp_path: Path):
-    live = make_workdir("g", tmp_path)
     dead = tmp_path / "seldon-graphs-g-dead"
     dead.mkdir()
     (dead / OWNER).write_text("999999999 12345\n")  # no such process
@@ -403,9 +402,18 @@ def test_stale_run_folders_are_swept_and_live_ones_kept(tmp_path: Path):
     unknown = tmp_path / "seldon-graphs-g-unknown"
     unknown.mkdir()
     (unknown / OWNER).write_text("999999999 ?\n")  # made where /proc was unreadable: kept
-    assert owner_alive(live) and not owner_alive(dead) and owner_alive(foreign)
-    assert sorted(sweep_stale(tmp_path)) == sorted([dead, reused])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / OWNER).write_text("999999999 12345\n")
+    link = tmp_path / "seldon-graphs-g-link"
+    link.symlink_to(elsewhere)  # a link is never followed into
+    live = make_workdir("g", tmp_path)  # sweeps first
+    started = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22
+    assert (live / OWNER).read_text() == f"{os.getpid()} {started}\n"
+    assert owner_alive(live) and not owner_alive(elsewhere) and owner_alive(foreign)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [live.name, foreign.name, unknown.name]
+        [live.name, foreign.name, unknown.name, link.name, elsewhere.name]
     )
-    assert (live / OWNER).read_text().startswith(f"{os.getpid()} ")
+    assert (elsewhere / OWNER).exists()
+    (live / OWNER).write_text("999999999 12345\n")  # as if its run was SIGKILLed
+    assert sweep_stale(tmp_path) == [live]
