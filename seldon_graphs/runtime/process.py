@@ -378,7 +378,14 @@ class ProcessBackend:
             raise NodeStartError(report)
 
     async def _supervise(self, node: NodeProcess) -> None:
-        """Run the node until close(), restarting it with backoff whenever it goes down."""
+        """Run the node until close(), restarting it with backoff whenever it goes down.
+        However this ends, start() is released (`settled`): it never waits for ever."""
+        try:
+            await self._keep_up(node)
+        finally:
+            node.settled.set()
+
+    async def _keep_up(self, node: NodeProcess) -> None:
         backoff = Backoff(self.policy.backoff)
         while not self.closing:
             started = time.monotonic()
@@ -388,12 +395,9 @@ class ProcessBackend:
                 problem = f"could not be started ({exc})"
             if self.closing:
                 return
-            node.problem = problem
+            node.state, node.problem = "down", problem
             if not node.settled.is_set():  # it never came up: start() fails with its log
-                node.state = "down"
-                node.settled.set()
                 return
-            node.state = "down"
             node.restarts += 1
             delay = backoff.next(time.monotonic() - started)
             self.report(
