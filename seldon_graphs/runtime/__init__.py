@@ -11,7 +11,9 @@ Modules, in the order a request meets them:
     messages        payload bytes, Seldon status bodies, route extraction, Go's HTML escaping
     metrics         Prometheus metrics under the Go executor's names
     inprocess       nodes as objects in this process, called through seldon_core's handling
-    process         nodes as supervised `seldon-core-microservice` processes (+ ports, venvs)
+    process         nodes as supervised `seldon-core-microservice` processes (+ ports, venvs,
+                    workdirs)
+    supervision     readiness, liveness probes, restart back-off (process and docker)
     docker          nodes as containers of the wrapper images on a private network
     http_transport  the node call over HTTP (process and docker runtimes)
     nodes           what each node runs: class file, parameters, image label, local model dir

@@ -227,8 +227,8 @@ async def _one_request(runtime: Backend, body: bytes, feedback: bool) -> Payload
     import uuid
 
     headers = {PUID_HEADER: str(uuid.uuid4())}
-    await runtime.start()
     try:
+        await runtime.start()
         operation = runtime.executor.feedback if feedback else runtime.executor.predict
         return await operation(Payload(body, JSON), headers)
     finally:

@@ -1,8 +1,11 @@
 """The docker runtime: each node's image (`seldon-graphs build`) as a container on a private
 Docker network, our executor in front on the host.
 
-Containers get the operator's environment (process.node_env) and ports, publish their HTTP
-port on 127.0.0.1 only, and restart on failure (Docker's own backoff). Server nodes run
+Containers get the operator's environment (process.node_env) and ports, and publish their HTTP
+port on 127.0.0.1 only. They are supervised like the process runtime's nodes
+(supervision.py): one that stops (a crash, `docker kill`, `docker stop`), stops answering, or
+does not answer in time after a start is reported and started again, with the same back-off
+(Docker's own restart policy is not used: it ignores `docker kill`). Server nodes run
 Seldon's server image with the local model folder mounted read-only at /mnt/models, as the
 storage initializer would leave it. Everything made here carries the label
 `io.seldon-graphs.run=<id>` and is removed by `close()`.
@@ -14,27 +17,25 @@ import asyncio
 import contextlib
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-import aiohttp
 
 from ..spec import GraphSpec, Source
 from ..tree import TreeNode
 from .errors import RuntimeProblem
+from .http1 import Client
 from .http_transport import http_executor
 from .nodes import NodeSetupError, local_model_uri, node_image
 from .ports import Ports
 from .process import node_env
+from .supervision import DEFAULT_POLICY, Backoff, Liveness, Policy, probe, reason_down
 from .units import Param, Unit, units_from_tree
 
 MODELS = "/mnt/models"
-WATCH_S = 1.0
+WATCH_S = 0.5
 LABEL = "io.seldon-graphs.run"
-START_TIMEOUT_S = 120.0
 
 
 class DockerUnavailable(RuntimeProblem):
@@ -50,12 +51,21 @@ class ContainerPlan:
     volumes: dict[str, dict[str, str]]
 
 
-def _pings(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/health/ping", timeout=1) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+@dataclass
+class Supervised:
+    """What the watcher knows about one container."""
+
+    backoff: Backoff
+    state: str = "starting"  # starting | ready | down | stopped
+    problem: str = ""
+    restarts: int = 0
+    started: float = field(default_factory=time.monotonic)
+    restart_at: float = 0.0
+    next_probe: float = 0.0
+    liveness: Liveness | None = None
+
+    def reason_down(self, name: str) -> str | None:
+        return reason_down(name, self.state, self.restarts, self.problem)
 
 
 def docker_client() -> Any:
@@ -105,6 +115,7 @@ class DockerBackend:
         *,
         routing_injection: bool = False,
         report: Callable[[str], None] = lambda text: print(text, file=sys.stderr, flush=True),
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.spec = spec
         self.root = units_from_tree(tree, spec)
@@ -114,12 +125,13 @@ class DockerBackend:
         self.metrics, self.transport, self.executor = http_executor(
             spec, self.root, {p.name: p.image for p in self.plans}, self._down, routing_injection
         )
+        self.policy = policy
         self.client: Any = None
         self.network: Any = None
         self.containers: dict[str, Any] = {}
-        self.state: dict[str, str] = {}
-        self.restarts: dict[str, int] = {}
+        self.nodes = {p.name: Supervised(Backoff(policy.backoff)) for p in self.plans}
         self.report = report
+        self.probes = Client()
         self._watcher: asyncio.Task[None] | None = None
 
     def missing_images(self) -> list[str]:
@@ -165,12 +177,11 @@ class DockerBackend:
                 ports={http: ("127.0.0.1", None)},
                 volumes=plan.volumes,
                 labels=labels,
-                restart_policy={"Name": "on-failure", "MaximumRetryCount": 10},
             )
             self.containers[plan.name] = container
+            self.nodes[plan.name].started = time.monotonic()
             container.reload()
             self._follow_port(plan.name, container)
-            self.state[plan.name] = "starting"
 
     def _follow_port(self, name: str, container: Any) -> None:
         """Point the transport at the container's published port (a restart may move it)."""
@@ -181,25 +192,30 @@ class DockerBackend:
             self.transport.set_endpoint(name, url)
 
     async def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
-            for name, url in self.transport.endpoints.items():
-                while time.monotonic() < deadline:
-                    try:
-                        async with session.get(url + "/health/ping") as resp:
-                            if resp.status == 200:
-                                self.state[name] = "ready"
-                                break
-                    except (aiohttp.ClientError, TimeoutError):
-                        pass
-                    await asyncio.sleep(0.2)
-        late = [n for n, s in self.state.items() if s != "ready"]
+        """Every container answers /health/ping, or start fails naming those that did not
+        (exited, or no answer within the start timeout) with their last log lines."""
+        deadline = time.monotonic() + self.policy.start_timeout
+        while time.monotonic() < deadline:
+            await self._tick()
+            if all(n.state != "starting" for n in self.nodes.values()):
+                break
+            await asyncio.sleep(WATCH_S)
+        for node in self.nodes.values():
+            if node.state == "starting":
+                node.problem = self._late()
+        late = {name: n for name, n in self.nodes.items() if n.state != "ready"}
         if late:
-            logs = {n: self._logs(n) for n in late}
+            logs = {name: self._logs(name) for name in late}
             await self.close()
             raise DockerUnavailable(
-                "\n".join(f"node {n!r} did not start; last log lines:\n{logs[n]}" for n in late)
+                "\n".join(
+                    f"node {name!r} did not start ({n.problem}); last log lines:\n{logs[name]}"
+                    for name, n in late.items()
+                )
             )
+
+    def _late(self) -> str:
+        return f"did not answer within {self.policy.start_timeout:g}s of its start"
 
     def _logs(self, name: str) -> str:
         from docker.errors import DockerException
@@ -211,58 +227,120 @@ class DockerBackend:
         return "\n".join(f"    {line}" for line in text.splitlines())
 
     def _down(self, name: str) -> str | None:
-        state = self.state.get(name)
-        if state == "ready":
-            return None
-        return f"node {name!r} {state}" if state else f"node {name!r} is not running"
+        node = self.nodes.get(name)
+        return node.reason_down(name) if node else f"node {name!r} is not running"
 
     async def problems(self) -> list[str]:
         return [reason for name in self.containers if (reason := self._down(name))]
 
     async def _watch(self) -> None:
-        """Report a container that stops or restarts (Docker restarts it, with backoff);
-        it is down until /health/ping answers again."""
-        loop = asyncio.get_running_loop()
+        """Supervise every container until close()."""
         while True:
             await asyncio.sleep(WATCH_S)
-            for text in await loop.run_in_executor(None, self._poll):
-                self.report(text)
+            await self._tick()
+            for name, node in self.nodes.items():
+                if node.state == "down" and time.monotonic() >= node.restart_at:
+                    await self._restart(name)
 
-    def _poll(self) -> list[str]:
+    async def _tick(self) -> None:
+        """One look at every container: exited ones go down, starting ones that answer are
+        ready, ready ones are probed."""
+        loop = asyncio.get_running_loop()
+        statuses = await loop.run_in_executor(None, self._statuses)
+        await asyncio.gather(*(self._check(name, *statuses[name]) for name in self.containers))
+
+    def _statuses(self) -> dict[str, tuple[str, int | None]]:
         from docker.errors import DockerException
 
-        reports = []
+        out: dict[str, tuple[str, int | None]] = {}
         for name, container in self.containers.items():
             try:
                 container.reload()
             except DockerException as exc:
-                self.state[name] = f"is unknown to Docker ({exc})"
+                out[name] = (f"unknown to Docker ({exc})", None)
                 continue
-            restarts = int(container.attrs.get("RestartCount", 0))
-            exit_code = container.attrs.get("State", {}).get("ExitCode")
-            if container.status != "running" or restarts > self.restarts.get(name, 0):
-                # once Docker has restarted it, the exit code shown is the new run's
-                how = (
-                    f"exited with code {exit_code}"
-                    if container.status != "running"
-                    else f"crashed and was restarted by Docker (restart {restarts})"
-                )
-                if self.state.get(name) == "ready":
-                    reports.append(
-                        f"seldon-graphs: node {name!r} {how}. Last log lines:\n{self._logs(name)}"
-                    )
-                self.restarts[name] = restarts
-                self.state[name] = f"{how}; waiting for it to answer again"
-            elif self.state.get(name) != "ready":
+            out[name] = (container.status, container.attrs.get("State", {}).get("ExitCode"))
+            if container.status == "running":
                 self._follow_port(name, container)
-                if _pings(self.transport.endpoints[name]):
-                    self.state[name] = "ready"
-        return reports
+        return out
 
-    async def close(self) -> None:
+    async def _check(self, name: str, status: str, exit_code: int | None) -> None:
+        node = self.nodes[name]
+        if node.state in ("down", "stopped"):
+            return
+        if status != "running":
+            await self._went_down(name, f"exited with code {exit_code}")
+        elif node.state == "starting":
+            await self._check_starting(name, node)
+        elif node.liveness is not None and time.monotonic() >= node.next_probe:
+            await self._check_serving(name, node, node.liveness)
+
+    async def _check_starting(self, name: str, node: Supervised) -> None:
+        """Ready once /health/ping answers; down if it does not within the start timeout."""
+        address, timeout = self.transport.address(name), self.policy.probe_timeout
+        if await probe(self.probes, address, "/health/ping", timeout, None) is None:
+            node.state = "ready"
+            node.next_probe = time.monotonic() + self.policy.probe_interval
+            node.liveness = Liveness(
+                self.policy, lambda: self.transport.activity(name), self.transport.timeout
+            )
+        elif time.monotonic() - node.started > self.policy.start_timeout:
+            await self._went_down(name, self._late())
+
+    async def _check_serving(self, name: str, node: Supervised, liveness: Liveness) -> None:
+        node.next_probe = time.monotonic() + self.policy.probe_interval
+        address, timeout = self.transport.address(name), self.policy.probe_timeout
+        problem = await probe(self.probes, address, "/health/status", timeout, None)
+        if liveness.record(problem):
+            await self._went_down(name, liveness.verdict(problem or ""))
+
+    async def _went_down(self, name: str, problem: str) -> None:
+        """Mark the node down, stop what is left of it, report it, schedule its restart."""
+        node = self.nodes[name]
+        first_start = node.state == "starting" and node.restarts == 0
+        node.state, node.problem = "down", problem
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._kill, name)
+        if first_start and self._watcher is None:
+            return  # start() fails with it
+        node.restarts += 1
+        delay = node.backoff.next(time.monotonic() - node.started)
+        node.restart_at = time.monotonic() + delay
+        logs = await loop.run_in_executor(None, self._logs, name)
+        self.report(
+            f"seldon-graphs: node {name!r} {problem}; restarting in {delay:g}s. "
+            f"Last log lines:\n{logs}"
+        )
+
+    def _kill(self, name: str) -> None:
+        from docker.errors import DockerException
+
+        with contextlib.suppress(DockerException):
+            self.containers[name].kill()
+
+    async def _restart(self, name: str) -> None:
+        from docker.errors import DockerException
+
+        node = self.nodes[name]
+        node.state, node.started = "starting", time.monotonic()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.containers[name].start)
+        except DockerException as exc:
+            node.state, node.problem = "down", f"could not be started again ({exc})"
+            node.restart_at = time.monotonic() + node.backoff.next(0.0)
+
+    def kill(self) -> None:
+        """Stop now: the containers are removed by close(), which follows."""
+        for node in self.nodes.values():
+            node.state = "stopped"
         if self._watcher is not None:
             self._watcher.cancel()
+
+    async def close(self) -> None:
+        self.kill()
+        if self._watcher is not None:
             await asyncio.gather(self._watcher, return_exceptions=True)
+        self.probes.close()
         await self.transport.close()
         if self.client is None:
             return

@@ -6,6 +6,7 @@ timeout (`seldon.io/rest-timeout`)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -47,12 +48,18 @@ class HttpTransport:
         self.down = down
         self.client = Client()
         self._addresses: dict[str, tuple[str, int]] = {}
+        self._in_flight: dict[str, int] = {}
+        self._answered: dict[str, float] = {}  # when each node last answered a call
+
+    def activity(self, name: str) -> tuple[int, float]:
+        """Calls to `name` in flight, and when it last answered one (monotonic; 0: never)."""
+        return self._in_flight.get(name, 0), self._answered.get(name, 0.0)
 
     def set_endpoint(self, name: str, base_url: str) -> None:
         self.endpoints[name] = base_url
         self._addresses.pop(name, None)
 
-    def _address(self, name: str) -> tuple[str, int]:
+    def address(self, name: str) -> tuple[str, int]:
         address = self._addresses.get(name)
         if address is None:
             url = urlsplit(self.endpoints[name])
@@ -71,15 +78,17 @@ class HttpTransport:
         reason = self.down(unit.name)
         if reason:
             raise TransportFailure(reason, 503)
-        host, port = self._address(unit.name)
+        host, port = self.address(unit.name)
         out = forwarded(headers)
         if payload is not None:
             out["Content-Type"] = payload.content_type
         body = payload.body if payload is not None else None
         where = f"{method} http://{host}:{port}{path}"
+        self._in_flight[unit.name] = self._in_flight.get(unit.name, 0) + 1
         try:
             async with asyncio.timeout(self.timeout):
                 answer = await self.client.request(method, host, port, path, out, body)
+            self._answered[unit.name] = time.monotonic()
         except TimeoutError as exc:
             raise TransportFailure(
                 f"{where}: no answer within {self.timeout:g}s "
@@ -90,6 +99,8 @@ class HttpTransport:
             if reason:
                 raise TransportFailure(reason, 503) from exc
             raise TransportFailure(f"{where}: {exc or type(exc).__name__}") from exc
+        finally:
+            self._in_flight[unit.name] -= 1
         content_type = answer.headers.get("content-type", JSON)
         return Reply(answer.status, Payload(answer.body, content_type))
 

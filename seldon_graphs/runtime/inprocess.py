@@ -387,6 +387,10 @@ class InProcessBackend:
     async def close(self) -> None:
         self.executor.pool.shutdown(wait=True)
 
+    def kill(self) -> None:
+        """Drop the queued calls (a running node call cannot be interrupted)."""
+        self.executor.pool.shutdown(wait=False, cancel_futures=True)
+
 
 class OffLoop:
     """An in-process executor's operations, each run to completion on one worker thread."""

@@ -1,6 +1,13 @@
 """Node ports as the operator numbers them (http 9000+i, grpc 9500+i, metrics 6000+i, i the
-node's pre-order index), each checked free on the bind address; a taken one is replaced by
-a free port from the OS."""
+node's pre-order index), reserved for the whole run: each port is bound here, on the bind
+address, and kept bound until the run ends. A taken port is replaced by one from the OS.
+
+Checking a port free and letting the node bind it seconds later let two graphs started
+together pick the same port, and one graph's executor then called the other graph's node.
+Now the HTTP and metrics sockets are listening here and handed to the node's gunicorn as
+inherited file descriptors (`fd://N`), so no other process can take them, before the start or
+between a crash and the restart. The gRPC port (gRPC is off locally) is only held.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import socket
 from dataclasses import dataclass
 
 HTTP_BASE, GRPC_BASE, METRICS_BASE = 9000, 9500, 6000
+BACKLOG = 2048  # gunicorn's default
 
 
 @dataclass(frozen=True)
@@ -17,36 +25,57 @@ class Ports:
     metrics: int
 
 
-def is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+OPERATOR_BASES = Ports(HTTP_BASE, GRPC_BASE, METRICS_BASE)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def _bound(host: str, port: int) -> socket.socket | None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # SO_REUSEADDR allows a port in TIME_WAIT, never one another socket holds (no REUSEPORT)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 class PortAllocator:
-    """Hands out distinct free ports, preferring the operator's numbers."""
+    """Binds distinct ports, preferring the operator's numbers, and holds them until close()."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", bases: Ports = OPERATOR_BASES) -> None:
         self.host = host
-        self.taken: set[int] = set()
+        self.bases = bases
+        self.sockets: dict[int, socket.socket] = {}
+        self.moved: dict[int, int] = {}  # preferred port that was taken -> the port used
 
-    def one(self, preferred: int) -> int:
-        port = preferred
-        while port in self.taken or not is_free(port, self.host):
-            port = free_port(self.host)
-        self.taken.add(port)
+    def one(self, preferred: int, listen: bool) -> int:
+        sock = None if preferred in self.sockets else _bound(self.host, preferred)
+        if sock is None:
+            sock = _bound(self.host, 0)
+            if sock is None:
+                raise OSError(f"no free port on {self.host}")
+        port = int(sock.getsockname()[1])
+        if port != preferred:
+            self.moved[preferred] = port
+        if listen:
+            sock.listen(BACKLOG)
+        self.sockets[port] = sock
         return port
 
     def node(self, index: int) -> Ports:
+        b = self.bases
         return Ports(
-            self.one(HTTP_BASE + index), self.one(GRPC_BASE + index), self.one(METRICS_BASE + index)
+            self.one(b.http + index, listen=True),
+            self.one(b.grpc + index, listen=False),
+            self.one(b.metrics + index, listen=True),
         )
+
+    def fds(self, ports: Ports) -> dict[int, int]:
+        """Port -> file descriptor of a node's listening sockets (its HTTP and metrics)."""
+        return {port: self.sockets[port].fileno() for port in (ports.http, ports.metrics)}
+
+    def close(self) -> None:
+        for sock in self.sockets.values():
+            sock.close()
+        self.sockets.clear()

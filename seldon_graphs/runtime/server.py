@@ -61,6 +61,10 @@ class Backend(Protocol):
 
     async def close(self) -> None: ...
 
+    def kill(self) -> None:
+        """Stop the nodes now, without grace (a second stop signal); close() still follows."""
+        ...
+
 
 @dataclass(frozen=True)
 class ServerOptions:
@@ -83,6 +87,7 @@ class GraphServer:
         self.in_flight = 0
         self.receiving = 0  # requests whose body is still arriving (they hold no slot)
         self.draining = False
+        self.aborted = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.port = options.port
@@ -278,17 +283,23 @@ class GraphServer:
         host = self.options.host if self.options.host not in ("0.0.0.0", "::") else "127.0.0.1"
         return f"http://{host}:{self.port}"
 
+    def abort(self) -> None:
+        """A second stop signal: stop draining, stop the nodes now."""
+        self.aborted = True
+        self.backend.kill()
+
     async def stop(self) -> None:
-        """Stop accepting, let in-flight requests finish (bounded), stop the backend."""
+        """Stop accepting, let in-flight requests finish (bounded), stop the backend (so that
+        requests still waiting on a node end now), then the server."""
         self.draining = True
         if self._site is not None:
             await self._site.stop()
         deadline = time.monotonic() + self.options.drain_seconds
-        while self.in_flight and time.monotonic() < deadline:
+        while self.in_flight and not self.aborted and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
+        await self.backend.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.backend.close()
 
 
 def _payload(request: web.Request, body: bytes) -> Payload:
@@ -304,11 +315,18 @@ def _error(exc: ExecutorError) -> web.Response:
 
 
 async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], None]) -> None:
-    """Run until SIGINT/SIGTERM, then shut down gracefully (children included)."""
+    """Run until SIGINT/SIGTERM, then shut down gracefully (children included); a second
+    signal while shutting down stops at once."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+
+    def signalled() -> None:
+        if stop.is_set():
+            server.abort()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, signalled)
     starting = asyncio.create_task(server.start())
     stopping = asyncio.create_task(stop.wait())
     try:
@@ -322,9 +340,11 @@ async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], N
             await asyncio.gather(starting, return_exceptions=True)
     finally:
         stopping.cancel()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        await server.stop()
+        try:
+            await server.stop()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
 
 async def _cancel_the_rest() -> None:

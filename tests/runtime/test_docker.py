@@ -8,17 +8,22 @@ engine fails; elsewhere these tests skip with the reason.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import signal
 import subprocess
 from typing import Any
 
 import pytest
 import requests
 
-from seldon_graphs.runtime.docker import LABEL, DockerBackend
+from seldon_graphs.runtime.docker import LABEL, DockerBackend, DockerUnavailable
+from seldon_graphs.runtime.supervision import DEFAULT_POLICY, Policy
 
-from .conftest import serve
-from .graphs import ROOT, tags_combiner
+from .conftest import serve, wait_until
+from .graphs import NODES, ROOT, M, py, tags_combiner, tree
+from .graphs import graph as make_graph
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -37,17 +42,30 @@ def engine() -> Any:
         pytest.skip(f"no Docker engine: {exc}")
 
 
-@pytest.fixture(scope="module")
-def graph() -> tuple[Any, Any]:
+def built(spec: Any, root: Any) -> tuple[Any, Any]:
+    """The graph's wrapper images on the local base (content-hash tags: kept, reused)."""
     from seldon_graphs.images import build_images
     from seldon_graphs.wrapper.context import plan_graph, with_overrides
 
     engine()
     subprocess.run([str(ROOT / "scripts" / "build_base_image.sh"), "--tag", BASE], check=True)
-    spec, tree = tags_combiner()
     spec = with_overrides(spec, base_image=BASE, registry=REGISTRY)
-    build_images(plan_graph(spec, tree))  # content-hash tags: unchanged nodes are not rebuilt
-    return spec, tree
+    build_images(plan_graph(spec, root))
+    return spec, root
+
+
+@pytest.fixture(scope="module")
+def graph() -> tuple[Any, Any]:
+    return built(*tags_combiner())
+
+
+def leftovers(backend: DockerBackend) -> list[Any]:
+    client = engine()
+    selector = {"label": f"{LABEL}={backend.run_id}"}
+    return [
+        *client.containers.list(all=True, filters=selector),
+        *client.networks.list(filters=selector),
+    ]
 
 
 def test_containers_are_private_and_removed(graph):
@@ -66,31 +84,86 @@ def test_containers_are_private_and_removed(graph):
     assert not client.networks.list(filters={"label": f"{LABEL}={backend.run_id}"})
 
 
-def test_a_crashed_container_is_reported_restarted_and_ready_again(graph):
-    import signal
-    import time
-
+@pytest.mark.parametrize("how", ["crash", "docker kill", "docker stop"])
+def test_a_stopped_container_is_reported_restarted_and_ready_again(graph, how):
     reports: list[str] = []
     backend = DockerBackend(*graph, report=reports.append)
     thread = serve(backend, name="tags-combiner")
     url = thread.server.url
+    body = {"data": {"ndarray": [[1]]}}
     try:
         container = backend.containers["two"]
         container.reload()
-        os.kill(container.attrs["State"]["Pid"], signal.SIGKILL)  # a crash, not a `docker stop`
-        deadline = time.monotonic() + 20
-        while not reports:
-            assert time.monotonic() < deadline, "the crash was not reported"
-            time.sleep(0.2)
-        assert "node 'two' " in reports[0] and "Last log lines" in reports[0]
-        body = {"data": {"ndarray": [[1]]}}
-        r = requests.post(url + "/api/v1.0/predictions", json=body, timeout=30)
-        if r.status_code != 200:  # restarting: a clear answer naming the node, not a hang
-            assert r.status_code == 503 and "node 'two'" in r.json()["status"]["info"]
-        deadline = time.monotonic() + 90
-        while requests.get(url + "/ready", timeout=5).status_code != 200:
-            assert time.monotonic() < deadline, "node two did not come back"
-            time.sleep(0.5)
+        if how == "crash":
+            os.kill(container.attrs["State"]["Pid"], signal.SIGKILL)
+        elif how == "docker kill":
+            container.kill()
+        else:
+            container.stop(timeout=1)
+        wait_until(lambda: bool(reports), "the stop to be reported")
+        stopped = re.match(
+            r"seldon-graphs: node 'two' exited with code (\d+); restarting in 0\.5s\. "
+            r"Last log lines:\n",
+            reports[0],
+        )
+        assert stopped, reports[0]
+        codes = {"crash": {"137"}, "docker kill": {"137"}, "docker stop": {"0", "137", "143"}}
+        assert stopped.group(1) in codes[how]  # docker stop: a clean exit or SIGKILL after 1s
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "node two to come back")
+        assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+        assert backend.nodes["two"].restarts == 1 and len(reports) == 1
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
+
+
+@pytest.fixture(scope="module")
+def never_ready() -> tuple[Any, Any]:
+    spec = make_graph(
+        "never-ready",
+        [
+            py("hangs", f"{NODES}/Restarts.py", "Restarts", {"mode": "hang"}),
+            py("exits", f"{NODES}/Restarts.py", "Restarts", {"mode": "exit"}),
+        ],
+    )
+    return built(spec, tree("hangs", M, tree("exits", M)))
+
+
+def test_containers_that_never_become_ready_fail_the_start_by_name(never_ready):
+    backend = DockerBackend(*never_ready, policy=Policy(start_timeout=15))
+    with pytest.raises(DockerUnavailable) as failed:
+        asyncio.run(backend.start())
+    lines = str(failed.value).splitlines()
+    assert lines[0] == (
+        "node 'hangs' did not start (did not answer within 15s of its start); last log lines:"
+    )
+    assert "node 'exits' did not start (exited with code 3); last log lines:" in lines
+    assert leftovers(backend) == []
+
+
+def test_a_wedged_container_is_found_by_its_probe_and_restarted():
+    """The metrics-lock wedge (nodes/Wedge.py) inside a container: /health/ping answers,
+    predictions hang; the liveness probe finds it and the container is restarted."""
+    spec = make_graph("wedge", [py("w", f"{NODES}/Wedge.py", "Wedge")], rest_timeout_ms=3000)
+    policy = Policy(probe_interval=0.3, probe_timeout=0.5, probe_failures=3)
+    assert policy.backoff == DEFAULT_POLICY.backoff
+    reports: list[str] = []
+    backend = DockerBackend(*built(spec, tree("w", M)), policy=policy, report=reports.append)
+    thread = serve(backend, name="wedge")
+    url = thread.server.url
+    body = {"data": {"ndarray": [[-1]]}}
+    try:
+        assert (
+            requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).status_code == 500
+        )
+        wait_until(lambda: bool(reports), "the hung container to be reported")
+        assert reports[0].startswith(
+            "seldon-graphs: node 'w' stopped answering: 3 probes in a row failed, the last with "
+            "no answer to /health/status within 0.5s; restarting in 0.5s."
+        )
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "the restarted container")
+        body = {"data": {"ndarray": [[0]]}}
         assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
     finally:
         thread.stop()
+    assert leftovers(backend) == []

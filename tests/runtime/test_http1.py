@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
+import threading
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -119,3 +122,185 @@ def test_header_injection_is_dropped():
 
     run(answer, body)
     assert b"X-Ok: 1" in seen[0] and b"Evil" not in seen[0]
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+async def idle_closing_server(
+    on_second: Callable[[asyncio.StreamWriter], Awaitable[None]],
+) -> tuple[asyncio.Server, list[int]]:
+    """A keep-alive server that answers a connection's first request and then, at its second,
+    calls `on_second` (a node's keep-alive idling out just as a request arrives). Counts the
+    requests each connection carried."""
+    served: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.append(0)
+        index = len(served) - 1
+        while await reader.readuntil(b"\r\n\r\n"):
+            served[index] += 1
+            if served[index] == 2:
+                await on_second(writer)
+                return
+            writer.write(OK)
+            await writer.drain()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0), served
+
+
+def test_a_pooled_connection_the_server_closed_is_retried_on_a_fresh_one():
+    async def hang_up(writer: asyncio.StreamWriter) -> None:
+        writer.close()  # before any answer byte
+
+    async def main() -> list[int]:
+        server, served = await idle_closing_server(hang_up)
+        port = server.sockets[0].getsockname()[1]
+        client = Client()
+        try:
+            for _ in range(2):
+                answer = await client.request("POST", "127.0.0.1", port, "/p", {}, b"[1]")
+                assert (answer.status, answer.body) == (200, b"ok")
+        finally:
+            client.close()
+            server.close()
+        return served
+
+    assert asyncio.run(main()) == [2, 1]  # the second request went again, on a new connection
+
+
+def test_an_answer_cut_short_is_an_error_not_a_retry():
+    async def half_answer(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Len")  # the node may have acted on it
+        await writer.drain()
+        writer.close()
+
+    async def main() -> list[int]:
+        server, served = await idle_closing_server(half_answer)
+        port = server.sockets[0].getsockname()[1]
+        client = Client()
+        try:
+            await client.request("POST", "127.0.0.1", port, "/p", {}, b"[1]")
+            with pytest.raises(ConnectionClosed, match="connection closed before the answer"):
+                await client.request("POST", "127.0.0.1", port, "/p", {}, b"[1]")
+        finally:
+            client.close()
+            server.close()
+        return served
+
+    assert asyncio.run(main()) == [2]
+
+
+def test_a_connection_closed_while_idle_is_not_reused():
+    async def main() -> list[int]:
+        served: list[int] = []
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            served.append(1)
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(OK)  # keep-alive by its headers, then closed while idle
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = Client()
+        try:
+            await client.request("GET", "127.0.0.1", port, "/", {})
+            pooled = client.idle[("127.0.0.1", port)]
+            async with asyncio.timeout(10):
+                while not (pooled and pooled[0].closed):  # the close has reached the client
+                    await asyncio.sleep(0.01)
+            async with asyncio.timeout(10):  # sending on it would wait for ever
+                answer = await client.request("GET", "127.0.0.1", port, "/", {})
+            assert answer.body == b"ok"
+        finally:
+            client.close()
+            server.close()
+        return served
+
+    assert asyncio.run(main()) == [1, 1]
+
+
+def test_a_connect_that_does_not_complete_at_once():
+    """A listener whose accept queue is full drops the SYN; the connect completes only after
+    the queue drains (the kernel retransmits the SYN), so the client must wait for it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)  # room for one connection not yet accepted
+    port = listener.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port))
+    connecting = threading.Event()
+
+    def serve() -> None:
+        connecting.wait(30)
+        listener.accept()[0].close()  # the filler: the queue has room again
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            conn.sendall(OK)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+
+    async def main() -> bytes:
+        client = Client()
+        try:
+            call = asyncio.create_task(client.request("GET", "127.0.0.1", port, "/", {}))
+            await asyncio.sleep(0)  # its first step: the connect is issued and pending
+            assert not call.done()
+            connecting.set()
+            async with asyncio.timeout(30):
+                return (await call).body
+        finally:
+            client.close()
+
+    try:
+        assert asyncio.run(main()) == b"ok"
+    finally:
+        connecting.set()
+        server.join(30)
+        filler.close()
+        listener.close()
+
+
+def test_a_refused_connect_is_an_oserror_naming_the_address():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: connects are refused
+
+        async def main() -> None:
+            with pytest.raises(ConnectionRefusedError) as refused:
+                await Client().request("GET", "127.0.0.1", port, "/", {})
+            assert refused.value.errno == errno.ECONNREFUSED
+            assert str(refused.value).endswith(f"Connect call failed ('127.0.0.1', {port})")
+
+        asyncio.run(main())
+
+
+def test_a_connect_that_fails_later_is_a_connect_error():
+    """The same pending connect, refused when the listener goes away: reported as the
+    connect's failure (nothing was sent), not as a connection lost mid-exchange."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port))
+
+    async def main() -> None:
+        client = Client()
+        try:
+            call = asyncio.create_task(client.request("GET", "127.0.0.1", port, "/", {}))
+            await asyncio.sleep(0)  # the connect is issued and pending
+            assert not call.done()
+            listener.close()  # the retransmitted SYN is refused
+            filler.close()
+            with pytest.raises(ConnectionRefusedError, match="Connect call failed"):
+                async with asyncio.timeout(30):
+                    await call
+        finally:
+            client.close()
+
+    asyncio.run(main())

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +18,12 @@ import pytest
 import requests
 
 from seldon_graphs.runtime.inprocess import InProcessBackend
+from seldon_graphs.runtime.ports import Ports
 from seldon_graphs.runtime.process import NodeStartError, ProcessBackend
 from seldon_graphs.runtime.server import ServerThread
+from seldon_graphs.runtime.supervision import Policy
 
-from .conftest import serve
+from .conftest import serve, wait_until
 from .graphs import NODES, OT, TAGS, C, M, R, T, graph, py, tree
 
 pytestmark = pytest.mark.slow
@@ -146,9 +147,15 @@ def test_graph_metadata_and_feedback(process_graph, inprocess_graph):
 
 def test_nodes_get_the_operators_ports_or_free_ones(process_graph):
     backend = process_graph.server.backend
+    moved = backend.ports.moved  # an operator's port that was taken -> the one used instead
     for index, node in enumerate(backend.nodes.values()):
-        assert node.ports.http in (9000 + index,) or node.ports.http not in range(9000, 9008)
+        wanted = Ports(9000 + index, 9500 + index, 6000 + index)
+        assert node.ports == Ports(
+            *(moved.get(port, port) for port in (wanted.http, wanted.grpc, wanted.metrics))
+        )
     assert {n.host for n in backend.nodes.values()} == {"127.0.0.1"}
+    held = {n.ports.http for n in backend.nodes.values()}
+    assert len(held) == len(backend.nodes) and held <= backend.ports.sockets.keys()
 
 
 def kill_node(node: Any) -> None:
@@ -169,10 +176,8 @@ def test_load_with_a_node_crash_mid_run(process_graph, reports):
         if i == total // 3:
             kill_node(victim)
 
-    started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, range(total)))
-    elapsed = time.monotonic() - started
 
     assert len(results) == total  # none lost
     ok = errors = 0
@@ -184,14 +189,10 @@ def test_load_with_a_node_crash_mid_run(process_graph, reports):
             assert status in (500, 503), (i, status, out)
             assert out["status"]["status"] == "FAILURE" and "'m'" in out["status"]["info"]
             errors += 1
-    print(f"load: {ok} ok, {errors} errors, {elapsed:.1f}s")
-    assert ok >= total // 4 and elapsed < 90  # the first third ran before the crash
+    assert ok >= total // 3  # the first third ran before the crash
     # the crash was reported with the node's name and log lines, and the node came back
     assert any("node 'm' exited" in line and "Last log lines" in line for line in reports.lines)
-    deadline = time.monotonic() + 60
-    while requests.get(url + "/ready", timeout=5).status_code != 200:
-        assert time.monotonic() < deadline, "node m did not come back"
-        time.sleep(0.2)
+    wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "node m to come back")
     with ThreadPoolExecutor(workers) as pool:  # back to normal: every answer right
         after = list(pool.map(lambda i: answer(url, {"data": {"ndarray": [[1, i]]}}), range(64)))
     assert [a[1]["data"]["ndarray"] for a in after] == [
@@ -204,10 +205,13 @@ def test_ready_reflects_a_down_node_and_requests_get_503_not_a_hang(process_grap
     url = process_graph.server.url
     backend = process_graph.server.backend
     node = backend.nodes["bad"]
-    node.state = "down"  # as the supervisor marks it between a crash and the restart
+    node.state, node.problem = "down", "exited with code 1"  # as between a crash and restart
     try:
         r = requests.get(url + "/ready", timeout=5)
-        assert r.status_code == 503 and "node 'bad'" in r.text
+        assert (r.status_code, r.text) == (
+            503,
+            "node 'bad' exited with code 1 and is restarting (restart 0)\n",
+        )
         status, out = answer(url, {"data": {"ndarray": [[2, 0]]}})
         assert status == 503 and "node 'bad'" in out["status"]["info"]
     finally:
@@ -290,7 +294,7 @@ def test_a_node_that_cannot_start_is_reported_with_its_log(tmp_path: Path):
     spec = graph("broken", [py("broken", str(broken), "Broken")], root=tmp_path)
 
     async def start() -> None:
-        backend = ProcessBackend(spec, tree("broken", M), start_timeout=60)
+        backend = ProcessBackend(spec, tree("broken", M), policy=Policy(start_timeout=60))
         await backend.start()
 
     with pytest.raises(NodeStartError, match="broken on purpose"):
@@ -298,11 +302,27 @@ def test_a_node_that_cannot_start_is_reported_with_its_log(tmp_path: Path):
 
 
 @pytest.fixture(scope="module")
-def sleepy() -> Iterator[ServerThread]:
+def sleepy_graph() -> Iterator[ServerThread]:
     spec = graph("sleepy", [py("slow", f"{NODES}/Sleepy.py", "Sleepy")], rest_timeout_ms=1500)
     thread = serve(ProcessBackend(spec, tree("slow", M)), name="sleepy", max_concurrency=2)
     yield thread
     thread.stop()
+
+
+def node_idle(url: str) -> bool:
+    """The single-threaded node answers a ping only when it is not sleeping on a request."""
+    try:
+        return requests.get(url + "/health/ping", timeout=0.5).ok
+    except requests.Timeout:
+        return False
+
+
+@pytest.fixture
+def sleepy(sleepy_graph: ServerThread) -> ServerThread:
+    """The sleepy graph with its node idle, whatever an earlier test left it sleeping on."""
+    node = sleepy_graph.server.backend.nodes["slow"]
+    wait_until(lambda: node_idle(node.url), "the sleepy node to be idle")
+    return sleepy_graph
 
 
 def test_headers_reach_the_node_process(sleepy):
@@ -316,24 +336,36 @@ def test_headers_reach_the_node_process(sleepy):
     assert r.headers["Seldon-Puid"] == "puid-42"
 
 
-def test_concurrency_beyond_the_bound_is_refused_with_503(sleepy):
-    # two admitted (the node, one gunicorn thread, serves them in turn), two refused
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(
-            pool.map(lambda _: answer(sleepy.server.url, {"data": {"ndarray": [[0.5]]}}), range(4))
-        )
-    statuses = sorted(status for status, _ in answers)
-    assert statuses.count(200) >= 2 and set(statuses) <= {200, 503}
-    refused = [out for status, out in answers if status == 503]
-    assert all("limit of 2 requests" in out["status"]["info"] for out in refused)
+def test_concurrency_beyond_the_bound_is_refused_with_503(tmp_path: Path):
+    gate = tmp_path / "open"
+    spec = graph("gate", [py("g", f"{NODES}/Gate.py", "Gate", {"gate": str(gate)})])
+    thread = serve(ProcessBackend(spec, tree("g", M)), name="gate", max_concurrency=2)
+    server, held = thread.server, {"data": {"ndarray": [[1]]}}
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            admitted = [pool.submit(answer, server.url, held) for _ in range(2)]
+            wait_until(lambda: server.in_flight == 2, "two requests in flight")
+            refused = [answer(server.url, {"data": {"ndarray": [[0]]}}) for _ in range(2)]
+            gate.touch()
+            served = [future.result(60) for future in admitted]
+    finally:
+        thread.stop()
+    assert [(status, out["data"]) for status, out in served] == [
+        (200, {"names": ["t:0"], "ndarray": [[1]]})
+    ] * 2
+    assert refused == [
+        (503, {"status": {"code": 503, "info": "the executor is at its limit of 2 requests",
+                          "status": "FAILURE"}}),
+    ] * 2  # fmt: skip
 
 
 def test_rest_timeout_is_a_500_naming_the_node(sleepy):
-    # last of the `sleepy` tests: the node keeps sleeping after the executor gave up
-    started = time.monotonic()
     status, out = answer(sleepy.server.url, {"data": {"ndarray": [[3]]}})
-    assert status == 500 and time.monotonic() - started < 3
-    assert "node 'slow'" in out["status"]["info"] and "1.5s" in out["status"]["info"]
+    assert status == 500
+    assert out["status"]["info"] == (
+        f"node 'slow': POST {sleepy.server.backend.nodes['slow'].url}/predict: no answer "
+        "within 1.5s (Client.Timeout exceeded while awaiting headers)"
+    )
 
 
 def test_shutdown_drains_in_flight_requests():
@@ -343,10 +375,26 @@ def test_shutdown_drains_in_flight_requests():
     groups = pgids(thread.server.backend)
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(answer, url, {"data": {"ndarray": [[1]]}})
-        time.sleep(0.3)  # the request is in flight
+        wait_until(lambda: thread.server.in_flight == 1, "the request in flight")
         thread.stop()
         status, out = pending.result(30)
     assert status == 200 and out["jsonData"]["puid"] == "fixed"
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/live", timeout=2)
-    assert not any(alive(g) for g in groups)
+    wait_until(lambda: not any(alive(g) for g in groups), "every node process to be gone")
+
+
+def test_the_drain_is_bounded_and_what_is_left_gets_an_answer():
+    spec = graph("drain", [py("slow", f"{NODES}/Sleepy.py", "Sleepy")])
+    thread = serve(ProcessBackend(spec, tree("slow", M)), name="drain", drain_seconds=1)
+    groups = pgids(thread.server.backend)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(answer, thread.server.url, {"data": {"ndarray": [[600]]}})
+        wait_until(lambda: thread.server.in_flight == 1, "the request in flight")
+        thread.stop()  # the drain gives up after 1s; the node gets SIGTERM, then SIGKILL
+        status, out = pending.result(30)
+    assert (status, out["status"]["info"]) == (
+        503,
+        "node 'slow': node 'slow' is stopped (the graph is shutting down)",
+    )
+    wait_until(lambda: not any(alive(g) for g in groups), "every node process to be gone")

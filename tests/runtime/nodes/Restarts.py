@@ -1,0 +1,21 @@
+"""Serves normally unless `mode` (or, when it exists, the `mode_file`, read at each start)
+says otherwise: "hang" never answers (stuck in its constructor), "exit" exits at once with
+code 3. Tests write the file to change what the next (re)start does."""
+
+import os
+import time
+from pathlib import Path
+
+
+class Restarts:
+    def __init__(self, mode="", mode_file=""):
+        if mode_file and os.path.exists(mode_file):
+            mode = Path(mode_file).read_text().strip()
+        if mode == "exit":
+            os._exit(3)
+        while mode == "hang":
+            time.sleep(3600)
+        self.pid = os.getpid()
+
+    def predict(self, X, names):
+        return {"pid": self.pid}
