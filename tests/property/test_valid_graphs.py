@@ -206,7 +206,7 @@ def test_generator_reaches_every_shape() -> None:
     }
     seen: set[str] = set()
 
-    @settings(max_examples=300, database=None, phases=[Phase.generate], derandomize=True)
+    @settings(max_examples=1000, database=None, phases=[Phase.generate], derandomize=True)
     @given(valid_graphs())
     def collect(graph: GeneratedGraph) -> None:
         seen.update(n for n in needles if n in graph.text)

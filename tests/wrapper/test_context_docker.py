@@ -39,7 +39,7 @@ name: creds
 nodes:
   m:
     python: models/doubler.py:Doubler
-    files: [models/data]
+    files: [models/data, models/note.txt]  # Doubler reads note.txt when it starts
 flow: m
 """
 
@@ -76,9 +76,11 @@ def test_credentials_in_a_files_folder_never_reach_the_image(tmp_path: Path) -> 
             "/app/data/a.txt",
             "/app/data/config.json",
             "/app/doubler.py",
+            "/app/note.txt",
             "/app/requirements.txt",
             "/app/seldon_graphs_adapter.py",
             "/app/seldon_graphs_entry.py",
+            "/app/seldon_graphs_init.py",
         ]
         found = client.containers.run(
             image, ["sh", "-c", f"grep -rl {SECRET} /app /opt/venv || true"], remove=True
