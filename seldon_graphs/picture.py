@@ -7,6 +7,7 @@ a wrapper that spawns the same binary, so it would add a dependency and no capab
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import subprocess
@@ -167,3 +168,76 @@ def save(data: bytes, dest: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# A picture without Graphviz (the run page on a machine without it): nodes in columns by their
+# distance from the flow's start, straight arrows, the same node ids as dot's SVG.
+_BOX_W, _BOX_H, _GAP_X, _GAP_Y, _MARGIN = 190, 58, 60, 24, 12
+
+
+def _columns(spec: GraphSpec, names: list[str]) -> dict[str, int]:
+    column = dict.fromkeys(names, 0)
+    for _ in names:  # longest path by relaxation: the flow is a small DAG
+        for e in spec.edges:
+            if e.src in column and e.dst in column:
+                column[e.dst] = max(column[e.dst], column[e.src] + 1)
+    return column
+
+
+def _place(spec: GraphSpec, names: list[str]) -> dict[str, tuple[int, int]]:
+    """Top-left corner of each node's box."""
+    rows: dict[int, int] = {}
+    where: dict[str, tuple[int, int]] = {}
+    for name, col in _columns(spec, names).items():
+        row = rows.get(col, 0)
+        rows[col] = row + 1
+        where[name] = (_MARGIN + col * (_BOX_W + _GAP_X), _MARGIN + row * (_BOX_H + _GAP_Y))
+    return where
+
+
+def _svg_node(t: TreeNode, what: str, x: int, y: int) -> str:
+    lines = [t.name, t.role.value.lower(), what][: 3 if what else 2]
+    lines = [line if len(line) <= 28 else "…" + line[-27:] for line in lines]  # fit the box
+    texts = "".join(
+        f'<text x="{x + _BOX_W // 2}" y="{y + 17 + 15 * i}" text-anchor="middle">'
+        f"{html.escape(line)}</text>"
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<g id="node-{html.escape(t.name)}" class="node"><title>{_ident(t.name)}</title>'
+        f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="6" fill="none" '
+        f'stroke="black"/>{texts}</g>'
+    )
+
+
+def _svg_edge(a: tuple[int, int], b: tuple[int, int], title: str) -> str:
+    x1, y1, x2, y2 = a[0] + _BOX_W, a[1] + _BOX_H // 2, b[0], b[1] + _BOX_H // 2
+    return (
+        f'<g class="edge"><title>{html.escape(title)}</title><line x1="{x1}" y1="{y1}" '
+        f'x2="{x2}" y2="{y2}" stroke="black" marker-end="url(#arrow)"/></g>'
+    )
+
+
+def plain_svg(spec: GraphSpec, tree: TreeNode) -> str:
+    """The data flow as SVG drawn here: what the run page shows when `dot` is missing."""
+    roles = _roles(tree)
+    nodes = [roles[n.name] for n in spec.nodes if n.name in roles]
+    by_name = {n.name: n for n in spec.nodes}
+    where = _place(spec, [t.name for t in nodes])
+    width = max(x for x, _ in where.values()) + _BOX_W + _MARGIN
+    height = max(y for _, y in where.values()) + _BOX_H + _MARGIN
+    edges = [
+        _svg_edge(where[e.src], where[e.dst], f"{_ident(e.src)}->{_ident(e.dst)}")
+        for e in spec.edges
+        if e.src in where and e.dst in where
+    ]
+    boxes = [_svg_node(t, describe(by_name.get(t.name), t), *where[t.name]) for t in nodes]
+    arrow = (
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        'markerHeight="8" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="Helvetica,sans-serif" font-size="13">'
+        f"{arrow}{''.join(edges)}{''.join(boxes)}</svg>\n"
+    )
