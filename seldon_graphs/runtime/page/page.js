@@ -136,7 +136,7 @@ function highlight(requestPath, routing) {
   const children = Object.fromEntries(graph.nodes.map((n) => [n.name, n.children]));
   for (const [router, route] of Object.entries(routing)) {
     const el = document.getElementById("node-" + router);
-    if (!el) continue;
+    if (!el || route < 0) continue;  // -1: every child (not a router's choice)
     el.classList.add("routed");
     const child = (children[router] || [])[route];
     if (child === undefined) continue;
