@@ -24,17 +24,20 @@ from tests.page.browser import chromium, open_page, run_graph, wait  # noqa: E40
 
 
 def screenshot(graph: Path, out: Path) -> None:
-    with run_graph(graph) as url, tempfile.TemporaryDirectory() as profile:
-        with chromium(Path(profile)) as driver:
-            open_page(driver, f"{url}/")
-            driver.find_element(By.ID, "send").click()
-            status = driver.find_element(By.ID, "status")
-            wait(driver).until(lambda d: status.text.startswith("HTTP"))
-            graph_row = 'tr[data-node="(graph)"] td.requests'
-            wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, graph_row).text != "0")
-            height = driver.execute_script("return document.body.scrollHeight")
-            driver.set_window_size(1400, max(800, int(height) + 160))  # + the window's frame
-            save(driver.get_screenshot_as_png(), out)
+    with (
+        run_graph(graph) as url,
+        tempfile.TemporaryDirectory() as profile,
+        chromium(Path(profile)) as driver,
+    ):
+        open_page(driver, f"{url}/")
+        driver.find_element(By.ID, "send").click()
+        status = driver.find_element(By.ID, "status")
+        wait(driver).until(lambda d: status.text.startswith("HTTP"))
+        graph_row = 'tr[data-node="(graph)"] td.requests'
+        wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, graph_row).text != "0")
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1400, max(800, int(height) + 160))  # + the window's frame
+        save(driver.get_screenshot_as_png(), out)
     print(f"wrote {out}")
 
 

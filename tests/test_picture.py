@@ -7,6 +7,7 @@ import html
 import os
 import re
 import struct
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,19 @@ def test_mermaid_labels_say_what_runs_each_node(tmp_path: Path) -> None:
     mermaid = picture.tree_picture(result.spec, result.tree, "mermaid")
     assert 'n_mid["mid<br/><i>model</i><br/>registry.example/mid:1.2"]' in mermaid
     assert 'n_join(("join<br/><i>combiner</i><br/>stock mean-combiner"))' in mermaid
+
+
+@pytest.mark.parametrize("graph", GRAPHS, ids=[g.stem for g in GRAPHS])
+def test_the_plain_svg_draws_every_node_and_edge(graph: Path) -> None:
+    """The picture drawn without Graphviz (the run page's fallback): valid SVG, each node a
+    group with Graphviz's ids, each flow edge titled as Graphviz titles it."""
+    result = api.analyze(str(graph))
+    assert result.spec is not None and result.tree is not None
+    root = ET.fromstring(picture.plain_svg(result.spec, result.tree))
+    ns = "{http://www.w3.org/2000/svg}"
+    ids = {g.get("id") for g in root.iter(f"{ns}g") if g.get("class") == "node"}
+    assert ids == {f"node-{name}" for name in _names(graph)}
+    titles = {g.findtext(f"{ns}title") for g in root.iter(f"{ns}g") if g.get("class") == "edge"}
+    idents = {e.src: e.src.replace("-", "_") for e in result.spec.edges}
+    idents |= {e.dst: e.dst.replace("-", "_") for e in result.spec.edges}
+    assert titles == {f"n_{idents[e.src]}->n_{idents[e.dst]}" for e in result.spec.edges}

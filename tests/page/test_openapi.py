@@ -33,8 +33,9 @@ OPERATIONS = {op.label: op for op in (r.ok() for r in SCHEMA.get_all_operations(
 
 
 def executor_errors_are_seldon_status(ctx: Any, response: Any, case: Any) -> bool | None:
-    """An error the executor makes (text/plain, not the router's `404 page not found`) is
-    Seldon's Status message, as Go's respondWithError writes it."""
+    """An error sent as text/plain (not the router's `404 page not found`): the executor's
+    own or a node's passed through, both Seldon's Status as JSON (every node here is a Python
+    wrapper node), as Go's respondWithError writes them."""
     kind = response.headers.get("content-type", [""])[0]
     if (
         response.status_code < 400
