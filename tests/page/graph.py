@@ -19,6 +19,10 @@ class Scale:
     def predict(self, X, features_names=None):
         return np.asarray(X, dtype=float) * self.factor
 
+    def init_metadata(self):
+        schema = {"names": ["height", "width"], "shape": [2]}
+        return {"inputs": [{"messagetype": "ndarray", "schema": schema}]}
+
 
 class Second:
     def route(self, X, features_names=None):

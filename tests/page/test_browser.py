@@ -60,16 +60,19 @@ def test_the_page_loads_and_draws_every_node(url: str, browser: webdriver.Chrome
     assert browser.get_log("browser") == []
 
 
-def test_the_form_starts_from_the_example_and_shows_the_curl(
+def test_the_form_starts_from_the_graphs_metadata_and_shows_the_curl(
     url: str, browser: webdriver.Chrome
 ) -> None:
+    meta = requests.get(f"{url}/api/v1.0/metadata", timeout=10).json()
+    assert meta["graphinputs"][0]["schema"] == {"names": ["height", "width"], "shape": [2]}
     open_page(browser, f"{url}/")
     box = browser.find_element(By.ID, "request")
-    assert box.get_attribute("value") == '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
-    assert _text(browser, "request-origin") == "(an example)"
+    prefilled = '{"data":{"ndarray":[[0,0]],"names":["height","width"]}}'
+    assert box.get_attribute("value") == prefilled
+    assert _text(browser, "request-origin") == "(from the graph's metadata)"
     assert _text(browser, "curl") == (
         f"curl -s '{url}/api/v1.0/predictions' -H 'Content-Type: application/json' \\\n"
-        '     -d \'{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}\''
+        f"     -d '{prefilled}'"
     )
 
 
