@@ -124,6 +124,8 @@ class GraphServer:
         if self.page is not None:
             add("GET", f"{prefix}/", self.index)
             add("GET", f"{prefix}/page/{{asset}}", self.asset)
+            if prefix:  # the page's links are relative: it must be read from prefix + "/"
+                add("GET", prefix, self.to_index)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -264,6 +266,9 @@ class GraphServer:
     async def index(self, request: web.Request) -> web.StreamResponse:
         assert self.page is not None  # the route exists only with a page
         return _asset(self.page.index, {"Content-Security-Policy": CSP})
+
+    async def to_index(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(status=308, headers={"Location": f"{request.path}/"})
 
     async def asset(self, request: web.Request) -> web.StreamResponse:
         assert self.page is not None

@@ -43,6 +43,12 @@ def test_the_page_and_its_files(demo_url: str, prefix: str) -> None:
         assert (r.status_code, r.headers["Content-Type"]) == (200, kind), name
 
 
+def test_the_prefix_without_its_slash_leads_to_the_page(demo_url: str) -> None:
+    r = requests.get(f"{demo_url}/seldon/demo/pagedemo", allow_redirects=False, timeout=10)
+    assert (r.status_code, r.headers["Location"]) == (308, "/seldon/demo/pagedemo/")
+    assert requests.get(f"{demo_url}/seldon/demo/pagedemo", timeout=10).url.endswith("pagedemo/")
+
+
 def test_no_file_outside_the_page(demo_url: str) -> None:
     for path in ("/page/index.html", "/page/nope.js", "/page/..%2Fopenapi.json", "/page/"):
         r = requests.get(f"{demo_url}{path}", timeout=10)
