@@ -107,3 +107,9 @@ test-cluster: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+# The README's screenshot of the page `run` serves (docs/page.png): graphs/income.yaml
+# in-process, one request from the form, in headless chromium (apt: chromium chromium-driver).
+.PHONY: screenshot
+screenshot: $(STAMP) models/income/lr/model.joblib
+	$(BIN)/python scripts/screenshot_page.py graphs/income.yaml docs/page.png

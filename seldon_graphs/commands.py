@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from . import api, emit, picture, settings
@@ -33,8 +34,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("graph", help="draw the data flow (or the Seldon tree)")
     p.add_argument("graph", metavar="GRAPH")
-    p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    p.add_argument(
+        "--format",
+        choices=picture.TEXT_FORMATS + picture.IMAGE_FORMATS,
+        default="mermaid",
+        help="text (mermaid, dot) or a picture rendered by Graphviz (svg, png)",
+    )
     p.add_argument("--tree", action="store_true", help="draw the lowered Seldon tree instead")
+    p.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("schema", help="print the graph file's JSON Schema")
@@ -121,12 +128,50 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    if args.format == "png" and args.out is None and sys.stdout.isatty():
+        return _error("--format png writes binary data: give -o FILE or redirect", EXIT_USAGE)
+    try:
+        if args.format in picture.IMAGE_FORMATS:
+            picture.dot_program()  # before loading: say what to install first
+    except picture.PictureError as exc:
+        return _error(str(exc), EXIT_PROBLEMS)
     graph = _load(args.graph, "text", False)
     if graph is None:
         return EXIT_PROBLEMS
     draw = picture.tree_picture if args.tree else picture.flow_picture
-    print(draw(graph.spec, graph.tree, args.format))
+    try:
+        data = _drawing(draw(graph.spec, graph.tree, _text_format(args.format)), args.format)
+        _write(data, args.out)
+    except picture.PictureError as exc:
+        return _error(str(exc), EXIT_PROBLEMS)
+    except OSError as exc:
+        where = exc.filename or args.out
+        return _error(f"cannot write {where}: {exc.strerror or exc}", EXIT_PROBLEMS)
     return EXIT_OK
+
+
+def _text_format(fmt: str) -> str:
+    return "dot" if fmt in picture.IMAGE_FORMATS else fmt
+
+
+def _drawing(text: str, fmt: str) -> bytes:
+    if fmt in picture.IMAGE_FORMATS:
+        return picture.render(text, fmt)
+    return (text + "\n").encode()
+
+
+def _write(data: bytes, out: str | None) -> None:
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        picture.save(data, Path(out))
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def _error(message: str, code: int) -> int:
+    print(f"seldon-graphs: error: {message}", file=sys.stderr)
+    return code
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ def test_ci_run_sets_ci_and_the_hypothesis_profile(tmp_path: Path) -> None:
     bash = require_file(Path("/bin/bash"), ".ci/run is a bash script")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("make", "docker", "dockerd", "debootstrap"):
+    for tool in ("make", "docker", "dockerd", "debootstrap", "dot", "chromedriver"):
         (bin_dir / tool).write_text(STUB)
         (bin_dir / tool).chmod(0o755)
     env = {

@@ -170,6 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = _graph(args.graph)
     if loaded is None:
         return EXIT_PROBLEMS
+    from .page import Page
     from .server import GraphServer, ServerOptions, serve_forever
 
     spec, tree = loaded
@@ -181,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
     )
     try:
-        server = GraphServer(backend(args, spec, tree), options)
+        server = GraphServer(backend(args, spec, tree), options, Page.of(spec, tree))
         asyncio.run(serve_forever(server, _announce))
     except socket.gaierror as exc:
         return _usage(f"--host {args.host}: {exc.strerror}")
@@ -199,7 +200,7 @@ def _announce(server: GraphServer) -> None:
         f"(also under {prefix}/). Try:\n\n"
         f"  curl -s {url}/api/v1.0/predictions -H 'Content-Type: application/json' \\\n"
         f"       -d '{EXAMPLE}'\n\n"
-        f"Metadata: {url}/api/v1.0/metadata   Metrics: {url}/prometheus   "
+        f"Page: {url}/   Metadata: {url}/api/v1.0/metadata   Metrics: {url}/prometheus   "
         "Ctrl-C stops the graph.",
         flush=True,
     )

@@ -8,6 +8,8 @@ Endpoints, also under the ingress prefix /seldon/<namespace>/<name>/:
     GET  /api/v1.0/metadata/{node}, /api/v1.0/status/{node}
     GET  /api/v1.0/status, /api/v1.0/health/status, /ready (200 or 503), /live
     GET  /prometheus, /metrics                          executor metrics
+    GET  /openapi.json                                  this API as OpenAPI 3.1
+    GET  /, /page/{asset}                               the graph's page (when given one)
 
 Middlewares as in Go: Seldon-Puid (generated when absent, forwarded, echoed), CloudEvents
 response headers when the request has Ce-Specversion, X-Content-Type-Options, CORS, OPTIONS
@@ -35,6 +37,7 @@ from aiohttp import web
 
 from .messages import Payload, html_escape
 from .metrics import CONTENT_TYPE, ExecutorMetrics
+from .page import CSP, Asset, Page, openapi
 from .walk import ERROR_CONTENT_TYPE, PUID_HEADER, ExecutorError, GraphOperations, failure
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,9 +84,11 @@ class ServerOptions:
 class GraphServer:
     """The executor's HTTP server around one backend."""
 
-    def __init__(self, backend: Backend, options: ServerOptions) -> None:
+    def __init__(self, backend: Backend, options: ServerOptions, page: Page | None = None) -> None:
         self.backend = backend
         self.options = options
+        self.page = page
+        self._openapi = openapi()
         self.in_flight = 0
         self.receiving = 0  # requests whose body is still arriving (they hold no slot)
         self.draining = False
@@ -120,6 +125,12 @@ class GraphServer:
         add("*", f"{prefix}/live", self.live)
         add("*", f"{prefix}/prometheus", self.prometheus)
         add("*", f"{prefix}/metrics", self.prometheus)
+        add("GET", f"{prefix}/openapi.json", self.openapi)
+        if self.page is not None:
+            add("GET", f"{prefix}/", self.index)
+            add("GET", f"{prefix}/page/{{asset}}", self.asset)
+            if prefix:  # the page's links are relative: it must be read from prefix + "/"
+                add("GET", prefix, self.to_index)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -254,6 +265,21 @@ class GraphServer:
         body = self.backend.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
+    async def openapi(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(body=self._openapi, content_type="application/json")
+
+    async def index(self, request: web.Request) -> web.StreamResponse:
+        assert self.page is not None  # the route exists only with a page
+        return _asset(self.page.index, {"Content-Security-Policy": CSP})
+
+    async def to_index(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(status=308, headers={"Location": f"{request.path}/"})
+
+    async def asset(self, request: web.Request) -> web.StreamResponse:
+        assert self.page is not None
+        found = self.page.assets.get(request.match_info["asset"])
+        return self._not_routed(request, 404) if found is None else _asset(found, {})
+
     def options_ok(self) -> web.Response:
         return web.Response(
             headers={
@@ -305,6 +331,11 @@ class GraphServer:
 def _payload(request: web.Request, body: bytes) -> Payload:
     """The request's body with its Content-Type as sent ("" when none: Go forwards it empty)."""
     return Payload(body, request.headers.get("Content-Type", ""))
+
+
+def _asset(asset: Asset, headers: dict[str, str]) -> web.Response:
+    headers = {"Content-Type": asset.content_type, "Cache-Control": "no-cache", **headers}
+    return web.Response(body=asset.body, headers=headers)
 
 
 def _error(exc: ExecutorError) -> web.Response:
