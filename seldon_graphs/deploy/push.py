@@ -23,9 +23,17 @@ from .initializers import initializer_env, remote_of
 # set on some machines, breaks every S3 call of rclone 1.60), only where to find things.
 _INHERITED = ("PATH", "HOME", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
 _NOISE = ("Config file", "not found - using defaults")
-# One progress line a second while a big model uploads; rclone's own timeouts bound the run
-# (--contimeout to connect, --timeout for a stalled transfer).
-PROGRESS = ("--stats=1s", "--stats-one-line", "--contimeout=15s", "--timeout=5m")
+# One progress line a second while a big model uploads. rclone's own limits bound the run:
+# its defaults (3 retries x 10 low-level retries with back-off) spend minutes on a wrong
+# endpoint; these spend about two seconds and still ride out a dropped connection.
+PROGRESS = (
+    "--stats=1s",
+    "--stats-one-line",
+    "--contimeout=15s",
+    "--timeout=5m",
+    "--retries=2",
+    "--low-level-retries=3",
+)
 
 
 @dataclass(frozen=True)

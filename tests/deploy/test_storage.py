@@ -248,3 +248,53 @@ def test_rclone_env_drops_this_machines_s3_settings() -> None:
         "RCLONE_VERBOSE": "1",
         "RCLONE_CONFIG_S3_TYPE": "s3",
     }
+
+
+def test_push_failures_are_one_readable_error(
+    s3: str,
+    project: Path,
+    tmp_path: Path,
+    closed_port: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    graph = project / "graph.yaml"
+    code, _, err = push(graph, creds(tmp_path, f"127.0.0.1:{closed_port}"), capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "error: lr: rclone could not copy" in err and "connection refused" in err
+    assert "help: check the credentials" in err
+
+    (project / "trained" / "lr" / "model.joblib").unlink()
+    (project / "trained" / "lr").rmdir()
+    code, _, err = push(graph, creds(tmp_path, s3), capsys)
+    assert code == 1 and f"error: lr: local_uri {project}/trained/lr does not exist" in err
+
+
+def test_push_needs_both_credentials(
+    s3: str, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = tmp_path / "half.env"
+    env.write_text(f"AWS_SECRET_ACCESS_KEY={SECRET}\n")
+    code, _, err = push(project / "graph.yaml", env, capsys)
+    assert code == 1 and "error: the AWS-style input lacks AWS_ACCESS_KEY_ID" in err
+
+
+def test_push_says_which_nodes_it_leaves_out(
+    s3: str, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph = project / "graph.yaml"
+    text = GRAPH.format(lr="pvc://claim/lr").replace(", local_uri: trained/gb", "")
+    graph.write_text(text)
+    code, _, err = push(graph, creds(tmp_path, s3), capsys)
+    assert code == 1
+    assert "skipped lr: pvc://claim/lr is not object storage" in err
+    assert "skipped gb: no local_uri, nothing to upload" in err
+    assert "error: income has no server node with both local_uri and model_uri" in err
+
+
+def test_push_reports_graph_errors_at_their_line(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph = project / "graph.yaml"
+    graph.write_text(GRAPH.format(lr="s3://models/income/lr").replace("[lr, gb]", "[lr, gx]"))
+    code, _, err = push(graph, creds(tmp_path, "127.0.0.1:1"), capsys)
+    assert code == 1 and "graph.yaml:8:" in err and "`gx`" in err
