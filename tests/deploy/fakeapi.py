@@ -351,13 +351,24 @@ def apply_namespace(
     return _ok(obj, 201 if created else 200)
 
 
-def get_secret(c: FakeCluster, m: Any, q: Any, h: Any, b: Any) -> tuple[int, Any, str]:
-    ns, name = m.group(1), m.group(2)
-    if (denied := c.forbidden("get", "secrets", name, ns)) is not None:
-        return denied
-    if (ns, name) not in c.secrets:
-        return _not_found("secrets", "", name)
-    return _ok(c.secrets[(ns, name)])
+def _namespaced_get(resource: str) -> Callable[..., tuple[int, Any, str]]:
+    """GET of a namespaced core object kept in the cluster's `resource` dict."""
+    store = {"secrets": "secrets", "configmaps": "config_maps"}[resource]
+
+    def get(c: FakeCluster, m: Any, q: Any, h: Any, b: Any) -> tuple[int, Any, str]:
+        ns, name = m.group(1), m.group(2)
+        if (denied := c.forbidden("get", resource, name, ns)) is not None:
+            return denied
+        objects: dict[tuple[str, str], Json] = getattr(c, store)
+        if (ns, name) not in objects:
+            return _not_found(resource, "", name)
+        return _ok(objects[(ns, name)])
+
+    return get
+
+
+get_secret = _namespaced_get("secrets")
+get_config_map = _namespaced_get("configmaps")
 
 
 def apply_secret(
@@ -373,15 +384,6 @@ def apply_secret(
     if not _dry(q):
         c.secrets[(ns, name)] = obj
     return _ok(obj)
-
-
-def get_config_map(c: FakeCluster, m: Any, q: Any, h: Any, b: Any) -> tuple[int, Any, str]:
-    ns, name = m.group(1), m.group(2)
-    if (denied := c.forbidden("get", "configmaps", name, ns)) is not None:
-        return denied
-    if (ns, name) not in c.config_maps:
-        return _not_found("configmaps", "", name)
-    return _ok(c.config_maps[(ns, name)])
 
 
 # --- SeldonDeployments ---------------------------------------------------------------------------
