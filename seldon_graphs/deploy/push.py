@@ -9,6 +9,7 @@ already match, so pushing again uploads only what changed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from .initializers import initializer_env, remote_of
 # What rclone may inherit from our environment: nothing that configures S3 (AWS_CA_BUNDLE,
 # set on some machines, breaks every S3 call of rclone 1.60), only where to find things.
 _INHERITED = ("PATH", "HOME", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+_STATS = re.compile(r"[\d.]+ \S*B / [\d.]+ \S*B, \d+%, ")
 _NOISE = ("Config file", "not found - using defaults")
 # One progress line a second while a big model uploads. rclone's own limits bound the run:
 # its defaults (3 retries x 10 low-level retries with back-off) spend minutes on a wrong
@@ -98,8 +100,8 @@ def push(upload: Upload, env: Mapping[str, str], say: Callable[[str], None]) -> 
                 continue
             lines.append(line)
             copied += ": Copied (" in line
-            if ": Copied (" in line or "Transferred:" in line:
-                say(f"{upload.node}: {_message(line)}")
+            if shown := progress_line(line):
+                say(f"{upload.node}: {shown}")
     if proc.returncode != 0:
         said = "\n".join(f"  | {ln}" for ln in lines[-10:])
         raise DeployError(
@@ -111,12 +113,13 @@ def push(upload: Upload, env: Mapping[str, str], say: Callable[[str], None]) -> 
     return Pushed(upload.node, copied)
 
 
-def _message(line: str) -> str:
-    """rclone's log line without its timestamp and level."""
-    for level in ("INFO  : ", "NOTICE: "):
-        if level in line:
-            return line.split(level, 1)[1].strip()
-    return line
+def progress_line(line: str) -> str | None:
+    """What to show of one rclone log line: a copied file, or the one-line stats
+    (`  9.996 MiB / 286.102 MiB, 3%, 0 B/s, ETA -`); None for the rest."""
+    message = line.split("INFO  : ", 1)[-1].strip()
+    if ": Copied (" in message or _STATS.match(message):
+        return message
+    return None
 
 
 def _rclone() -> str:

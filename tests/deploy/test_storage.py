@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 from seldon_graphs.cli import main as cli
 from seldon_graphs.deploy import DeployOptions, RolloutError, deploy, load_target
 from seldon_graphs.deploy.initializers import initializer_env
-from seldon_graphs.deploy.push import rclone_env
+from seldon_graphs.deploy.push import progress_line, rclone_env
 from tests.helpers import project as make_project
 from tests.helpers import require_tool
 
@@ -298,3 +298,23 @@ def test_push_reports_graph_errors_at_their_line(
     graph.write_text(GRAPH.format(lr="s3://models/income/lr").replace("[lr, gb]", "[lr, gx]"))
     code, _, err = push(graph, creds(tmp_path, "127.0.0.1:1"), capsys)
     assert code == 1 and "graph.yaml:8:" in err and "`gx`" in err
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [  # rclone 1.60.1's own lines, copied from a 286 MiB upload to moto
+        ("2026/11/29 04:25:58 INFO  : model.joblib: Copied (new)", "model.joblib: Copied (new)"),
+        (
+            "2026/11/29 04:26:00 INFO  :    20.000 MiB / 286.102 MiB, 7%, 10.693 MiB/s, ETA 24s",
+            "20.000 MiB / 286.102 MiB, 7%, 10.693 MiB/s, ETA 24s",
+        ),
+        (
+            "2026/11/29 04:25:59 INFO  :     6 B / 6 B, 100%, 0 B/s, ETA -",
+            "6 B / 6 B, 100%, 0 B/s, ETA -",
+        ),
+        ('2026/11/29 04:25:58 INFO  : S3 bucket models path big: Bucket "models" created', None),
+        ("2026/11/29 04:25:58 NOTICE: something else", None),
+    ],
+)
+def test_progress_lines(line: str, shown: str | None) -> None:
+    assert progress_line(line) == shown
