@@ -89,7 +89,7 @@ def register(sub: Any) -> None:
 
 
 def rclone_args(p: argparse.ArgumentParser) -> None:
-    """How AWS_* input becomes RCLONE_CONFIG_* keys (shared with `models push`)."""
+    """How AWS_* input becomes RCLONE_CONFIG_* keys (`models push` uses each URI's scheme)."""
     p.add_argument(
         "--remote",
         default="s3",
