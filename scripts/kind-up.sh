@@ -2,7 +2,7 @@
 # Create (or reuse) a local kind cluster with the Seldon Core v1 operator. Safe to run twice:
 # an existing cluster is reused and every Helm release is `upgrade --install`ed.
 #
-#   scripts/kind-up.sh [--name NAME] [--ingress none|istio] [--monitoring]
+#   scripts/kind-up.sh [--name NAME] [--ingress none|istio] [--monitoring] [--minio]
 #
 # Environment (the Makefile passes these through; flags win):
 #   CLUSTER_NAME    kind cluster name                   (default: seldon -> context kind-seldon)
@@ -11,6 +11,8 @@
 #   MONITORING      1 = Prometheus + Grafana with Seldon's dashboards (seldon-core-analytics)
 #   ISTIO_VERSION   Istio charts for INGRESS=istio      (default: 1.19.3)
 #   ANALYTICS_VERSION  seldon-core-analytics chart      (default: $SELDON_VERSION)
+#   MINIO           1 = MinIO (S3) in namespace minio-system, buckets models and mlflow
+#   MINIO_VERSION   the official MinIO chart (charts.min.io)  (default: 5.4.0)
 #   KIND_CONFIG     kind cluster config                 (default: scripts/kind/cluster.yaml)
 set -Eeuo pipefail # -E: the ERR trap below fires inside functions too
 
@@ -22,12 +24,16 @@ CLUSTER_NAME=${CLUSTER_NAME:-seldon}
 SELDON_VERSION=${SELDON_VERSION:-1.17.1}
 INGRESS=${INGRESS:-none}
 MONITORING=${MONITORING:-0}
+MINIO=${MINIO:-0}
+MINIO_VERSION=${MINIO_VERSION:-5.4.0}
 ISTIO_VERSION=${ISTIO_VERSION:-1.19.3}
 ANALYTICS_VERSION=${ANALYTICS_VERSION:-$SELDON_VERSION}
 KIND_CONFIG=${KIND_CONFIG:-$kind_dir/cluster.yaml}
 KIND_RELEASE=v0.20.0 # the kind release the pinned node image was built for
 SELDON_CHARTS=https://storage.googleapis.com/seldon-charts
 ISTIO_CHARTS=https://istio-release.storage.googleapis.com/charts
+MINIO_CHARTS=https://charts.min.io/
+MINIO_NS=minio-system
 TIMEOUT=${TIMEOUT:-10m}
 
 step="checking the tools"
@@ -43,7 +49,7 @@ failed() {
 trap 'failed $?' ERR
 
 usage() {
-  printf 'usage: %s [--name NAME] [--ingress none|istio] [--monitoring]\n' "$0"
+  printf 'usage: %s [--name NAME] [--ingress none|istio] [--monitoring] [--minio]\n' "$0"
 }
 
 while (($#)); do
@@ -52,6 +58,7 @@ while (($#)); do
     --ingress) INGRESS=${2:?--ingress needs a value}; shift 2 ;;
     --ingress=*) INGRESS=${1#*=}; shift ;;
     --monitoring) MONITORING=1; shift ;;
+    --minio) MINIO=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -154,6 +161,37 @@ install_monitoring() {
     seldon-system
 }
 
+# The root credentials live only in the Secret minio-root (a random password, passed to kubectl
+# through a file descriptor, never as an argument); reused when it exists, so reruns keep it.
+ensure_minio_secret() {
+  local k=(kubectl --context "$CONTEXT")
+  if "${k[@]}" -n "$MINIO_NS" get secret minio-root >/dev/null 2>&1; then
+    say "MinIO credentials: reusing secret $MINIO_NS/minio-root"
+    return
+  fi
+  say "MinIO credentials: creating secret $MINIO_NS/minio-root (random password)"
+  "${k[@]}" get namespace "$MINIO_NS" >/dev/null 2>&1 || "${k[@]}" create namespace "$MINIO_NS"
+  local password
+  password=$(printf '%08x%08x%08x%08x' "$SRANDOM" "$SRANDOM" "$SRANDOM" "$SRANDOM")
+  "${k[@]}" -n "$MINIO_NS" create secret generic minio-root \
+    --from-env-file=<(printf 'rootUser=seldon-graphs\nrootPassword=%s\n' "$password")
+}
+
+install_minio() {
+  ensure_minio_secret
+  helm_install minio minio "$MINIO_CHARTS" "$MINIO_VERSION" "$MINIO_NS" -f "$kind_dir/minio.values.yaml"
+}
+
+minio_steps() {
+  local get="kubectl --context $CONTEXT -n $MINIO_NS get secret minio-root -o jsonpath"
+  printf '    MinIO: s3://models and s3://mlflow at http://minio.%s.svc.cluster.local:9000\n' "$MINIO_NS"
+  printf "      export AWS_ACCESS_KEY_ID=\$(%s='{.data.rootUser}' | base64 -d)\n" "$get"
+  printf "      export AWS_SECRET_ACCESS_KEY=\$(%s='{.data.rootPassword}' | base64 -d) USE_SSL=false\n" "$get"
+  printf '      AWS_ENDPOINT_URL=minio.%s.svc:9000 seldon-graphs secret create minio -n models --from-env AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_ENDPOINT_URL,USE_SSL\n' "$MINIO_NS"
+  printf '      kubectl --context %s -n %s port-forward svc/minio 9000:9000 &\n' "$CONTEXT" "$MINIO_NS"
+  printf '      AWS_ENDPOINT_URL=127.0.0.1:9000 seldon-graphs models push graphs/income.yaml --from-env AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_ENDPOINT_URL,USE_SSL\n'
+}
+
 next_steps() {
   say "ready: kubectl context $CONTEXT, Seldon Core $SELDON_VERSION in namespace seldon-system"
   printf '    make deploy GRAPH=graphs/<name>.yaml     # or: seldon-graphs deploy GRAPH --context %s\n' "$CONTEXT"
@@ -161,6 +199,7 @@ next_steps() {
     printf '    ingress: http://localhost:8080/seldon/<namespace>/<name>/api/v1.0/predictions\n'
     printf '    (pass --ingress http://localhost:8080 to deploy/status for a ready curl)\n'
   fi
+  [[ $MINIO == 1 ]] && minio_steps
   if [[ $MONITORING == 1 ]]; then
     printf '    Grafana: kubectl --context %s -n seldon-system port-forward svc/seldon-core-analytics-grafana 3000:80\n' "$CONTEXT"
     printf '             then http://localhost:3000, dashboard "Prediction Analytics"\n'
@@ -175,6 +214,7 @@ main() {
   [[ $INGRESS == istio ]] && install_istio
   install_seldon
   [[ $MONITORING == 1 ]] && install_monitoring
+  [[ $MINIO == 1 ]] && install_minio
   next_steps
 }
 

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import check, context_check, dataflow, diagnostics, emit, lower, settings
+from . import check, compat_check, context_check, dataflow, diagnostics, emit, lower, settings
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
@@ -103,6 +103,7 @@ def analyze_text(
     if spec is not None:
         unsure = check.check_spec(spec, reporter)
         context_check.check_contexts(spec, reporter)
+        compat_check.check_models(spec, reporter)
         g = dataflow.build(spec, reporter)
         if g is not None and not unsure:  # roles of misspelt nodes would only be guesses
             tree = lower.lower(spec, g, reporter)

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "seldon_graphs.wrapper.commands",
     "seldon_graphs.runtime.commands",
     "seldon_graphs.deploy.commands",
+    "seldon_graphs.deploy.models_commands",
 )
 
 

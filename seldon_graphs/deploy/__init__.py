@@ -12,6 +12,8 @@ Modules, in the order `deploy` uses them:
     wait.py       poll until status.state == Available; diagnose.py says why not
     endpoint.py   the predictor Service, a port-forward or ingress URL, and a curl
     status.py     `status`; diff.py `diff`; secrets.py `secret create`; commands.py the CLI
+    initializers.py  the storage initializer the operator runs, and the secret keys it reads
+    push.py       `models push` (models_commands.py): rclone uploads of local_uri to model_uri
 """
 
 from __future__ import annotations

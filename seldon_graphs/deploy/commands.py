@@ -64,7 +64,10 @@ def register(sub: Any) -> None:
     _cluster_args(p)
     p.set_defaults(func=_guarded(cmd_delete))
 
-    p = sub.add_parser("secret", help="create storage-credential secrets without printing values")
+    p = sub.add_parser(
+        "secret",
+        help="create storage-credential secrets for the storage initializer, never printing values",
+    )
     secret_sub = p.add_subparsers(dest="secret_command", metavar="ACTION")
     secret_sub.required = True
     c = secret_sub.add_parser("create", help="create or update a Secret (server-side apply)")
@@ -76,11 +79,30 @@ def register(sub: Any) -> None:
         help="comma-separated environment variables; keys are their names",
     )
     source.add_argument("--from-file", metavar="FILE", help="a KEY=VALUE file (dotenv style)")
+    rclone_args(c)
+    c.add_argument(
+        "--keep-aws-keys",
+        action="store_true",
+        help="also keep the AWS_* keys (for a kfserving-style storage initializer)",
+    )
     c.add_argument("--namespace", "-n", help="default: the context's namespace")
     c.add_argument("--context", help="kubeconfig context (default: the current one)")
     c.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     c.add_argument("--dry-run", choices=["server"], default=None)
     c.set_defaults(func=_guarded(cmd_secret_create))
+
+
+def rclone_args(p: argparse.ArgumentParser) -> None:
+    """How AWS_* input becomes RCLONE_CONFIG_* keys (`models push` uses each URI's scheme)."""
+    p.add_argument(
+        "--remote",
+        default="s3",
+        help="the model URIs' scheme, which names rclone's remote (default: s3)",
+    )
+    p.add_argument(
+        "--provider",
+        help="rclone's S3 provider (default: Minio with an endpoint, else AWS)",
+    )
 
 
 def _cluster_args(p: argparse.ArgumentParser) -> None:
@@ -203,9 +225,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_secret_create(args: argparse.Namespace) -> int:
     from .kube import connect
     from .preflight import namespace_exists
-    from .secrets import from_env, from_file, secret_body
+    from .secrets import RcloneOptions, rclone_form, secret_body
 
-    values = from_env(args.from_env.split(",")) if args.from_env else from_file(args.from_file)
+    options = RcloneOptions(args.remote, args.provider, args.keep_aws_keys)
+    values = rclone_form(read_values(args), options)
     kube = connect(args.context, args.kubeconfig)
     namespace = args.namespace or kube.conn.namespace
     body = secret_body(args.name, namespace, values)
@@ -221,6 +244,13 @@ def cmd_secret_create(args: argparse.Namespace) -> int:
     verb = "would apply (dry run)" if dry else "applied"
     print(f"{verb} secret {namespace}/{args.name} with keys {keys} (values not shown)")
     return EXIT_OK
+
+
+def read_values(args: argparse.Namespace) -> dict[str, str]:
+    """KEY=VALUE pairs from `--from-env` or `--from-file` (shared with `models push`)."""
+    from .secrets import from_env, from_file
+
+    return dict(from_env(args.from_env.split(",")) if args.from_env else from_file(args.from_file))
 
 
 def _say(text: str) -> None:

@@ -17,6 +17,12 @@ PULL_FAILURES = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrIma
 # failing, reports ImagePullBackOff within seconds: that one stops the wait.
 RETRIED = ("ErrImagePull",)
 CRASHES = ("CrashLoopBackOff",)
+INITIALIZER_SUFFIX = "-model-initializer"  # the operator's name for the storage init container
+STORAGE_HINT = (
+    "the storage initializer could not download the model (its log above is rclone's): check "
+    "that the node's secret holds RCLONE_CONFIG_<REMOTE>_* keys (`seldon-graphs secret create`) "
+    "and that the model is at its model_uri (`seldon-graphs models push GRAPH`)"
+)
 CONFIG_FAILURES = ("CreateContainerConfigError", "CreateContainerError", "RunContainerError")
 
 
@@ -42,6 +48,8 @@ class Problem:
             if log_tail:
                 lines = log_tail.rstrip("\n").splitlines()
                 text += "\n  last log lines:\n" + "\n".join(f"    | {ln}" for ln in lines)
+            if self.init and (self.container or "").endswith(INITIALIZER_SUFFIX):
+                text += "\n  help: " + STORAGE_HINT
         else:
             text = f"{where}: {self.reason}: {self.message}"
             if "secret" in self.message and "not found" in self.message:

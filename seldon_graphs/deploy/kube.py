@@ -6,6 +6,7 @@ see an ApiException, a urllib3 error or a ConfigException.
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +172,20 @@ class Kube:
     def secret_exists(self, namespace: str, name: str) -> bool:
         read = self.core.read_namespaced_secret
         return self._read(f"read secret {namespace}/{name}", read, name, namespace) is not None
+
+    def secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        """A Secret's keys and decoded values (for key checks, never printed); None if absent."""
+        read = self.core.read_namespaced_secret
+        found = self._read(f"read secret {namespace}/{name}", read, name, namespace)
+        if found is None:
+            return None
+        raw = found.data or {}
+        return {k: base64.b64decode(v or "").decode("utf-8", "replace") for k, v in raw.items()}
+
+    def config_map_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        read = self.core.read_namespaced_config_map
+        found = self._read(f"read configmap {namespace}/{name}", read, name, namespace)
+        return None if found is None else dict(found.data or {})
 
     def apply_secret(self, body: JsonDict, dry_run: bool = False) -> None:
         meta = body["metadata"]

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from . import initializers
 from .errors import DeployError, ForbiddenError, OperatorMissingError
 from .kube import GROUP, PLURAL, VERSION, JsonDict, Kube
+from .secrets import AWS_KEYS
 
 
 def preflight(kube: Kube, manifest: JsonDict) -> bool:
@@ -52,30 +54,95 @@ def _check_access(kube: Kube, namespace: str, create_namespace: bool) -> None:
 
 def _check_secrets(kube: Kube, manifest: JsonDict, namespace: str, ns_exists: bool) -> None:
     missing = []
+    found: dict[str, dict[str, str]] = {}
     for name in sorted(set(referenced_secrets(manifest))):
         try:
-            if not ns_exists or not kube.secret_exists(namespace, name):
-                missing.append(name)
+            data = kube.secret_data(namespace, name) if ns_exists else None
         except ForbiddenError:
             continue  # may not read secrets: the pods will tell if it is missing
+        if data is None:
+            missing.append(name)
+        else:
+            found[name] = data
     if missing:
         names = ", ".join(repr(m) for m in missing)
         raise DeployError(
             f"the graph needs secret(s) {names} in namespace {namespace!r}, which do not exist",
             f"create each with `seldon-graphs secret create {missing[0]} --namespace {namespace} "
-            "--from-env AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,...` (or --from-file FILE)",
+            f"--from-env {FROM_ENV}` (or --from-file FILE)",
         )
+    _check_secret_keys(kube, manifest, namespace, found)
 
 
-def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
-    """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
+# What `secret create` converts for the storage initializer (the walkthrough's variables).
+FROM_ENV = "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_ENDPOINT_URL,USE_SSL"
+
+
+def _check_secret_keys(
+    kube: Kube, manifest: JsonDict, namespace: str, secrets: dict[str, dict[str, str]]
+) -> None:
+    """Each downloaded model's secret holds the keys its storage initializer reads."""
+    units = [u for u in _units(manifest) if u.get("modelUri") and u.get("envSecretRefName")]
+    if not units:
+        return
+    default = _initializer_image(kube)
+    problems = []
+    for unit in units:
+        secret = secrets.get(str(unit["envSecretRefName"]))
+        if secret is None:
+            continue  # unreadable: the existence check already decided
+        image = str(unit.get("storageInitializerImage") or default)
+        lacking = initializers.missing_keys(image, str(unit["modelUri"]), secret)
+        if lacking:
+            problems.append(_lacking(unit, image, lacking, secret))
+    if problems:
+        raise DeployError("\n".join(problems), _keys_hint(namespace))
+
+
+def _lacking(unit: JsonDict, image: str, lacking: list[str], secret: dict[str, str]) -> str:
+    text = (
+        f"secret {unit['envSecretRefName']!r} lacks {', '.join(lacking)}, which the storage "
+        f"initializer {image} reads to download {unit['modelUri']} (node {unit['name']})"
+    )
+    if initializers.flavour(image) is initializers.Flavour.RCLONE and any(
+        k in secret for k in AWS_KEYS
+    ):
+        text += "; its AWS_* keys are the kfserving format, which rclone ignores"
+    return text
+
+
+def _keys_hint(namespace: str) -> str:
+    return (
+        f"recreate it with `seldon-graphs secret create NAME --namespace {namespace} "
+        f"--from-env {FROM_ENV}`: it writes the RCLONE_CONFIG_<REMOTE>_* keys "
+        "(add --keep-aws-keys for a kfserving-style initializer)"
+    )
+
+
+def _initializer_image(kube: Kube) -> str:
+    """The operator's configured initializer image; its fallback when we cannot read it."""
+    try:
+        data = kube.config_map_data(initializers.OPERATOR_NAMESPACE, initializers.CONFIG_MAP)
+    except ForbiddenError:
+        data = None
+    return initializers.image_from_config_map(data)
+
+
+def _units(manifest: JsonDict) -> Iterator[JsonDict]:
     for predictor in manifest.get("spec", {}).get("predictors") or []:
         stack = [predictor.get("graph") or {}]
         while stack:
             unit = stack.pop()
-            if unit.get("envSecretRefName"):
-                yield str(unit["envSecretRefName"])
+            yield unit
             stack.extend(unit.get("children") or [])
+
+
+def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
+    """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
+    for unit in _units(manifest):
+        if unit.get("envSecretRefName"):
+            yield str(unit["envSecretRefName"])
+    for predictor in manifest.get("spec", {}).get("predictors") or []:
         for component in predictor.get("componentSpecs") or []:
             yield from _pod_secrets((component or {}).get("spec") or {})
 

@@ -11,6 +11,7 @@ import base64
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DeployError
@@ -80,3 +81,89 @@ def secret_body(name: str, namespace: str, values: Mapping[str, str]) -> JsonDic
         "type": "Opaque",
         "data": data,
     }
+
+
+# The kfserving storage initializer's keys (Seldon <= 1.11, the MLOps for ALL walkthrough).
+AWS_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "USE_SSL")
+_REGION_KEYS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class RcloneOptions:
+    """How AWS-style input becomes the rclone storage initializer's environment."""
+
+    remote: str = "s3"  # the model URI's scheme: `s3://bucket/path` is remote `s3`
+    provider: str | None = None  # default: Minio with an endpoint (path-style), else AWS
+    keep_aws: bool = False  # also keep the AWS_* keys, for kfserving-style initializers
+
+
+def rclone_form(values: Mapping[str, str], options: RcloneOptions) -> dict[str, str]:
+    """`values` with AWS_* input turned into `RCLONE_CONFIG_<REMOTE>_*` keys.
+
+    Input without AWS keys (already rclone form, or anything else) passes through unchanged.
+    Errors name keys only: the values are credentials.
+    """
+    if not any(k in values for k in AWS_KEYS):
+        return dict(values)
+    missing = [k for k in AWS_KEYS[:2] if not values.get(k)]
+    if missing:
+        raise DeployError(
+            f"the AWS-style input lacks {', '.join(missing)}",
+            "give both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or RCLONE_CONFIG_* keys)",
+        )
+    prefix = f"RCLONE_CONFIG_{_remote_name(options.remote)}_"
+    converted = {prefix + k: v for k, v in _rclone_options(values, options).items()}
+    clash = sorted(set(converted) & set(values))
+    if clash:
+        raise DeployError(
+            f"both AWS_* keys and {', '.join(clash)} given",
+            "give one form: the AWS_* keys (converted for you) or the RCLONE_CONFIG_* keys",
+        )
+    dropped = () if options.keep_aws else (*AWS_KEYS, *_REGION_KEYS)
+    rest = {k: v for k, v in values.items() if k not in dropped}
+    return {**converted, **rest}
+
+
+def _remote_name(remote: str) -> str:
+    name = remote.removesuffix("://").removesuffix(":")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise DeployError(
+            f"invalid rclone remote {remote!r}",
+            "use the model URI's scheme, e.g. `s3` for s3://bucket/path",
+        )
+    return name.upper()
+
+
+def _rclone_options(values: Mapping[str, str], options: RcloneOptions) -> dict[str, str]:
+    endpoint = _endpoint(values)
+    out = {
+        "TYPE": "s3",
+        "PROVIDER": options.provider or ("Minio" if endpoint else "AWS"),
+        "ENV_AUTH": "false",
+        "ACCESS_KEY_ID": values["AWS_ACCESS_KEY_ID"],
+        "SECRET_ACCESS_KEY": values["AWS_SECRET_ACCESS_KEY"],
+    }
+    if endpoint:
+        out["ENDPOINT"] = endpoint
+    region = next((values[k] for k in _REGION_KEYS if values.get(k)), None)
+    if region:
+        out["REGION"] = region
+    return out
+
+
+def _endpoint(values: Mapping[str, str]) -> str | None:
+    """AWS_ENDPOINT_URL with the scheme USE_SSL implies (kfserving read both)."""
+    endpoint = values.get("AWS_ENDPOINT_URL", "").strip()
+    use_ssl = values.get("USE_SSL", "").strip().lower()
+    if not endpoint:
+        return None
+    scheme = "http" if use_ssl in _FALSE else "https"
+    if "://" not in endpoint:
+        return f"{scheme}://{endpoint}"
+    if use_ssl and not endpoint.startswith(f"{scheme}://"):
+        raise DeployError(
+            "USE_SSL contradicts the scheme of AWS_ENDPOINT_URL",
+            "use an http:// endpoint with USE_SSL=false, https:// with USE_SSL=true",
+        )
+    return endpoint

@@ -8,6 +8,7 @@ the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
 - discovery: /version, /api, /apis, /apis/machinelearning.seldon.io/v1 (404 when the CRD
   is "not installed"), and the apiextensions CRD object;
 - SelfSubjectAccessReview (authorization.k8s.io/v1), answering from a deny list;
+- configmaps (GET, for the operator's `seldon-config`);
 - namespaces, secrets and seldondeployments: GET, server-side apply PATCH (which, like the
   real server, requires `Content-Type: application/apply-patch+yaml` and `fieldManager`,
   honours `dryRun=All`, bumps `metadata.generation` on spec changes), DELETE;
@@ -75,6 +76,7 @@ class FakeCluster:
     operator: Operator = field(default_factory=Operator)
     namespaces: dict[str, Json] = field(default_factory=dict)
     secrets: dict[tuple[str, str], Json] = field(default_factory=dict)
+    config_maps: dict[tuple[str, str], Json] = field(default_factory=dict)
     sdeps: dict[tuple[str, str], Json] = field(default_factory=dict)
     pods: dict[str, list[Json]] = field(default_factory=dict)
     events: dict[str, list[Json]] = field(default_factory=dict)
@@ -349,13 +351,24 @@ def apply_namespace(
     return _ok(obj, 201 if created else 200)
 
 
-def get_secret(c: FakeCluster, m: Any, q: Any, h: Any, b: Any) -> tuple[int, Any, str]:
-    ns, name = m.group(1), m.group(2)
-    if (denied := c.forbidden("get", "secrets", name, ns)) is not None:
-        return denied
-    if (ns, name) not in c.secrets:
-        return _not_found("secrets", "", name)
-    return _ok(c.secrets[(ns, name)])
+def _namespaced_get(resource: str) -> Callable[..., tuple[int, Any, str]]:
+    """GET of a namespaced core object kept in the cluster's `resource` dict."""
+    store = {"secrets": "secrets", "configmaps": "config_maps"}[resource]
+
+    def get(c: FakeCluster, m: Any, q: Any, h: Any, b: Any) -> tuple[int, Any, str]:
+        ns, name = m.group(1), m.group(2)
+        if (denied := c.forbidden("get", resource, name, ns)) is not None:
+            return denied
+        objects: dict[tuple[str, str], Json] = getattr(c, store)
+        if (ns, name) not in objects:
+            return _not_found(resource, "", name)
+        return _ok(objects[(ns, name)])
+
+    return get
+
+
+get_secret = _namespaced_get("secrets")
+get_config_map = _namespaced_get("configmaps")
 
 
 def apply_secret(
@@ -641,6 +654,7 @@ ROUTES: list[tuple[str, dict[str, Callable[..., tuple[int, Any, str]]]]] = [
     ("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {"POST": access_review}),
     ("/api/v1/namespaces/([^/]+)", {"GET": get_namespace, "PATCH": apply_namespace}),
     ("/api/v1/namespaces/([^/]+)/secrets/([^/]+)", {"GET": get_secret, "PATCH": apply_secret}),
+    ("/api/v1/namespaces/([^/]+)/configmaps/([^/]+)", {"GET": get_config_map}),
     (SDEPS, {"GET": _seldon_route(list_sdeps)}),
     (
         SDEPS + "/([^/]+)",

@@ -288,10 +288,12 @@ def test_secret_from_env_never_prints_values(
         == 0
     )
     out, err = capsys.readouterr()
-    assert "applied secret models/minio with keys AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY" in out
+    keys = ["ACCESS_KEY_ID", "ENV_AUTH", "PROVIDER", "SECRET_ACCESS_KEY", "TYPE"]
+    listed = ", ".join(f"RCLONE_CONFIG_S3_{key}" for key in keys)
+    assert f"applied secret models/minio with keys {listed} (values not shown)" in out
     assert "minio123" not in out + err
     stored = cluster.secrets[("models", "minio")]
-    assert stored["data"]["AWS_SECRET_ACCESS_KEY"] == "bWluaW8xMjMtdmVyeS1zZWNyZXQ="
+    assert stored["data"]["RCLONE_CONFIG_S3_SECRET_ACCESS_KEY"] == "bWluaW8xMjMtdmVyeS1zZWNyZXQ="
     (apply,) = cluster.requests("PATCH", "secrets/minio")
     assert apply.query["fieldManager"] == ["seldon-graphs"]
 
@@ -323,6 +325,7 @@ def test_secret_from_file_replaces_the_walkthroughs_base64(
             "seldon-init-container-secret",
             "--from-file",
             str(env),
+            "--keep-aws-keys",
             *k(kubeconfig),
         )
         == 0
@@ -331,8 +334,10 @@ def test_secret_from_file_replaces_the_walkthroughs_base64(
     out, err = capsys.readouterr()
     assert "minio123" not in out + err
     walkthrough = require_file(SHARED / "walkthrough" / "ch5-minio-secret.yaml", NO_SHARED)
-    # the same bytes the reader base64-encoded by hand
-    assert stored["data"] == yaml.safe_load(walkthrough.read_text())["data"]
+    # the same bytes the reader base64-encoded by hand, and the rclone keys beside them
+    by_hand = yaml.safe_load(walkthrough.read_text())["data"]
+    assert {key: stored["data"][key] for key in by_hand} == by_hand
+    assert stored["data"]["RCLONE_CONFIG_S3_ENDPOINT"] == by_hand["AWS_ENDPOINT_URL"]
 
 
 def test_secret_file_errors_never_echo_the_line(

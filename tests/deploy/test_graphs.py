@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 import types
 from pathlib import Path
@@ -28,6 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 INCOME = ROOT / "graphs" / "income.yaml"
 
 
+def rclone_secret(name: str) -> dict[str, Any]:
+    """A Secret in the form Seldon 1.17.1's rclone storage initializer reads."""
+    keys = {"TYPE": "s3", "ACCESS_KEY_ID": "k", "SECRET_ACCESS_KEY": "s"}
+    data = {f"RCLONE_CONFIG_S3_{k}": base64.b64encode(v.encode()).decode() for k, v in keys.items()}
+    return {"metadata": {"name": name}, "data": data}
+
+
 @pytest.fixture
 def income(kube: Kube) -> Target:
     return load_target(INCOME).placed(None, kube.conn.namespace)
@@ -45,7 +53,7 @@ def test_income_needs_its_secret_before_any_build(
 
 def test_income_deploys(kube: Kube, cluster: FakeCluster, income: Target, clock: FakeClock) -> None:
     cluster.namespaces["models"] = cluster.namespaces["default"]
-    cluster.secrets[("models", "minio")] = {"metadata": {"name": "minio"}}
+    cluster.secrets[("models", "minio")] = rclone_secret("minio")
     built: list[tuple[Target, ImageTarget]] = []
     endpoint = deploy(
         kube, income, DeployOptions(wait=30), lambda t, d: built.append((t, d)), print, clock=clock
@@ -62,7 +70,7 @@ def test_rejection_points_at_the_graph_line(
     kube: Kube, cluster: FakeCluster, income: Target
 ) -> None:
     cluster.namespaces["models"] = cluster.namespaces["default"]
-    cluster.secrets[("models", "minio")] = {"metadata": {"name": "minio"}}
+    cluster.secrets[("models", "minio")] = rclone_secret("minio")
     # e.g. an operator whose seldon-config lacks the server: rule 10e of the webhook
     cluster.webhook = lambda obj: [
         ("spec.predictors[0].graph[0][0][0]", "lr", "No entry in predictors map for SKLEARN_SERVER")

@@ -1,0 +1,77 @@
+"""CLI: `models push GRAPH`, uploading server nodes' models to object storage.
+
+Exit codes: 0 every model is at its model_uri, 1 a graph error or a failed upload, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .. import api
+from .commands import read_values
+from .errors import DeployError
+
+if TYPE_CHECKING:
+    from ..spec import GraphSpec
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("models", help="upload server nodes' models to their model_uri")
+    models_sub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    models_sub.required = True
+    c = models_sub.add_parser(
+        "push", help="upload each local_uri to its model_uri (unchanged objects are skipped)"
+    )
+    c.add_argument("graph", metavar="GRAPH")
+    source = c.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--from-env", metavar="VAR,VAR,...", help="credentials, as for `secret create`"
+    )
+    source.add_argument("--from-file", metavar="FILE", help="a KEY=VALUE file (dotenv style)")
+    c.add_argument(
+        "--provider", help="rclone's S3 provider (default: Minio with an endpoint, else AWS)"
+    )
+    c.set_defaults(func=cmd_models_push)
+
+
+def cmd_models_push(args: argparse.Namespace) -> int:
+    result = api.analyze(args.graph)
+    if not result.ok or result.spec is None:
+        print(result.render(), file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        pushed = _push_all(result.spec, args)
+    except DeployError as err:
+        print(err.render(), file=sys.stderr)
+        return EXIT_PROBLEMS
+    for line in pushed:
+        print(line)
+    return EXIT_OK
+
+
+def _push_all(spec: GraphSpec, args: argparse.Namespace) -> list[str]:
+    from .initializers import remote_of
+    from .push import push, rclone_env, uploads
+    from .secrets import RcloneOptions, rclone_form
+
+    todo, left = uploads(spec)
+    for why in left:
+        print(f"skipped {why}", file=sys.stderr)
+    values = read_values(args)
+    done = []
+    for upload in todo:
+        options = RcloneOptions(remote_of(upload.dest) or "s3", args.provider)
+        env = rclone_env(rclone_form(values, options))
+        result = push(upload, env, lambda text: print(text, file=sys.stderr))
+        what = f"{result.copied} file(s) uploaded" if result.copied else "unchanged"
+        done.append(f"{upload.node}: {upload.source} -> {upload.dest} ({what})")
+    if not done:
+        raise DeployError(
+            f"{spec.name} has no server node with both local_uri and model_uri",
+            "give a server node `local_uri: path/in/project` beside its `model_uri`",
+        )
+    return done
