@@ -139,16 +139,13 @@ def test_a_model_file_as_local_uri(tmp_path: Path) -> None:
         """,
     )
     (d,) = result.diagnostics
-    assert (d.rule, d.line, d.is_error) == (
-        "model-server",
-        3,
-        SKLEARN.split(".")[:2] == ["0", "24"],
-    )
+    assert (d.rule, d.line, d.is_error) == ("model-server", 3, False)
 
 
 def test_the_income_example_as_trained_here(tmp_path: Path) -> None:
-    """What train.py writes today: lr warns, gb (GradientBoosting) cannot load in
-    sklearnserver:1.17.1. docs/decisions/0006 records the route to a deployable income."""
+    """What train.py writes today: lr may load differently, gb (GradientBoosting) cannot
+    load in sklearnserver:1.17.1 (both warnings: see compat_check's docstring).
+    docs/decisions/0006 records the route to a deployable income."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("income_train", REPO / "examples/income/train.py")
@@ -163,7 +160,11 @@ def test_the_income_example_as_trained_here(tmp_path: Path) -> None:
     graph = tmp_path / "income.yaml"
     graph.write_text(text)
     result = api.analyze_text(text, graph, display="income.yaml", root=tmp_path)
-    found = [(d.line, d.is_error) for d in result.diagnostics if d.rule == "model-server"]
+    found = [
+        (d.line, "cannot load in the cluster" in d.message)
+        for d in result.diagnostics
+        if d.rule == "model-server" and not d.is_error
+    ]
     lines = text.splitlines()
     lr, gb = (n + 1 for n, ln in enumerate(lines) if ln.lstrip().startswith(("lr:", "gb:")))
     assert found == [(lr, False), (gb, True)]
