@@ -24,7 +24,6 @@ from .diagnostics import Reporter
 from .servers_catalog import ServerImage, server_image, version_tuple
 from .spec import GraphSpec, NodeSpec, Pos, Source
 
-RULE = "model-server"
 DECISION = "docs/decisions/0006-models-the-cluster-can-load.md"
 # sklearn submodules a pickle may import, and the version that added them.
 _SKLEARN_ADDED = {"_loss": (1, 1)}
@@ -48,7 +47,7 @@ def _check_node(node: NodeSpec, server: ServerImage, folder: Path, at: Pos, r: R
         r.warning(
             at,
             f"{server.image} looks for {names} in the model folder; `{node.local_uri}` has none",
-            RULE,
+            "model-server",
             f"save the model as {names} (the folder is what model_uri must hold)",
         )
         return
@@ -93,7 +92,7 @@ def _check_sklearn(model: Path, server: ServerImage, at: Pos, r: Reporter) -> No
             at,
             f"{_loads_with(server)}, which lacks {need}; this model (pickled by {wrote}) "
             "imports it: it cannot load in the cluster",
-            RULE,
+            "model-server",
             _fix(server, wrote),
         )
     elif found.trees_1_3 and have < (1, 3):
@@ -101,7 +100,7 @@ def _check_sklearn(model: Path, server: ServerImage, at: Pos, r: Reporter) -> No
             at,
             f"{_loads_with(server)}; this model's trees were saved by {wrote} in the node "
             "layout of scikit-learn >= 1.3, which older versions refuse (incompatible dtype)",
-            RULE,
+            "model-server",
             _fix(server, wrote),
         )
     elif any(version_tuple(v)[:2] != have[:2] for v in found.versions):
@@ -109,7 +108,7 @@ def _check_sklearn(model: Path, server: ServerImage, at: Pos, r: Reporter) -> No
             at,
             f"{_loads_with(server)}; this model was pickled by {wrote}: loading may fail "
             "or predict differently",
-            RULE,
+            "model-server",
             _fix(server, wrote),
         )
 
@@ -125,14 +124,14 @@ def _check_xgboost(model: Path, server: ServerImage, at: Pos, r: Reporter) -> No
             at,
             f"{_loads_with(server)}; `{model.name}` is UBJSON (saved by {wrote}), "
             "a format added in xgboost 1.6",
-            RULE,
+            "model-server",
             _fix(server, wrote),
         )
     elif found.version and found.version[:2] > have[:2]:
         r.warning(
             at,
             f"{_loads_with(server)}; `{model.name}` was saved by {wrote}, a newer version",
-            RULE,
+            "model-server",
             _fix(server, wrote),
         )
 
@@ -144,6 +143,6 @@ def _check_mlflow(model: Path, server: ServerImage, at: Pos, r: Reporter) -> Non
             at,
             f"{server.image} runs mlflow <= {server.version}; this MLmodel was written by "
             f"mlflow {wrote}",
-            RULE,
+            "model-server",
             _fix(server, f"mlflow {wrote}"),
         )
