@@ -3,8 +3,9 @@
 
 CLI start-up: wall and CPU time of `seldon-graphs validate graphs/iris.yaml` as a fresh
 process, against `python -c pass` (the interpreter's own start) and against importing only
-the libraries the compiler needs (networkx, jsonschema, yaml), all measured in this run,
-interleaved. Target (issue 14): validate <= 200 ms wall.
+the libraries validating a good file needs (networkx, yaml), all measured in this run,
+interleaved, with the bytecode cache written (as after any first run).
+Target (issue 14): validate <= 200 ms wall.
 
 What is timed, per graph: `api.analyze_text` (parse, every check, data flow, lowering) plus
 `Graph.manifest_yaml()` (wrapper build-context plans of the stock nodes, the
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import os
 import pstats
 import resource
 import statistics
@@ -202,19 +204,23 @@ def startup_commands() -> dict[str, list[str]]:
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "seldon_graphs.cli"]
     return {
         "python -c pass": [sys.executable, "-c", "pass"],
-        "import networkx, jsonschema, yaml": [
-            sys.executable, "-c", "import networkx, jsonschema, yaml"
-        ],
+        "import networkx, yaml": [sys.executable, "-c", "import networkx, yaml"],
         f"seldon-graphs validate {STARTUP_GRAPH}": [*cli, "validate", STARTUP_GRAPH],
     }  # fmt: skip
 
 
-def time_process(argv: list[str]) -> tuple[float, float]:
+def cached_bytecode_env() -> dict[str, str]:
+    """This environment with Python's bytecode cache on, as an installed CLI runs after its
+    first start (PYTHONDONTWRITEBYTECODE would time compiling our sources on every run)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def time_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one run of `argv`, which must succeed."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
-        argv, cwd=REPO, check=True, timeout=STARTUP_TIMEOUT_S,
+        argv, cwd=REPO, env=env, check=True, timeout=STARTUP_TIMEOUT_S,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wall = time.perf_counter() - start
@@ -225,13 +231,17 @@ def time_process(argv: list[str]) -> tuple[float, float]:
 
 def startup(runs: int, budget: float = STARTUP_BUDGET_S) -> dict[str, list[tuple[float, float]]]:
     """`runs` rounds of every start-up command, interleaved (so a busy moment hits all of
-    them alike), stopping early when `budget` seconds have passed."""
+    them alike), stopping early when `budget` seconds have passed; after one untimed round
+    that writes the bytecode cache."""
     commands = startup_commands()
+    env = cached_bytecode_env()
+    for argv in commands.values():
+        time_process(argv, env)
     times: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
     deadline = time.monotonic() + budget
     for _ in range(runs):
         for label, argv in commands.items():
-            times[label].append(time_process(argv))
+            times[label].append(time_process(argv, env))
         if time.monotonic() > deadline:
             break
     return times
@@ -239,7 +249,7 @@ def startup(runs: int, budget: float = STARTUP_BUDGET_S) -> dict[str, list[tuple
 
 def startup_table(times: dict[str, list[tuple[float, float]]]) -> str:
     head = (
-        f"{'CLI start-up (fresh process)':<40} {'runs':>4} {'wall median':>12} "
+        f"{'CLI start-up (fresh process, bytecode cached)':<46} {'runs':>4} {'wall median':>12} "
         f"{'wall min':>9} {'CPU median':>11}"
     )
     out = [head, "-" * len(head)]
@@ -247,7 +257,7 @@ def startup_table(times: dict[str, list[tuple[float, float]]]) -> str:
         walls = [w for w, _ in samples]
         cpus = [c for _, c in samples]
         out.append(
-            f"{label:<40} {len(samples):>4} {_ms(statistics.median(walls)):>12} "
+            f"{label:<46} {len(samples):>4} {_ms(statistics.median(walls)):>12} "
             f"{_ms(min(walls)):>9} {_ms(statistics.median(cpus)):>11}"
         )
     validate = statistics.median(w for w, _ in times[f"seldon-graphs validate {STARTUP_GRAPH}"])
