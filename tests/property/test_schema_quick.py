@@ -119,25 +119,21 @@ def test_keywords(schema: dict[str, Any], instance: Any, expected: bool) -> None
     assert surely_valid(schema, instance) is expected
 
 
-def test_validating_a_good_file_does_not_import_jsonschema() -> None:
+@pytest.mark.parametrize(
+    ("graphs", "expected"),
+    [
+        (["graphs/iris.yaml", "graphs/income.yaml"], "0 False"),  # good files: never imported
+        (["tests/bad_graphs/unknown-key.yaml"], "1 True"),  # a schema problem: reported by it
+    ],
+)
+def test_validate_imports_jsonschema_only_for_a_file_that_needs_it(
+    graphs: list[str], expected: str
+) -> None:
     code = (
-        "import sys; from seldon_graphs import cli; code = cli.main(['validate', "
-        "'graphs/iris.yaml', 'graphs/income.yaml']); "
+        f"import sys; from seldon_graphs import cli; code = cli.main(['validate', *{graphs!r}]); "
         "print(code, 'jsonschema' in sys.modules)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
-    assert done.stdout.splitlines()[-1] == "0 False", done.stderr
-
-
-def test_validating_a_file_with_a_schema_problem_still_uses_it() -> None:
-    code = (
-        "import sys; from seldon_graphs import cli; "
-        "code = cli.main(['validate', 'tests/bad_graphs/unknown-key.yaml']); "
-        "print(code, 'jsonschema' in sys.modules)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
-    assert done.stdout.splitlines()[-1] == "1 True", done.stderr
+    assert done.stdout.splitlines()[-1] == expected, done.stderr
