@@ -72,3 +72,14 @@ def test_anything_else_registers_every_command(argv: list[str] | None) -> None:
     parser = cli.build_parser(argv)
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == set(cli.COMMAND_HOME)
+
+
+def test_importing_the_cli_imports_no_compiler_before_main_tunes_the_collector() -> None:
+    code = (
+        "import sys, seldon_graphs.cli; "
+        "print(sorted({'networkx', 'yaml', 'seldon_graphs.api'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stderr
