@@ -22,7 +22,7 @@ from yaml.emitter import Emitter
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-WIDTH = 100  # the `width` emit.to_yaml gives PyYAML
+WIDTH = 100  # line width, for emit's PyYAML dump too
 _INDENT = 2
 _STR_TAG = "tag:yaml.org,2002:str"
 _FLOAT_TAG = "tag:yaml.org,2002:float"

@@ -44,7 +44,7 @@ def _pyyaml_dump(obj: Any) -> str:
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
-        width=100,
+        width=blockyaml.WIDTH,
         allow_unicode=True,
     )
     return text
