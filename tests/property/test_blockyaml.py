@@ -93,11 +93,23 @@ def test_every_golden_is_written_by_the_fast_path(golden: Path) -> None:
     assert blockyaml.dump(yaml.safe_load(text)) == text
 
 
-def test_a_shared_sub_object_is_left_to_pyyaml_which_anchors_it() -> None:
-    shared = {"a": 1}
-    doc = {"x": shared, "y": [shared]}
+_SHARED: dict[str, int] = {"a": 1}
+_EMPTY: list[Any] = []
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({"x": _SHARED, "y": [_SHARED]}, "x: &id001\n  a: 1\ny:\n  - *id001\n"),
+        ({"x": _EMPTY, "y": {"z": _EMPTY}}, "x: &id001 []\ny:\n  z: *id001\n"),
+    ],
+    ids=["mapping", "empty-list"],
+)
+def test_a_shared_sub_object_is_left_to_pyyaml_which_anchors_it(
+    doc: dict[str, Any], expected: str
+) -> None:
     assert blockyaml.dump(doc) is None
-    assert emit.to_yaml(doc) == "x: &id001\n  a: 1\ny:\n  - *id001\n"
+    assert emit.to_yaml(doc) == expected
 
 
 @pytest.mark.parametrize(
