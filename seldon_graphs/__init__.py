@@ -17,12 +17,34 @@ Public API (pinned by tests/test_public_api.py):
     seldon_graphs.analyze("graphs/income.yaml").diagnostics   # never raises
 """
 
-from .api import Analysis, Graph, GraphError, analyze, analyze_text, load
-from .diagnostics import Diagnostic, Severity
-from .spec import GraphSpec, NodeSpec, Role
-from .tree import TreeNode
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Loaded on first use: `seldon_graphs.cli` sets the collector's thresholds before the
+# compiler and networkx are imported (a twentieth of `validate`'s start-up), and a command
+# that does not compile never imports them.
+if TYPE_CHECKING:
+    from .api import Analysis, Graph, GraphError, analyze, analyze_text, load
+    from .diagnostics import Diagnostic, Severity
+    from .spec import GraphSpec, NodeSpec, Role
+    from .tree import TreeNode
 
 __version__ = "0.1.0"
+_HOME = {
+    **dict.fromkeys(("Analysis", "Graph", "GraphError", "analyze", "analyze_text", "load"), "api"),
+    **dict.fromkeys(("Diagnostic", "Severity"), "diagnostics"),
+    **dict.fromkeys(("GraphSpec", "NodeSpec", "Role"), "spec"),
+    "TreeNode": "tree",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+
 
 __all__ = [
     "Analysis",

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from . import blockyaml
+
 
 class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
@@ -28,12 +30,21 @@ _Dumper.add_representer(str, _str)
 
 
 def to_yaml(obj: Any) -> str:
+    """`obj` as block YAML (lists indented under their keys, width 100, multi-line strings as
+    `|` blocks); blockyaml writes the same bytes as the PyYAML dump below, faster."""
+    fast = blockyaml.dump(obj)
+    if fast is not None:
+        return fast
+    return _pyyaml_dump(obj)
+
+
+def _pyyaml_dump(obj: Any) -> str:
     text: str = yaml.dump(
         obj,
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
-        width=100,
+        width=blockyaml.WIDTH,
         allow_unicode=True,
     )
     return text

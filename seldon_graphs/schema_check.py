@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from .diagnostics import Reporter, did_you_mean
 from .jsontypes import json_type
+from .schema_quick import surely_valid
 from .yamlpos import LMap, Located, locate
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "graph.schema.json"
@@ -39,6 +38,8 @@ def graph_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Any:
+    import jsonschema  # a quarter of `validate`'s start-up: only for files that need it
+
     return jsonschema.Draft7Validator(graph_schema())
 
 
@@ -59,9 +60,11 @@ def _where(path: Iterable[Any]) -> str:
 
 def check_structure(root: Located, reporter: Reporter) -> None:
     """Report every schema violation in `root` (the whole file)."""
-    errors = sorted(
-        _validator().iter_errors(root.plain()), key=lambda e: [str(p) for p in e.absolute_path]
-    )
+    plain = root.plain()
+    if surely_valid(graph_schema(), plain):
+        return
+    found = _validator().iter_errors(plain)
+    errors = sorted(found, key=lambda e: [str(p) for p in e.absolute_path])
     for err in errors:
         _report(err, root, reporter)
 

@@ -89,3 +89,17 @@ def test_credentials_in_a_files_folder_never_reach_the_image(tmp_path: Path) -> 
     finally:
         if image:
             _remove_images(client, [image])
+
+
+def test_the_base_image_id_is_asked_of_the_engine_as_the_sdk_would() -> None:
+    """compile resolves the base image's ID over the engine's socket without the SDK."""
+    from seldon_graphs import settings
+
+    client = _engine()
+    subprocess.run([str(REPO / "scripts" / "build_base_image.sh"), "--tag", BASE], check=True)
+    settings.base_image_id.cache_clear()
+    try:
+        assert settings.base_image_id(BASE) == client.images.get(BASE).id
+        assert settings.base_image_id("seldon-graphs/no-such-image:1") == ""
+    finally:
+        settings.base_image_id.cache_clear()
