@@ -810,7 +810,7 @@ def _hash_large(pending: _Pending, views: tuple[_RunningDigest, ...], node: str)
     if size != pending.size:
         raise ContextError(
             f"node {node}: `{pending.path}` changed while it was read ({pending.size} bytes, "
-            f"then {size}{'+' if size > pending.size else ''}): run again once it is complete"
+            f"then {'more' if size > pending.size else size}): run again once it is complete"
         )
     return FileRef(pending.path, pending.size, own.hexdigest())
 

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -210,7 +211,8 @@ def test_a_file_changed_after_planning_is_never_sent_or_written(
 ) -> None:
     plan = plan_project(project)
     CHANGES[change](project / victim)
-    with pytest.raises(FileChanged, match=f"`{project / victim}` changed after its build context"):
+    message = re.escape(f"`{project / victim}` changed after its build context was planned")
+    with pytest.raises(FileChanged, match=message):
         context_tar(plan)
     dest = tmp_path / "out" / "ctx"
     with pytest.raises(FileChanged) as failure:
@@ -296,3 +298,34 @@ def test_memory_does_not_grow_with_the_file_size(tmp_path: Path) -> None:
     big = _peak_rss_kb(tmp_path / "big", 160 * MIB)
     # Held in memory, the big file alone would add 158 MiB; streamed, a few chunks at most.
     assert big - small < 16 * 1024, (small, big)
+
+
+def test_compile_writes_nothing_when_a_file_changed_after_planning(project: Path) -> None:
+    from seldon_graphs import api
+
+    (project / "graph.yaml").write_text(
+        "name: wrapped\nnodes:\n  big:\n    python: model.py:Model\n"
+        f"    files: {json.dumps(list(LISTED))}\nflow: big\n"
+    )
+    graph = api.load(project / "graph.yaml")
+    assert [plan.digest[:12] for plan in graph.contexts] == ["0786c52ebfa0"]  # planned
+    (project / "data" / "weights.bin").write_bytes(b"retrained")
+    with pytest.raises(FileChanged, match=r"data/weights\.bin` changed after"):
+        graph.compile(project / "out")
+    assert list((project / "out").iterdir()) == []  # no manifest, no context, no temp folder
+
+
+def test_a_file_that_changes_while_planning_reads_it_is_refused(project: Path) -> None:
+    path = project / "~late.bin"
+    stated = context._Pending(path, path.stat().st_size)  # what planning saw first
+    path.write_bytes(path.read_bytes() + b"appended meanwhile")
+    views = (context._RunningDigest({"~late.bin": stated}),)
+    with pytest.raises(context.ContextError) as failure:
+        context._hash_large(stated, views, "big")
+    path.write_bytes(b"cut")
+    with pytest.raises(context.ContextError, match=r"\(1572864 bytes, then 3\)"):
+        context._hash_large(stated, (context._RunningDigest({"~late.bin": stated}),), "big")
+    assert str(failure.value) == (
+        f"node big: `{path}` changed while it was read ({MIB + MIB // 2} bytes, then more): "
+        "run again once it is complete"
+    )
