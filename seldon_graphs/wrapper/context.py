@@ -18,12 +18,14 @@ Context layout (flat, so `s2i build` works on it too):
 Every value that reaches the Dockerfile or requirements.txt is validated here: paths stay
 inside the project root, names are identifiers, requirement lines are plain PEP 508
 requirements without pip options, URLs or variables, and no secret or machine-specific value
-is written into any file (which project files are copied: collect.py). Large files are held
-by reference (FileRef: path, size, sha256), never in memory: planning reads each once to
-hash it, and sending or writing the context streams it again, checked against the plan, so
-memory does not grow with a file's size. The checks report
+is written into any file (which project files are copied: collect.py). The checks report
 findings at graph keys; `validate` runs them through `check_context`
 (seldon_graphs.context_check), so compile and build never meet a problem validate missed.
+
+Large files are held by reference (FileRef: path, size, sha256), never in memory: planning
+reads each once, in CHUNKs, to hash it; sending (images.py) or writing the context streams
+it once more through a CheckedReader, which refuses a file changed since (FileChanged). So
+memory does not grow with a file's size, and the digest is the one of the files' contents.
 """
 
 from __future__ import annotations

@@ -92,6 +92,16 @@ def _whole(plan: ContextPlan) -> dict[str, bytes]:
     }
 
 
+def _assert_in_memory_digests(plan: ContextPlan) -> None:
+    """The tag's digest and the inputs' one (the version label) are the in-memory ones."""
+    whole = _whole(plan)
+    assert plan.digest == _in_memory_digest(whole)
+    inputs = {rel.removeprefix(f"{DATA_DIR}/"): c for rel, c in whole.items()}
+    del inputs["Dockerfile"]
+    label = f'org.opencontainers.image.version="{_in_memory_digest(inputs)[:12]}"'
+    assert label in plan.dockerfile
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     write_project(tmp_path, LARGE_PROJECT)
@@ -117,13 +127,8 @@ def test_large_files_are_held_by_reference_and_the_rest_in_memory(project: Path)
 
 def test_the_digest_and_the_label_are_the_in_memory_ones(project: Path) -> None:
     plan = plan_project(project)
-    whole = _whole(plan)
-    assert plan.digest == _in_memory_digest(whole)
+    _assert_in_memory_digests(plan)
     assert plan.image == "seldon-graphs/wrapped-big:0786c52ebfa0"  # as before streaming
-    inputs = {rel.removeprefix(f"{DATA_DIR}/"): c for rel, c in whole.items()}
-    del inputs["Dockerfile"]
-    label = f'org.opencontainers.image.version="{_in_memory_digest(inputs)[:12]}"'
-    assert label in plan.dockerfile
 
 
 _NAMES = st.text(alphabet="+-0ADZ_az~", min_size=1, max_size=5)
@@ -155,11 +160,7 @@ def test_streamed_digest_equals_the_in_memory_digest(
         write_project(root, {"model.py": MODEL, **files})
         (root / "d").mkdir(exist_ok=True)
         plan = plan_project(root, (*(f"{name}.bin" for name in top), "d"))
-        whole = _whole(plan)
-        assert plan.digest == _in_memory_digest(whole)
-        inputs = {rel.removeprefix(f"{DATA_DIR}/"): c for rel, c in whole.items()}
-        del inputs["Dockerfile"]
-        assert f'image.version="{_in_memory_digest(inputs)[:12]}"' in plan.dockerfile
+        _assert_in_memory_digests(plan)
         by_reference = {rel for rel, c in plan.files.items() if isinstance(c, FileRef)}
         assert by_reference == {f"{DATA_DIR}/{rel}" for rel, c in files.items() if len(c) >= 64}
 
