@@ -11,10 +11,10 @@ in-process and through the CLI (warm: the content tag exists, nothing is built).
 that is not on this machine and cannot be pulled is reported, not measured. The images made
 here are removed at the end unless --keep.
 
-`--context-memory MB` instead builds, in a fresh process, a one-node project whose `files`
-hold one MB-sized data file, and prints that process's peak RSS after planning and after
-the build. `--code-root DIR` runs the same measurement on another checkout's
-seldon_graphs (e.g. the main branch) for a before/after comparison.
+`--context-memory MB` instead plans, compiles (writes the context) and builds, in a fresh
+process, a one-node project whose `files` hold one MB-sized data file, and prints that
+process's peak RSS after each step. `--code-root DIR` runs the same measurement on another
+checkout's seldon_graphs (e.g. the main branch) for a before/after comparison.
 """
 
 from __future__ import annotations
@@ -83,19 +83,26 @@ def bench(base: str, client: object) -> tuple[str, str, str, str, str]:
 # Runs in a fresh interpreter with the measured checkout first on sys.path; uses only the
 # API both old and new checkouts have.
 _MEMORY_CHILD = """
-import json, resource, sys
+import json, resource, sys, tempfile
+from pathlib import Path
 from seldon_graphs import api
 from seldon_graphs.images import build_images, docker_client
-from seldon_graphs.wrapper.context import plan_graph, with_overrides
+from seldon_graphs.wrapper.context import plan_graph, with_overrides, write_context
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 graph = api.load(sys.argv[1])
 spec = with_overrides(graph.spec, base_image=sys.argv[2], registry=sys.argv[3])
 plans = plan_graph(spec, graph.tree)
-planned = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+planned = peak()
+with tempfile.TemporaryDirectory() as out:
+    write_context(plans[0], Path(out) / "context")
+written = peak()
 client = docker_client()
 (result,) = build_images(plans, client=client)
-built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+built = peak()
 client.images.remove(result.image, force=True)
-print(json.dumps({"planned_kb": planned, "built_kb": built, "code": api.__file__}))
+print(json.dumps({"planned_kb": planned, "written_kb": written, "built_kb": built,
+                  "code": api.__file__}))
 """
 
 
@@ -137,10 +144,13 @@ def main() -> int:
     if args.context_memory:
         base = (args.base or ["seldon-graphs/base:bookworm"])[0]
         found = context_memory(args.context_memory, base, args.code_root.resolve())
-        planned, built = int(str(found["planned_kb"])), int(str(found["built_kb"]))
         print(f"code: {found['code']}  data file: {args.context_memory} MB")
-        print(f"peak RSS after planning: {planned / 1024:.0f} MB")
-        print(f"peak RSS after the build: {built / 1024:.0f} MB")
+        for key, step in (
+            ("planned", "planning"),
+            ("written", "write_context"),
+            ("built", "the build"),
+        ):
+            print(f"peak RSS after {step}: {int(str(found[f'{key}_kb'])) / 1024:.0f} MB")
         return 0
     bases = args.base or ["python:3.11-slim", "seldon-graphs/base:bookworm"]
     client = docker_client()

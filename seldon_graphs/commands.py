@@ -100,11 +100,16 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(graph.manifest_yaml())
         return EXIT_OK
+    from .wrapper.findings import ContextError
+
     try:
         folder = graph.compile(args.out)
     except emit.OutputError as exc:
         print(f"seldon-graphs: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ContextError as exc:  # a large file changed while its context was made
+        print(f"seldon-graphs: error: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_PROBLEMS
     except OSError as exc:
         where = exc.filename or args.out
         print(f"seldon-graphs: error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)

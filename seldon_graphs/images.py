@@ -6,8 +6,10 @@
 - Tags are content hashes (`ContextPlan.image`): a plan whose tag exists locally is not
   built again, so building an unchanged graph builds nothing.
 - The context is streamed to the engine from a temporary tar file with fixed metadata;
-  builds use host networking (`network_mode="host"`) and never inject proxy settings or
-  build args, so nothing from this machine ends up in a layer.
+  large files go into it in chunks, checked against the plan (a file changed since
+  planning fails the build: BuildFailed naming it, nothing tagged). Builds use host
+  networking (`network_mode="host"`) and never inject proxy settings or build args, so
+  nothing from this machine ends up in a layer.
 - A build has three steps: `docker build` (untagged), a smoke run of the new image as its
   user (import the module, construct the class with the node's parameters, read the lock of
   installed versions), then a one-line build on top that adds the lock and base-image ID
@@ -41,7 +43,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Protocol, TextIO
 
 from .wrapper import smoke as _smoke_module
-from .wrapper.context import ContextPlan
+from .wrapper.context import CHUNK, CheckedReader, Content, ContextPlan, FileChanged
 
 __all__ = [
     "BuildError",
@@ -248,17 +250,28 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", _ESCAPE.sub("", text))
 
 
-def write_context_tar(files: Mapping[str, bytes], out: IO[bytes]) -> None:
-    """`files` as a tar with fixed owners, modes and times: same files, same bytes."""
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+def write_context_tar(files: Mapping[str, Content], out: IO[bytes]) -> None:
+    """`files` as a tar with fixed owners, modes and times: same files, same bytes.
+
+    Large files (FileRef) are streamed in CHUNKs and checked as they go: FileChanged if one
+    is not what was planned."""
+    with tarfile.TarFile(
+        fileobj=out, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK
+    ) as tar:
         for rel, content in files.items():
             if rel.startswith(_NOT_SENT):
                 continue
             info = tarfile.TarInfo(rel)
-            info.size, info.mode, info.mtime = len(content), 0o644, 0
+            info.mode, info.mtime = 0o644, 0
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(content))  # shares the bytes, no copy
+            if isinstance(content, bytes):
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))  # shares the bytes, no copy
+            else:
+                info.size = content.size
+                with CheckedReader(content) as source:
+                    tar.addfile(info, source)
 
 
 def context_tar(plan: ContextPlan) -> bytes:
@@ -338,8 +351,7 @@ def _build_one(
     progress.begin(plan, cached=False)
     base_present = _image_size(client, plan.base_image) is not None
     with tempfile.TemporaryFile(prefix="seldon-graphs-context-") as context:
-        write_context_tar(plan.files, context)
-        context.seek(0)
+        _context_file(plan, context)
         options = {"nocache": no_cache, "network_mode": network_mode}
         image_id = _follow(_build(client, context, None, options), plan, progress, base_present)
     if not image_id:
@@ -358,6 +370,23 @@ def _build_one(
         licence=plan.licence,
         warning=warning,
     )
+
+
+def _context_file(plan: ContextPlan, out: IO[bytes]) -> None:
+    """The plan's context tar in `out`, rewound; BuildFailed if a file changed since planning
+    (before anything reaches the engine: nothing is built or tagged)."""
+    try:
+        write_context_tar(plan.files, out)
+    except FileChanged as exc:
+        raise BuildFailed(
+            plan.node,
+            plan.image,
+            "",
+            [],
+            str(exc),
+            "build again when the file no longer changes: its new content gets a new tag",
+        ) from None
+    out.seek(0)
 
 
 def _build(

@@ -11,6 +11,7 @@ Context layout (flat, so `s2i build` works on it too):
     seldon_graphs_adapter.py  wrapper/adapter.py verbatim
     seldon_graphs_entry.py  `Adapter = make_adapter(<Class>, "<ROLE>")`
     <module>.py             the user's (or the stock) module, plus the node's `files`
+    .seldon-graphs-data/    the files of LARGE_FILE bytes and more, for a layer of their own
     .s2i/environment        MODEL_NAME, SERVICE_TYPE, PERSISTENCE=0, API_TYPE=REST
     .dockerignore           keeps the build files out of /app (the engine applies it)
 
@@ -20,6 +21,11 @@ requirements without pip options, URLs or variables, and no secret or machine-sp
 is written into any file (which project files are copied: collect.py). The checks report
 findings at graph keys; `validate` runs them through `check_context`
 (seldon_graphs.context_check), so compile and build never meet a problem validate missed.
+
+Large files are held by reference (FileRef: path, size, sha256), never in memory: planning
+reads each once, in CHUNKs, to hash it; sending (images.py) or writing the context streams
+it once more through a CheckedReader, which refuses a file changed since (FileChanged). So
+memory does not grow with a file's size, and the digest is the one of the files' contents.
 """
 
 from __future__ import annotations
@@ -28,8 +34,13 @@ import dataclasses
 import hashlib
 import json
 import re
+import shutil
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
 
 from seldon_graphs import emit, safety
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
@@ -45,8 +56,12 @@ __all__ = [
     "APP_DIR",
     "ENTRY_MODULE",
     "RUNTIME_UID",
+    "CheckedReader",
+    "Content",
     "ContextError",
     "ContextPlan",
+    "FileChanged",
+    "FileRef",
     "Finding",
     "SmokeInputs",
     "check_context",
@@ -67,6 +82,7 @@ HOME_DIR = "/home/seldon"
 # does not copy them again, and nodes sharing them share the layer.
 LARGE_FILE = 1 << 20
 DATA_DIR = ".seldon-graphs-data"  # where large files wait in the context, for that layer
+CHUNK = 1 << 20  # how much of a large file is in memory at a time
 APP_DIR = "/app"
 VENV_DIR = "/opt/venv"
 RUNTIME_UID = 8888
@@ -109,11 +125,39 @@ class SmokeInputs:
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A large project file in a plan, held by reference: its content is streamed from
+    `path` when the context is sent or written, and checked against `size` and `sha256`
+    then, so a file changed since planning never goes out under the planned tag."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+# A context file's content: in memory (generated files, project files under LARGE_FILE), or
+# a large project file by reference.
+Content = bytes | FileRef
+
+
+class FileChanged(ContextError):
+    """A large file is not what planning hashed (size or content): the plan's tag is not its."""
+
+    def __init__(self, ref: FileRef, now: str) -> None:
+        super().__init__(
+            f"`{ref.path}` changed after its build context was planned (planned: {ref.size} "
+            f"bytes, sha256 {ref.sha256[:12]}; now: {now})"
+        )
+        self.ref = ref
+
+
+@dataclass(frozen=True)
 class ContextPlan:
-    """One node's build context, in memory. `files` maps POSIX paths to contents, sorted."""
+    """One node's build context. `files` maps POSIX paths to contents, sorted; large project
+    files are FileRefs (by reference), everything else bytes."""
 
     node: str
-    files: dict[str, bytes] = field(hash=False)  # the digest stands for them
+    files: dict[str, Content] = field(hash=False)  # the digest stands for them
     digest: str  # sha256 hex over every path and content
     image: str  # <registry>/<graph>-<node>:<tag>, tag: see `image_tag`
     role: Role = Role.MODEL
@@ -134,7 +178,9 @@ class ContextPlan:
 
     @property
     def dockerfile(self) -> str:
-        return self.files["Dockerfile"].decode()
+        content = self.files["Dockerfile"]
+        assert isinstance(content, bytes)  # generated: always in memory
+        return content.decode()
 
     @property
     def licence(self) -> str:
@@ -182,16 +228,21 @@ def plan_context(
     found.raise_if_failed()
     assert inputs is not None
     graph, name, version, base = inputs.graph, inputs.name, inputs.version, inputs.base
-    files: dict[str, bytes] = {f"{inputs.module}.py": inputs.code.read_bytes()}
-    for rel, source in inputs.files.items():
-        files[rel] = source.read_bytes()
-    files["requirements.txt"] = _requirements(version, inputs.requirements)
-    files[f"{ADAPTER_MODULE}.py"] = Path(_adapter_module.__file__).read_bytes()
-    files[f"{ENTRY_MODULE}.py"] = _entry(inputs.module, inputs.class_name, role).encode()
-    files[f"{INIT_MODULE}.py"] = Path(_init_module.__file__).read_bytes()
-    files[".s2i/environment"] = _s2i_environment(role).encode()
-    files[".dockerignore"] = _DOCKERIGNORE.encode()
-    digest_of_inputs = _digest(files)
+    small, large = _split_by_size({f"{inputs.module}.py": inputs.code, **inputs.files}, name)
+    generated = {
+        "requirements.txt": _requirements(version, inputs.requirements),
+        f"{ADAPTER_MODULE}.py": Path(_adapter_module.__file__).read_bytes(),
+        f"{ENTRY_MODULE}.py": _entry(inputs.module, inputs.class_name, role).encode(),
+        f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
+        ".s2i/environment": _s2i_environment(role).encode(),
+        ".dockerignore": _DOCKERIGNORE.encode(),
+    }
+    # Two digests, each over every path and content: the inputs' (a label) and the final
+    # context's (the tag). One read of each large file feeds both.
+    planned: dict[str, bytes | _Pending] = {**small, **large, **generated}
+    views = (_RunningDigest(planned), _RunningDigest(_large_files_apart(planned)))
+    refs = {rel: _hash_large(large[rel], views, name) for rel in sorted(large)}
+    digest_of_inputs = views[0].finish()
     labels = {
         "org.opencontainers.image.title": f"{graph}-{name}",
         "org.opencontainers.image.description": f"seldon-graphs wrapper: node {name} ({role})",
@@ -204,11 +255,13 @@ def plan_context(
         "io.seldon-graphs.role": str(role),
         "io.seldon-graphs.runtime": f"seldon-core=={version} ({runtime_licence(version)})",
     }
-    files = _large_files_apart(files)
+    contents: dict[str, Content] = {**small, **refs, **generated}
+    files = _large_files_apart(contents)
     grpc = spec.transport == "grpc"
-    files["Dockerfile"] = _dockerfile(base, labels, role, spec.name, name, files, grpc).encode()
+    dockerfile = _dockerfile(base, labels, role, spec.name, name, files, grpc).encode()
+    files["Dockerfile"] = dockerfile
     files = dict(sorted(files.items()))
-    digest = _digest(files)
+    digest = views[1].finish({"Dockerfile": dockerfile})
     if base_id is None:
         from seldon_graphs.settings import base_image_id
 
@@ -281,8 +334,49 @@ def write_context(plan: ContextPlan, dest: Path) -> Path:
         for rel, content in plan.files.items():
             path = staged / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                with CheckedReader(content) as source, path.open("wb") as out:
+                    shutil.copyfileobj(source, out, CHUNK)
     return dest
+
+
+class CheckedReader:
+    """A large file of a plan, read as planned (for streaming it into a tar or a copy):
+    `read` raises FileChanged as soon as the file turns out shorter, longer or other than
+    what planning hashed. Its last read of the planned size does the final checks."""
+
+    def __init__(self, ref: FileRef) -> None:
+        self.ref = ref
+        self._hash = hashlib.sha256()
+        self._left = ref.size
+        try:
+            self._file = ref.path.open("rb")
+        except OSError as exc:
+            raise FileChanged(ref, f"unreadable: {exc.strerror or exc}") from None
+
+    def __enter__(self) -> CheckedReader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._file.close()
+
+    def read(self, size: int = -1) -> bytes:
+        want = self._left if size < 0 else min(size, self._left)
+        data = self._file.read(want)
+        self._hash.update(data)
+        self._left -= len(data)
+        if len(data) < want:
+            raise FileChanged(self.ref, f"{self.ref.size - self._left} bytes")
+        if want and not self._left:
+            if self._file.read(1):
+                raise FileChanged(self.ref, f"more than {self.ref.size} bytes")
+            if (now := self._hash.hexdigest()) != self.ref.sha256:
+                raise FileChanged(self.ref, f"sha256 {now[:12]}")
+        return data
 
 
 # --- validation -----------------------------------------------------------------------
@@ -543,7 +637,7 @@ def _dockerfile(
     role: Role,
     graph: str,
     node: str,
-    files: dict[str, bytes],
+    files: Mapping[str, Content],
     grpc: bool,
 ) -> str:
     label_lines = label_arguments(labels, " \\\n      ")
@@ -599,7 +693,7 @@ CMD {json.dumps(list(command))}
 _NO_GRPC = "\nENV GRPC_WORKERS=0"
 
 
-def _copy_lines(files: dict[str, bytes]) -> str:
+def _copy_lines(files: Mapping[str, Content]) -> str:
     """COPY instructions: large files first (their own layer), then the code, by name.
 
     Naming each top-level entry keeps the context's build files (and the large files,
@@ -625,14 +719,18 @@ def _literal(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
-def _large_files_apart(files: dict[str, bytes]) -> dict[str, bytes]:
+def _large_files_apart(files: Mapping[str, _Planned]) -> dict[str, _Planned]:
     """Large files (but never generated ones) moved under DATA_DIR for their own layer."""
     return {
-        (f"{DATA_DIR}/{rel}" if len(content) >= LARGE_FILE and rel not in _GENERATED else rel): (
+        (f"{DATA_DIR}/{rel}" if _size(content) >= LARGE_FILE and rel not in _GENERATED else rel): (
             content
         )
         for rel, content in files.items()
     }
+
+
+def _size(content: bytes | FileRef | _Pending) -> int:
+    return len(content) if isinstance(content, bytes) else content.size
 
 
 def _smoke_inputs(
@@ -661,10 +759,103 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
-def _digest(files: dict[str, bytes]) -> str:
-    h = hashlib.sha256()
-    for rel in sorted(files):
-        content = files[rel]
-        h.update(f"{len(rel)}:{rel}\0{len(content)}:".encode())
-        h.update(content)
-    return h.hexdigest()
+# --- reading and hashing -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A large file found by planning, not hashed yet."""
+
+    path: Path
+    size: int
+
+
+_Planned = TypeVar("_Planned", bound=bytes | FileRef | _Pending)
+
+
+def _split_by_size(
+    sources: Mapping[str, Path], node: str
+) -> tuple[dict[str, bytes], dict[str, _Pending]]:
+    """The project files to copy: those under LARGE_FILE read, the others only measured."""
+    small: dict[str, bytes] = {}
+    large: dict[str, _Pending] = {}
+    for rel, path in sources.items():
+        try:
+            size = path.stat().st_size
+            if size < LARGE_FILE:
+                small[rel] = path.read_bytes()
+            else:
+                large[rel] = _Pending(path, size)
+        except OSError as exc:
+            raise ContextError(
+                f"node {node}: `{rel}` cannot be read: {exc.strerror or exc}"
+            ) from None
+    return small, large
+
+
+def _hash_large(pending: _Pending, views: tuple[_RunningDigest, ...], node: str) -> FileRef:
+    """Read a large file once, in chunks: its own sha256, fed to every digest on the way."""
+    for view in views:
+        view.start(pending)
+    own, size = hashlib.sha256(), 0
+    try:
+        with pending.path.open("rb") as source:
+            while size <= pending.size and (chunk := source.read(CHUNK)):
+                size += len(chunk)
+                own.update(chunk)
+                for view in views:
+                    view.update(chunk)
+    except OSError as exc:
+        raise ContextError(
+            f"node {node}: `{pending.path}` cannot be read: {exc.strerror or exc}"
+        ) from None
+    if size != pending.size:
+        raise ContextError(
+            f"node {node}: `{pending.path}` changed while it was read ({pending.size} bytes, "
+            f"then {'more' if size > pending.size else size}): run again once it is complete"
+        )
+    return FileRef(pending.path, pending.size, own.hexdigest())
+
+
+class _RunningDigest:
+    """The context digest: sha256 over `<len(path)>:<path>\\0<len(content)>:<content>` of
+    every file, in path order. Fed in one pass: in-memory contents when their turn comes, a
+    large file's chunks by the caller (so one read of it serves several digests)."""
+
+    def __init__(self, entries: Mapping[str, bytes | _Pending]) -> None:
+        self._hash = hashlib.sha256()
+        self._todo = deque(sorted(entries.items(), key=lambda item: item[0]))
+        self._last = ""
+
+    def start(self, pending: _Pending) -> None:
+        """Feed what sorts before `pending`, then its header: its chunks come next."""
+        while self._todo:
+            rel, content = self._todo.popleft()
+            if isinstance(content, _Pending):
+                assert content == pending, "large files come in the same order in every view"
+                self._header(rel, content.size)
+                return
+            self._add(rel, content)
+        raise AssertionError(f"{pending.path} is not in this digest")
+
+    def update(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+
+    def finish(self, more: Mapping[str, bytes] | None = None) -> str:
+        """The digest, with the entries left and `more` (which must sort after every large
+        file: the Dockerfile does, `D` after `.seldon-graphs-data/`)."""
+        rest = sorted([*self._todo, *(more or {}).items()], key=lambda item: item[0])
+        assert not rest or rest[0][0] > self._last, "an entry came after its turn"
+        for rel, content in rest:
+            assert isinstance(content, bytes), "every large file was streamed"
+            self._add(rel, content)
+        self._todo.clear()
+        return self._hash.hexdigest()
+
+    def _add(self, rel: str, content: bytes) -> None:
+        self._header(rel, len(content))
+        self._hash.update(content)
+
+    def _header(self, rel: str, size: int) -> None:
+        self._hash.update(f"{len(rel)}:{rel}\0{size}:".encode())
+        self._last = rel
