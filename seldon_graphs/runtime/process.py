@@ -238,8 +238,9 @@ class NodeProcess:
             if self.proc is None or self.proc.returncode is not None:
                 code = self.proc.returncode if self.proc else None
                 return f"exited with code {code}"
-            timeout = min(policy.probe_timeout, max(deadline - time.monotonic(), 0.01))
-            problem = await probe(client, address, "/health/ping", timeout, self.token)
+            # A whole probe even near the deadline: its reason then names the probe timeout
+            # the policy set, not a remainder (overshoots the deadline by one probe at most).
+            problem = await probe(client, address, "/health/ping", policy.probe_timeout, self.token)
             if problem is None:
                 return None
             await asyncio.sleep(0.1)
