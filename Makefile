@@ -107,3 +107,19 @@ test-cluster: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: controlplane controlplane-up controlplane-down test-controlplane
+
+# A real Kubernetes control plane on 127.0.0.1, built from Go modules (docs/deploy.md,
+# "Against a real control plane"): kube-apiserver, controller-manager, scheduler, kwok, etcd.
+controlplane:
+	scripts/controlplane-build.sh
+
+controlplane-up: controlplane
+	scripts/controlplane-up.sh
+
+controlplane-down:
+	scripts/controlplane-down.sh
+
+test-controlplane: $(STAMP)
+	$(BIN)/pytest -q -m controlplane tests/controlplane
