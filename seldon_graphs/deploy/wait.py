@@ -2,8 +2,11 @@
 
 Polling, not a watch: a GET every `interval` seconds survives API-server restarts and dropped
 connections, and with an injected `Clock` the tests run timeouts in no real time at all.
-Success is `status.state == "Available"` (for the generation we applied); failure is
-`status.state == "Failed"`, or a fatal pod problem (diagnose.py), or the deadline.
+Success is `status.state == "Available"` *and* the operator's Deployments running this spec
+(rollout.py: the operator never writes `observedGeneration` and stays Available while a
+re-deploy rolls out). Failure is a fatal pod problem (diagnose.py), the deadline, or a `Failed`
+state that persists: the operator writes Failed on any reconcile error and retries (Seldon
+#2044), so one Failed is not the end.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any, Protocol
 from .diagnose import Problem, diagnose, pending_reason_from_events, pod_summary
 from .errors import RolloutError, WaitTimeout
 from .kube import JsonDict, Kube
+from .names import sdep_selector
+from .rollout import pending
 
-SDEP_LABEL = "seldon-deployment-id"  # put on every pod by the Seldon operator
+FAILED_GRACE = 30.0  # seconds a Failed state must last before the wait gives up on it
 
 
 class Clock(Protocol):
@@ -49,6 +54,22 @@ class Progress:
 ProgressSink = Callable[[Progress], None]
 
 
+class FailedStreak:
+    """How long the state has been Failed without a break."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def seen(self, state: str, now: float) -> float:
+        """Record this poll's state; return the seconds it has been Failed (0 if it is not)."""
+        if state != "Failed":
+            self.since = None
+            return 0.0
+        if self.since is None:
+            self.since = now
+        return now - self.since
+
+
 def wait_available(
     kube: Kube,
     namespace: str,
@@ -61,32 +82,38 @@ def wait_available(
     """Return the Available SeldonDeployment, or raise RolloutError / WaitTimeout."""
     clock = clock or SystemClock()
     start = clock.monotonic()
-    last: list[Problem] = []
-    pods: list[Any] = []
+    failed = FailedStreak()
     while True:
         sdep = kube.get_sdep(namespace, name)
         if sdep is None:
             raise RolloutError(f"SeldonDeployment {namespace}/{name} disappeared while waiting")
-        state, generation_seen = _state(sdep)
-        if state == "Available" and generation_seen:
-            return sdep
-        pods = kube.pods(namespace, f"{SDEP_LABEL}={name}")
-        last = diagnose(pods)
-        _raise_if_fatal(kube, namespace, name, sdep, state, last)
-        elapsed = clock.monotonic() - start
+        state = str((sdep.get("status") or {}).get("state") or "")
+        rolling = ""
+        if state == "Available":
+            rolling = pending(sdep, kube.deployments(namespace, sdep_selector(name)))
+            if not rolling:
+                return sdep
+        pods = kube.pods(namespace, sdep_selector(name))
+        problems = diagnose(pods)
+        now = clock.monotonic()
+        _raise_if_fatal(kube, namespace, name, sdep, problems, failed.seen(state, now))
+        elapsed = now - start
         ready, total = pod_summary(pods)
-        progress(Progress(elapsed, state or "Creating", ready, total, _note(last)))
+        note = _note(problems) or rolling or _failed_note(sdep, state)
+        progress(Progress(elapsed, state or "Creating", ready, total, note))
         if elapsed >= timeout:
-            raise _timeout(kube, namespace, name, timeout, state, pods, last)
+            raise _timeout(kube, namespace, name, timeout, sdep, pods, problems, rolling)
         clock.sleep(max(0.0, min(interval, timeout - elapsed)))
 
 
-def _state(sdep: JsonDict) -> tuple[str, bool]:
-    status = sdep.get("status") or {}
-    generation = (sdep.get("metadata") or {}).get("generation")
-    observed = status.get("observedGeneration")
-    current = generation is None or observed is None or observed >= generation
-    return str(status.get("state") or ""), current
+def _failed_note(sdep: JsonDict, state: str) -> str:
+    if state != "Failed":
+        return ""
+    return f"the operator reports: {_description(sdep)}; it retries"
+
+
+def _description(sdep: JsonDict) -> str:
+    return str((sdep.get("status") or {}).get("description") or "no description given")
 
 
 def _note(problems: list[Problem]) -> str:
@@ -97,7 +124,12 @@ def _note(problems: list[Problem]) -> str:
 
 
 def _raise_if_fatal(
-    kube: Kube, namespace: str, name: str, sdep: JsonDict, state: str, problems: list[Problem]
+    kube: Kube,
+    namespace: str,
+    name: str,
+    sdep: JsonDict,
+    problems: list[Problem],
+    failed_for: float,
 ) -> None:
     fatal = [p for p in problems if p.fatal]
     if fatal:
@@ -105,9 +137,11 @@ def _raise_if_fatal(
             f"SeldonDeployment {namespace}/{name} cannot become Available:\n"
             + "\n".join(_explain(kube, namespace, p) for p in fatal)
         )
-    if state == "Failed":
-        why = (sdep.get("status") or {}).get("description") or "no description given"
-        raise RolloutError(f"the Seldon operator marked {namespace}/{name} Failed: {why}")
+    if failed_for >= FAILED_GRACE:
+        raise RolloutError(
+            f"the Seldon operator has marked {namespace}/{name} Failed for {failed_for:.0f}s: "
+            f"{_description(sdep)}"
+        )
 
 
 def _explain(kube: Kube, namespace: str, problem: Problem) -> str:
@@ -122,11 +156,20 @@ def _timeout(
     namespace: str,
     name: str,
     timeout: float,
-    state: str,
+    sdep: JsonDict,
     pods: list[Any],
     problems: list[Problem],
+    rolling: str,
 ) -> WaitTimeout:
+    state = str((sdep.get("status") or {}).get("state") or "")
     head = f"{namespace}/{name} is not Available after {timeout:g}s (state: {state or 'none yet'})"
+    if state == "Failed":
+        head += f"; the operator reports: {_description(sdep)}"
+    if rolling:
+        return WaitTimeout(
+            f"{head}; the new spec is not rolled out yet: {rolling}",
+            f"`kubectl -n {namespace} get deployments -l {sdep_selector(name)}` shows the rollout",
+        )
     if not pods:
         return WaitTimeout(
             f"{head}; no pods were created",
@@ -140,7 +183,7 @@ def _timeout(
     return WaitTimeout(
         f"{head}; pods are starting but not ready yet",
         "wait longer with --wait SECONDS, or see `kubectl -n "
-        f"{namespace} get pods -l {SDEP_LABEL}={name}`",
+        f"{namespace} get pods -l {sdep_selector(name)}`",
     )
 
 

@@ -168,7 +168,7 @@ def test_reapply_waits_for_the_new_generation(
     run(kube, graph_target(changed), clock)
     stored = cluster.sdeps[("models", "test")]
     assert stored["metadata"]["generation"] == 2
-    assert stored["status"]["observedGeneration"] == 2
+    assert "observedGeneration" not in stored["status"]  # as the real operator: never written
 
 
 # --- failures before anything slow -----------------------------------------------------------
@@ -439,8 +439,28 @@ def test_no_pods_at_timeout_points_at_the_operator(
 
 def test_operator_failed_state(kube: Kube, cluster: FakeCluster, clock: FakeClock) -> None:
     cluster.operator.failed = "engine not separate and no pu with localhost service"
-    with pytest.raises(RolloutError, match="marked models/test Failed: engine not separate"):
+    with pytest.raises(RolloutError) as err:
         run(kube, graph_target(), clock)
+    assert str(err.value) == (
+        "the Seldon operator has marked models/test Failed for 30s: "
+        "engine not separate and no pu with localhost service"
+    )
+    assert clock.now == 30.0  # not on the first Failed: the operator retries (Seldon #2044)
+
+
+def test_transient_failed_is_waited_out(kube: Kube, cluster: FakeCluster, clock: FakeClock) -> None:
+    """The operator writes Failed on any reconcile error, then Available on the next pass."""
+    cluster.operator.failed = "Operation cannot be fulfilled: the object has been modified"
+
+    def recover(seconds: float) -> None:
+        FakeClock.sleep(clock, seconds)
+        if clock.now >= 20:
+            cluster.operator.failed = None
+
+    clock.sleep = recover  # type: ignore[method-assign]
+    _, said, progress = run(kube, graph_target(), clock)
+    assert said[-1] == "models/test is Available"
+    assert any("the operator reports: Operation cannot be fulfilled" in p for p in progress)
 
 
 # --- dry run -----------------------------------------------------------------------------------
