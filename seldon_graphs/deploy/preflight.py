@@ -35,7 +35,8 @@ def _check_access(kube: Kube, namespace: str, create_namespace: bool) -> None:
         (verb, PLURAL, GROUP, namespace) for verb in ("get", "create", "patch")
     ]
     if create_namespace:
-        wanted.append(("create", "namespaces", "", None))
+        # deploy creates it by server-side apply: a PATCH, authorized as patch and create.
+        wanted += [(verb, "namespaces", "", None) for verb in ("create", "patch")]
     denied = [w for w in wanted if not kube.can_i(w[0], w[1], w[3], group=w[2])]
     if not denied:
         return

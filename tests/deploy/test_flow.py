@@ -194,6 +194,17 @@ def test_forbidden_is_named_before_building(kube: Kube, cluster: FakeCluster) ->
     assert "create namespaces" in text and "kind-seldon" in text
 
 
+@pytest.mark.parametrize("denied", ["create namespaces", "patch namespaces"])
+def test_new_namespace_needs_create_and_patch(
+    kube: Kube, cluster: FakeCluster, denied: str
+) -> None:
+    """deploy creates the namespace by server-side apply: a PATCH, authorized as both."""
+    cluster.deny = {denied}
+    with pytest.raises(ForbiddenError) as err:
+        deploy(kube, graph_target(), DeployOptions(), _no_images, print)
+    assert str(err.value) == f"forbidden: with context 'kind-seldon' you may not {denied}"
+
+
 def test_forbidden_namespace_read_is_not_fatal(
     kube: Kube, cluster: FakeCluster, clock: FakeClock
 ) -> None:
