@@ -70,7 +70,7 @@ build_kwok() {
   fi
   say "building kwok $KWOK_VERSION"
   CGO_ENABLED=0 GOBIN="$bin" nice -n 19 "$GO" install -trimpath \
-    -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
+    -ldflags "-s -w" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
