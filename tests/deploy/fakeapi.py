@@ -577,26 +577,33 @@ def seldon_webhook(obj: Json) -> list[tuple[str, str, str]]:
 
 
 # --- pods, events, logs -------------------------------------------------------------------------
+def _labelled_list(
+    objects: list[Json], q: dict[str, list[str]], kind: str, api_version: str
+) -> tuple[int, Any, str]:
+    """A `<kind>List` of the objects matching the query's equality label selector."""
+    wanted = dict(kv.split("=", 1) for kv in (q.get("labelSelector") or [""])[0].split(",") if kv)
+    items = [
+        o
+        for o in objects
+        if all(o["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+    ]
+    return _ok(
+        {
+            "kind": f"{kind}List",
+            "apiVersion": api_version,
+            "metadata": {"resourceVersion": "1"},
+            "items": items,
+        }
+    )
+
+
 def list_pods(
     c: FakeCluster, m: Any, q: dict[str, list[str]], h: Any, b: Any
 ) -> tuple[int, Any, str]:
     ns = m.group(1)
     if (denied := c.forbidden("list", "pods", "", ns)) is not None:
         return denied
-    wanted = dict(kv.split("=", 1) for kv in (q.get("labelSelector") or [""])[0].split(",") if kv)
-    items = [
-        p
-        for p in c.pods.get(ns, [])
-        if all(p["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
-    ]
-    return _ok(
-        {
-            "kind": "PodList",
-            "apiVersion": "v1",
-            "metadata": {"resourceVersion": "1"},
-            "items": items,
-        }
-    )
+    return _labelled_list(c.pods.get(ns, []), q, "Pod", "v1")
 
 
 def list_deployments(
@@ -605,20 +612,7 @@ def list_deployments(
     ns = m.group(1)
     if (denied := c.forbidden("list", "deployments", "", ns, "apps")) is not None:
         return denied
-    wanted = dict(kv.split("=", 1) for kv in (q.get("labelSelector") or [""])[0].split(",") if kv)
-    items = [
-        d
-        for d in c.deployments.get(ns, [])
-        if all(d["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
-    ]
-    return _ok(
-        {
-            "kind": "DeploymentList",
-            "apiVersion": "apps/v1",
-            "metadata": {"resourceVersion": "1"},
-            "items": items,
-        }
-    )
+    return _labelled_list(c.deployments.get(ns, []), q, "Deployment", "apps/v1")
 
 
 def rolled_out_deployments(obj: Json) -> list[Json]:
