@@ -1,9 +1,12 @@
 """A fake Kubernetes API server for the deploy tests: the real `kubernetes` client talks to it.
 
-Why a fake, and why it is faithful enough: no API server can run on our machines (no kind
-node image, no control-plane binaries), and mocking the client's methods would test our
-mocks. So the tests drive the *real* client over HTTP, against this server, which speaks
-the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
+Why a fake, now that tests/controlplane/ runs a real kube-apiserver: what these tests need
+most is the Seldon operator's side (status transitions, Failed states, the pods and events
+of an ImagePullBackOff or a CrashLoopBackOff, webhook denials), and the operator cannot run
+on our machines (its Go module is not served here), nor can a kubelet run containers. The
+fake also makes fake time possible, so timeouts cost nothing. Mocking the client's methods
+would test our mocks, so the tests drive the *real* client over HTTP, against this server,
+which speaks the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
 
 - discovery: /version, /api, /apis, /apis/machinelearning.seldon.io/v1 (404 when the CRD
   is "not installed"), and the apiextensions CRD object;
