@@ -18,8 +18,21 @@ def preflight(kube: Kube, manifest: JsonDict) -> bool:
         raise OperatorMissingError()
     exists = namespace_exists(kube, namespace)
     _check_access(kube, namespace, create_namespace=not exists)
+    if exists:
+        _check_not_deleting(kube, namespace, manifest["metadata"]["name"])
     _check_secrets(kube, manifest, namespace, exists)
     return exists
+
+
+def _check_not_deleting(kube: Kube, namespace: str, name: str) -> None:
+    """An apply to a SeldonDeployment that is being deleted succeeds, then vanishes with it."""
+    live = kube.get_sdep(namespace, name)
+    if live is not None and (live.get("metadata") or {}).get("deletionTimestamp"):
+        raise DeployError(
+            f"SeldonDeployment {namespace}/{name} is being deleted; deploying now would update "
+            "the object that is about to disappear",
+            f"wait until `kubectl -n {namespace} get sdep {name}` says NotFound, then deploy again",
+        )
 
 
 def namespace_exists(kube: Kube, namespace: str) -> bool:

@@ -106,6 +106,30 @@ def wait_available(
         clock.sleep(max(0.0, min(interval, timeout - elapsed)))
 
 
+def wait_gone(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    timeout: float = 60.0,
+    clock: Clock | None = None,
+    interval: float = 0.5,
+) -> None:
+    """Return once the SeldonDeployment is gone. A foreground delete only marks it: the garbage
+    collector removes its Deployments and Services first, and an apply meanwhile would land on
+    the object being deleted."""
+    clock = clock or SystemClock()
+    deadline = clock.monotonic() + timeout
+    while kube.get_sdep(namespace, name) is not None:
+        left = deadline - clock.monotonic()
+        if left <= 0:
+            raise WaitTimeout(
+                f"{namespace}/{name} is still being deleted after {timeout:g}s",
+                f"`kubectl -n {namespace} get sdep {name} -o yaml` shows what holds it "
+                "(metadata.finalizers)",
+            )
+        clock.sleep(min(interval, left))
+
+
 def _failed_note(sdep: JsonDict, state: str) -> str:
     if state != "Failed":
         return ""

@@ -95,7 +95,7 @@ def test_diff_shows_a_live_change(plane: client.ApiClient, namespace: str) -> No
     )
     changed = cli("diff", *args)
     assert changed.code == 1
-    assert "-      replicas: 3\n" in changed.out
+    assert "-    replicas: 3\n+    replicas: 1\n" in changed.out
 
 
 def test_dry_run_server_changes_nothing(plane: client.ApiClient, namespace: str) -> None:

@@ -1,15 +1,31 @@
-"""Answers of the real kube-apiserver that the fake cannot produce, translated: the bodies are
-copied in shape from kube-apiserver 1.30 (NamespaceLifecycle admission, server-side apply's
-type check). tests/controlplane/ shows the same against the real server."""
+"""What the real kube-apiserver does that the fake did not: its answers (NamespaceLifecycle's
+403, server-side apply's 500 for a wrong type), copied in shape from kube-apiserver 1.30, and
+foreground deletion. tests/controlplane/ shows each against the real server; these keep them
+covered where it is not running."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from kubernetes.client.exceptions import ApiException
 
-from seldon_graphs.deploy.errors import Cause, ForbiddenError, RejectedError
+from seldon_graphs.deploy import Kube
+from seldon_graphs.deploy.errors import (
+    Cause,
+    DeployError,
+    ForbiddenError,
+    RejectedError,
+    WaitTimeout,
+)
+from seldon_graphs.deploy.flow import DeployOptions, deploy
+from seldon_graphs.deploy.target import Target
 from seldon_graphs.deploy.translate import from_api
+from seldon_graphs.deploy.wait import wait_gone
+
+from .conftest import FakeClock, sdep
+from .fakeapi import FakeCluster
 
 
 def _exc(code: int, body: dict[str, object]) -> ApiException:
@@ -80,3 +96,34 @@ def test_other_500_stays_a_server_error() -> None:
         "the API server at https://x answered 500 while trying to apply x: "
         "etcdserver: request timed out"
     )
+
+
+def test_deploy_refuses_a_seldondeployment_being_deleted(kube: Kube, cluster: FakeCluster) -> None:
+    """A foreground delete leaves the object, marked, until its dependents are gone; an apply
+    then would update it and vanish with it (seen on the real control plane)."""
+    live = sdep()
+    live["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    cluster.namespaces["models"] = cluster.namespaces["default"]
+    cluster.sdeps[("models", "test")] = live
+    with pytest.raises(DeployError) as err:
+        deploy(kube, Target(Path("x.yaml"), sdep()), DeployOptions(), _no_images, print)
+    assert err.value.message == (
+        "SeldonDeployment models/test is being deleted; deploying now would update the object "
+        "that is about to disappear"
+    )
+
+
+def _no_images(*_: object) -> None:
+    raise AssertionError("no image step after a failed check")
+
+
+def test_wait_gone_times_out_naming_the_finalizers(kube: Kube, cluster: FakeCluster) -> None:
+    cluster.sdeps[("models", "test")] = sdep()
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout) as err:
+        wait_gone(kube, "models", "test", timeout=5, clock=clock)
+    assert err.value.message == "models/test is still being deleted after 5s"
+    assert clock.now == 5.0
+    del cluster.sdeps[("models", "test")]
+    wait_gone(kube, "models", "test", timeout=5, clock=clock)  # returns at once
+    assert clock.now == 5.0
