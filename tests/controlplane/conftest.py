@@ -25,6 +25,22 @@ from seldon_graphs.deploy import DeployError, connect
 RUN = Path(os.environ.get("CONTROLPLANE_RUN", "/tmp/seldon-graphs-controlplane"))
 KUBECONFIG = RUN / "kubeconfig"
 ADMIN, LIMITED = "controlplane", "controlplane-limited"
+HOME = Path(
+    os.environ.get("CONTROLPLANE_HOME")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "seldon-graphs"
+    / "controlplane"
+)
+ROOT_BIN = HOME / "bin"
+COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def binaries_missing() -> str | None:
+    """Why scripts/controlplane-up.sh cannot start a plane here, or None."""
+    absent = [c for c in COMPONENTS if not (ROOT_BIN / c).is_file()]
+    if absent:
+        return f"control-plane binaries missing in {ROOT_BIN}: {absent}; run `make controlplane`"
+    return None
 
 
 @dataclass(frozen=True)
