@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Start the real Kubernetes control plane on 127.0.0.1 (make controlplane-up): etcd,
 # kube-apiserver (token auth, service-account keys, RBAC, default admission plugins),
-# kube-controller-manager, kube-scheduler, and kwok simulating one large Node. Then installs
+# kube-controller-manager, kube-scheduler, and kwok simulating one large Node (its stages in
+# tests/controlplane/kwok-stages.yaml). The Node's address is 127.0.0.1, so anything the API
+# server sends to "its kubelet" (logs, exec) stays on this machine; pod IPs (10.0.0.0/24) are
+# only written into statuses, never contacted. Then installs
 # Seldon's SeldonDeployment CRD (../shared/seldon/crd). Safe to run twice: a running plane is
 # reused. Stop it with scripts/controlplane-down.sh.
 #
@@ -162,7 +165,8 @@ start_controllers() {
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false
   start kwok "$bin/kwok" --kubeconfig "$kubeconfig" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --cidr 10.0.0.1/24 --node-ip 10.0.0.1 --node-lease-duration-seconds 40 --server-address ""
+    --config "$repo/tests/controlplane/kwok-stages.yaml" \
+    --cidr 10.0.0.1/24 --node-ip 127.0.0.1 --node-lease-duration-seconds 40
 }
 
 install_node_and_crd() {
