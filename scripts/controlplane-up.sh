@@ -57,9 +57,13 @@ check_tools() {
   [[ -f $SELDON_CRD ]] || die "Seldon's CRD is not at $SELDON_CRD (set SELDON_CRD)"
 }
 
+# running NAME: its recorded process exists and is not a zombie (a killed orphan that no
+# parent has reaped yet still answers `kill -0`).
 running() {
-  local pidfile=$run/pids/$1.pid
-  [[ -f $pidfile ]] && kill -0 "$(<"$pidfile")" 2>/dev/null
+  local pidfile=$run/pids/$1.pid pid
+  [[ -f $pidfile ]] || return 1
+  pid=$(<"$pidfile")
+  [[ -r /proc/$pid/stat ]] && [[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) != Z ]]
 }
 
 # start NAME COMMAND...: detached in its own session, output in logs/NAME.log.

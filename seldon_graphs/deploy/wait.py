@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .diagnose import Problem, diagnose, pending_reason_from_events, pod_summary
-from .errors import RolloutError, WaitTimeout
+from .errors import RolloutError, UnreachableError, WaitTimeout
 from .kube import JsonDict, Kube
 from .names import sdep_selector
 from .rollout import pending
 
 FAILED_GRACE = 30.0  # seconds a Failed state must last before the wait gives up on it
+OUTAGE_GRACE = 60.0  # seconds the API server may not answer before the wait gives up
 
 
 class Clock(Protocol):
@@ -54,20 +55,35 @@ class Progress:
 ProgressSink = Callable[[Progress], None]
 
 
-class FailedStreak:
-    """How long the state has been Failed without a break."""
+class Streak:
+    """How long something has been true without a break (a Failed state, an outage)."""
 
     def __init__(self) -> None:
         self.since: float | None = None
 
-    def seen(self, state: str, now: float) -> float:
-        """Record this poll's state; return the seconds it has been Failed (0 if it is not)."""
-        if state != "Failed":
+    def seen(self, now_true: bool, now: float) -> float:
+        """Record this poll; return the seconds it has been true (0 if it is not)."""
+        if not now_true:
             self.since = None
             return 0.0
         if self.since is None:
             self.since = now
         return now - self.since
+
+
+@dataclass(frozen=True)
+class Look:
+    """One poll: the SeldonDeployment, what its rollout and pods say."""
+
+    sdep: JsonDict
+    state: str
+    rolling: str  # why the Deployments do not run this spec yet, "" when they do
+    pods: list[Any]
+    problems: list[Problem]
+
+    @property
+    def done(self) -> bool:
+        return self.state == "Available" and not self.rolling
 
 
 def wait_available(
@@ -79,31 +95,48 @@ def wait_available(
     clock: Clock | None = None,
     interval: float = 2.0,
 ) -> JsonDict:
-    """Return the Available SeldonDeployment, or raise RolloutError / WaitTimeout."""
+    """Return the Available SeldonDeployment, or raise RolloutError / WaitTimeout.
+
+    An API server that stops answering (a restart, a dropped connection) is retried for up to
+    OUTAGE_GRACE seconds within the deadline; the wait goes on where it was."""
     clock = clock or SystemClock()
     start = clock.monotonic()
-    failed = FailedStreak()
+    failed, outage = Streak(), Streak()
     while True:
-        sdep = kube.get_sdep(namespace, name)
-        if sdep is None:
-            raise RolloutError(f"SeldonDeployment {namespace}/{name} disappeared while waiting")
-        state = str((sdep.get("status") or {}).get("state") or "")
-        rolling = ""
-        if state == "Available":
-            rolling = pending(sdep, kube.deployments(namespace, sdep_selector(name)))
-            if not rolling:
-                return sdep
-        pods = kube.pods(namespace, sdep_selector(name))
-        problems = diagnose(pods)
         now = clock.monotonic()
-        _raise_if_fatal(kube, namespace, name, sdep, problems, failed.seen(state, now))
         elapsed = now - start
-        ready, total = pod_summary(pods)
-        note = _note(problems) or rolling or _failed_note(sdep, state)
-        progress(Progress(elapsed, state or "Creating", ready, total, note))
-        if elapsed >= timeout:
-            raise _timeout(kube, namespace, name, timeout, sdep, pods, problems, rolling)
+        try:
+            look = _look(kube, namespace, name)
+        except UnreachableError as err:
+            if outage.seen(True, now) >= OUTAGE_GRACE or elapsed >= timeout:
+                raise
+            progress(Progress(elapsed, "unreachable", 0, 0, f"{err.message}; retrying"))
+        else:
+            outage.seen(False, now)
+            if look.done:
+                return look.sdep
+            failed_for = failed.seen(look.state == "Failed", now)
+            _raise_if_fatal(kube, namespace, name, look.sdep, look.problems, failed_for)
+            ready, total = pod_summary(look.pods)
+            note = _note(look.problems) or look.rolling or _failed_note(look.sdep, look.state)
+            progress(Progress(elapsed, look.state or "Creating", ready, total, note))
+            if elapsed >= timeout:
+                raise _timeout(kube, namespace, name, timeout, look)
         clock.sleep(max(0.0, min(interval, timeout - elapsed)))
+
+
+def _look(kube: Kube, namespace: str, name: str) -> Look:
+    sdep = kube.get_sdep(namespace, name)
+    if sdep is None:
+        raise RolloutError(f"SeldonDeployment {namespace}/{name} disappeared while waiting")
+    state = str((sdep.get("status") or {}).get("state") or "")
+    rolling = ""
+    if state == "Available":
+        rolling = pending(sdep, kube.deployments(namespace, sdep_selector(name)))
+        if not rolling:
+            return Look(sdep, state, rolling, [], [])
+    pods = kube.pods(namespace, sdep_selector(name))
+    return Look(sdep, state, rolling, pods, diagnose(pods))
 
 
 def wait_gone(
@@ -175,23 +208,14 @@ def _explain(kube: Kube, namespace: str, problem: Problem) -> str:
     return "  " + problem.render(tail).replace("\n", "\n  ")
 
 
-def _timeout(
-    kube: Kube,
-    namespace: str,
-    name: str,
-    timeout: float,
-    sdep: JsonDict,
-    pods: list[Any],
-    problems: list[Problem],
-    rolling: str,
-) -> WaitTimeout:
-    state = str((sdep.get("status") or {}).get("state") or "")
+def _timeout(kube: Kube, namespace: str, name: str, timeout: float, look: Look) -> WaitTimeout:
+    state, pods, problems = look.state, look.pods, look.problems
     head = f"{namespace}/{name} is not Available after {timeout:g}s (state: {state or 'none yet'})"
     if state == "Failed":
-        head += f"; the operator reports: {_description(sdep)}"
-    if rolling:
+        head += f"; the operator reports: {_description(look.sdep)}"
+    if look.rolling:
         return WaitTimeout(
-            f"{head}; the new spec is not rolled out yet: {rolling}",
+            f"{head}; the new spec is not rolled out yet: {look.rolling}",
             f"`kubectl -n {namespace} get deployments -l {sdep_selector(name)}` shows the rollout",
         )
     if not pods:

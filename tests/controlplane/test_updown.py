@@ -1,22 +1,31 @@
-"""scripts/controlplane-up.sh and -down.sh for real: a second plane on free ports of its own,
-up within the promised 60 s, reused when up is run twice, and after down no process of it is
-left and none of its ports listens."""
+"""scripts/controlplane-up.sh and -down.sh for real, each test with a plane of its own on free
+ports: up within the promised 60 s, reused when up is run twice, nothing left after down; and
+deploy --wait surviving a restart of the API server."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from seldon_graphs.deploy import connect
+from seldon_graphs.deploy.flow import DeployOptions, deploy
+from seldon_graphs.deploy.target import load_target
+from seldon_graphs.deploy.wait import Progress
+
 from .conftest import binaries_missing
+from .played_operator import reconcile
 
 pytestmark = pytest.mark.controlplane
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+GRAPHS = SCRIPTS.parent / "graphs"
 
 
 def _free_ports(count: int) -> list[int]:
@@ -81,3 +90,57 @@ def test_up_twice_then_down_leaves_nothing(tmp_path: Path) -> None:
     assert [pid for pid in pids if _alive(pid)] == []
     assert [p for p in (api, etcd, peer) if _listening(p)] == []
     assert _script("controlplane-down.sh", env).returncode == 0  # safe to run twice
+
+
+def test_wait_survives_an_api_server_restart(tmp_path: Path) -> None:
+    """The API server of a plane of its own is stopped mid-wait and started again (by rerunning
+    up, which restarts only what is not running): deploy --wait retries and still succeeds."""
+    if why := binaries_missing():
+        pytest.skip(why)
+    api, etcd, peer = _free_ports(3)
+    run = tmp_path / "plane"
+    env = {
+        **os.environ,
+        "CONTROLPLANE_RUN": str(run),
+        "CONTROLPLANE_PORT": str(api),
+        "ETCD_PORT": str(etcd),
+        "ETCD_PEER_PORT": str(peer),
+    }
+    restarted: list[subprocess.CompletedProcess[str]] = []
+    try:
+        assert _script("controlplane-up.sh", env).returncode == 0
+        kube = connect("controlplane", str(run / "kubeconfig"))
+        target = load_target(GRAPHS / "abtest.yaml").placed("restart", "default")
+        seen: list[Progress] = []
+        restart = threading.Thread(
+            target=lambda: restarted.append(_script("controlplane-up.sh", env))
+        )
+
+        def operator_then_outage(progress: Progress) -> None:
+            """Reconcile, then kill the API server; start it again once the wait has seen it
+            gone (so the outage is witnessed, whatever the timing)."""
+            if not seen:
+                reconcile(kube.api, "restart", "abtest")
+                _stop(int((run / "pids" / "kube-apiserver.pid").read_text()))
+            elif progress.state == "unreachable" and not restart.is_alive() and not restarted:
+                restart.start()
+            seen.append(progress)
+
+        options = DeployOptions(wait=120, build=False)
+        deploy(kube, target, options, lambda *_: None, lambda _s: None, operator_then_outage)
+        restart.join(timeout=120)
+        assert restarted and restarted[0].returncode == 0, restarted[0].stderr
+        assert seen[1].state == "unreachable"
+        assert "cannot reach the Kubernetes API at" in seen[1].note
+        assert kube.get_sdep("restart", "abtest") is not None
+    finally:
+        assert _script("controlplane-down.sh", env).returncode == 0
+
+
+def _stop(pid: int) -> None:
+    """Kill, as a crash would: a graceful stop drains watches for up to a minute."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _alive(pid):
+        assert time.monotonic() < deadline, f"pid {pid} did not stop"
+        time.sleep(0.1)
