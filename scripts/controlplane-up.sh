@@ -57,13 +57,15 @@ check_tools() {
   [[ -f $SELDON_CRD ]] || die "Seldon's CRD is not at $SELDON_CRD (set SELDON_CRD)"
 }
 
-# running NAME: its recorded process exists and is not a zombie (a killed orphan that no
-# parent has reaped yet still answers `kill -0`).
+# running NAME: its recorded process exists, is not a zombie (a killed orphan that no parent
+# has reaped yet still answers `kill -0`), and is still NAME (a pid file left by a machine
+# restart may name a pid reused by something else).
 running() {
   local pidfile=$run/pids/$1.pid pid
   [[ -f $pidfile ]] || return 1
   pid=$(<"$pidfile")
-  [[ -r /proc/$pid/stat ]] && [[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) != Z ]]
+  [[ -r /proc/$pid/stat ]] && [[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) != Z ]] &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1"
 }
 
 # start NAME COMMAND...: detached in its own session, output in logs/NAME.log.

@@ -1,7 +1,8 @@
 """Fixtures for the tests against the real control plane (scripts/controlplane-up.sh).
 
-The tests run when the plane is up (its kubeconfig answers /readyz) and skip, saying how to
-bring it up, when it is not: `make controlplane-up` then `make test-controlplane`. Each test
+The tests run when the plane is up (its kubeconfig answers) and skip, saying how to bring it
+up, when it is not: `make controlplane-up` then `make test-controlplane`. Under CI=true, where
+.ci/run starts it, a plane that is down fails them instead (tests/helpers.py `missing`). Each test
 works in a namespace of its own and deletes it afterwards.
 """
 
@@ -21,6 +22,7 @@ from kubernetes import client
 
 from seldon_graphs.cli import main
 from seldon_graphs.deploy import DeployError, connect
+from tests.helpers import missing
 
 RUN = Path(os.environ.get("CONTROLPLANE_RUN", "/tmp/seldon-graphs-controlplane"))
 KUBECONFIG = RUN / "kubeconfig"
@@ -73,7 +75,8 @@ def plane() -> client.ApiClient:
     """An admin client for the running control plane, or a skip saying how to start it."""
     why = _why_down()
     if why is not None:
-        pytest.skip(f"{why}: run `make controlplane-up` first (docs/deploy.md)")
+        # .ci/run starts the plane, so under CI=true its absence fails instead of skipping.
+        missing(f"{why}: run `make controlplane-up` first (docs/deploy.md)")
     # deploy's own connect: it also works around kubernetes 36.0.0 not sending kubeconfig tokens
     return connect(ADMIN, str(KUBECONFIG)).api
 

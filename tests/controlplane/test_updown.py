@@ -18,6 +18,7 @@ from seldon_graphs.deploy import connect
 from seldon_graphs.deploy.flow import DeployOptions, deploy
 from seldon_graphs.deploy.target import load_target
 from seldon_graphs.deploy.wait import Progress
+from tests.helpers import missing
 
 from .conftest import binaries_missing
 from .played_operator import reconcile
@@ -61,7 +62,7 @@ def _script(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_up_twice_then_down_leaves_nothing(tmp_path: Path) -> None:
     if why := binaries_missing():
-        pytest.skip(why)
+        missing(why)
     api, etcd, peer = _free_ports(3)
     run = tmp_path / "plane"
     env = {
@@ -96,7 +97,7 @@ def test_wait_survives_an_api_server_restart(tmp_path: Path) -> None:
     """The API server of a plane of its own is stopped mid-wait and started again (by rerunning
     up, which restarts only what is not running): deploy --wait retries and still succeeds."""
     if why := binaries_missing():
-        pytest.skip(why)
+        missing(why)
     api, etcd, peer = _free_ports(3)
     run = tmp_path / "plane"
     env = {
