@@ -74,14 +74,20 @@ def reconcile(plane: client.ApiClient, namespace: str, name: str, available: boo
                 force=True,
                 _content_type=APPLY,
             )
-    if not available:
-        return
-    custom.patch_namespaced_custom_object_status(
+    if available:
+        set_state(plane, namespace, name, "Available")
+
+
+def set_state(
+    plane: client.ApiClient, namespace: str, name: str, state: str, why: str = ""
+) -> None:
+    """Write `status.state` (and `description`) through the status subresource, as it does."""
+    client.CustomObjectsApi(plane).patch_namespaced_custom_object_status(
         "machinelearning.seldon.io",
         "v1",
         namespace,
         "seldondeployments",
         name,
-        {"status": {"state": "Available"}},
+        {"status": {"state": state, "description": why or None}},
         _content_type="application/merge-patch+json",
     )

@@ -20,7 +20,7 @@ from seldon_graphs.deploy.target import Target, load_target
 from seldon_graphs.deploy.wait import Progress
 
 from .conftest import ADMIN, KUBECONFIG
-from .played_operator import reconcile
+from .played_operator import reconcile, set_state
 from .test_commands import ROOT
 
 pytestmark = pytest.mark.controlplane
@@ -87,3 +87,24 @@ def test_unschedulable_is_named_at_the_deadline(plane: client.ApiClient, namespa
     text = str(err)
     assert text.startswith(f"{namespace}/abtest is not Available after 8s (state: none yet):\n")
     assert "Insufficient cpu" in text, text
+
+
+def test_a_passing_failed_state_is_waited_out(plane: client.ApiClient, namespace: str) -> None:
+    """The operator writes Failed with the error on any failed reconcile and retries (Seldon
+    #2044); played here as: Failed first, Available on the pass after --wait has seen it."""
+    kube = connect(ADMIN, str(KUBECONFIG))
+    target = load_target(ROOT / "graphs" / "abtest.yaml").placed(namespace, "default")
+    why = 'Operation cannot be fulfilled on deployments.apps "abtest-default-0-graph"'
+    seen: list[Progress] = []
+
+    def operator(progress: Progress) -> None:
+        if not seen:
+            reconcile(plane, namespace, "abtest", available=False)
+            set_state(plane, namespace, "abtest", "Failed", why)
+        elif progress.state == "Failed":
+            set_state(plane, namespace, "abtest", "Available")
+        seen.append(progress)
+
+    deploy(kube, target, DeployOptions(wait=60, build=False), lambda *_: None, print, operator)
+    failed = [p for p in seen if p.state == "Failed"]
+    assert failed and failed[0].note == f"the operator reports: {why}; it retries"
