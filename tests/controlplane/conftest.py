@@ -22,6 +22,7 @@ from kubernetes import client
 
 from seldon_graphs.cli import main
 from seldon_graphs.deploy import DeployError, connect
+from tests.deploy.conftest import quiet_client_warnings
 from tests.helpers import missing
 
 RUN = Path(os.environ.get("CONTROLPLANE_RUN", "/tmp/seldon-graphs-controlplane"))
@@ -95,13 +96,7 @@ def namespace(plane: client.ApiClient) -> Iterator[str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # kubernetes 36's rest.py calls urllib3 1.26's deprecated getheader(s) on every response:
-    # not ours to fix, and thousands of lines of noise. Nothing else is filtered.
-    here = Path(__file__).parent
-    noise = pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning")
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(noise)
+    quiet_client_warnings(items, Path(__file__).parent)
 
 
 def kube_args(context: str = ADMIN) -> list[str]:

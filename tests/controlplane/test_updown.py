@@ -40,6 +40,20 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
+def _plane(tmp_path: Path) -> tuple[Path, dict[str, str], list[int]]:
+    """State folder, environment and ports (API server, etcd, etcd peer) of a plane of its own."""
+    ports = _free_ports(3)
+    run = tmp_path / "plane"
+    env = {
+        **os.environ,
+        "CONTROLPLANE_RUN": str(run),
+        "CONTROLPLANE_PORT": str(ports[0]),
+        "ETCD_PORT": str(ports[1]),
+        "ETCD_PEER_PORT": str(ports[2]),
+    }
+    return run, env, ports
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -63,15 +77,7 @@ def _script(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_up_twice_then_down_leaves_nothing(tmp_path: Path) -> None:
     if why := binaries_missing():
         missing(why)
-    api, etcd, peer = _free_ports(3)
-    run = tmp_path / "plane"
-    env = {
-        **os.environ,
-        "CONTROLPLANE_RUN": str(run),
-        "CONTROLPLANE_PORT": str(api),
-        "ETCD_PORT": str(etcd),
-        "ETCD_PEER_PORT": str(peer),
-    }
+    run, env, (api, etcd, peer) = _plane(tmp_path)
     try:
         started = time.monotonic()
         up = _script("controlplane-up.sh", env)
@@ -98,15 +104,7 @@ def test_wait_survives_an_api_server_restart(tmp_path: Path) -> None:
     up, which restarts only what is not running): deploy --wait retries and still succeeds."""
     if why := binaries_missing():
         missing(why)
-    api, etcd, peer = _free_ports(3)
-    run = tmp_path / "plane"
-    env = {
-        **os.environ,
-        "CONTROLPLANE_RUN": str(run),
-        "CONTROLPLANE_PORT": str(api),
-        "ETCD_PORT": str(etcd),
-        "ETCD_PEER_PORT": str(peer),
-    }
+    run, env, _ = _plane(tmp_path)
     restarted: list[subprocess.CompletedProcess[str]] = []
     try:
         assert _script("controlplane-up.sh", env).returncode == 0
