@@ -113,3 +113,19 @@ clean:
 .PHONY: screenshot
 screenshot: $(STAMP) models/income/lr/model.joblib
 	$(BIN)/python scripts/screenshot_page.py graphs/income.yaml docs/page.png
+
+.PHONY: controlplane controlplane-up controlplane-down test-controlplane
+
+# A real Kubernetes control plane on 127.0.0.1, built from Go modules (docs/deploy.md,
+# "Against a real control plane"): kube-apiserver, controller-manager, scheduler, kwok, etcd.
+controlplane:
+	scripts/controlplane-build.sh
+
+controlplane-up: controlplane
+	scripts/controlplane-up.sh
+
+controlplane-down:
+	scripts/controlplane-down.sh
+
+test-controlplane: $(STAMP)
+	$(BIN)/pytest -q -m controlplane tests/controlplane

@@ -144,16 +144,45 @@ install_istio() {
 }
 
 install_seldon() {
-  local values=(-f "$kind_dir/seldon-core-operator.values.yaml")
-  [[ $INGRESS == istio ]] && values+=(-f "$kind_dir/seldon-core-operator.istio.values.yaml")
-  helm_install seldon-core seldon-core-operator "$SELDON_CHARTS" "$SELDON_VERSION" seldon-system \
-    "${values[@]}"
+  local files=("$kind_dir/seldon-core-operator.values.yaml") values=() file
+  [[ $INGRESS == istio ]] && files+=("$kind_dir/seldon-core-operator.istio.values.yaml")
+  for file in "${files[@]}"; do values+=(-f "$file"); done
+  # The chart renders a new webhook CA and serving certificate on every `helm upgrade`, so a
+  # rerun would not be a no-op: upgrade only when the chart version or our values changed.
+  local stamp=$SELDON_VERSION
+  for file in "${files[@]}"; do stamp+=" $(fnv1a "$(<"$file")")"; done
+  if [[ $(operator_stamp) == "$stamp" ]] && helm status seldon-core --namespace seldon-system \
+    --kube-context "$CONTEXT" >/dev/null 2>&1; then
+    say "helm: seldon-core $SELDON_VERSION already installed with these values: not upgraded"
+  else
+    helm_install seldon-core seldon-core-operator "$SELDON_CHARTS" "$SELDON_VERSION" seldon-system \
+      "${values[@]}"
+    kubectl --context "$CONTEXT" annotate namespace seldon-system --overwrite \
+      "$STAMP_KEY=$stamp" >/dev/null
+  fi
   say "waiting for the SeldonDeployment CRD"
   kubectl --context "$CONTEXT" wait --for=condition=Established --timeout=120s \
     crd/seldondeployments.machinelearning.seldon.io
   say "waiting for the operator (seldon-controller-manager)"
   kubectl --context "$CONTEXT" -n seldon-system rollout status \
     deployment/seldon-controller-manager --timeout=300s
+}
+
+STAMP_KEY=seldon-graphs/operator-release # on namespace seldon-system: "<version> <values hashes>"
+
+# fnv1a TEXT: a 32-bit FNV-1a hash in hex, in bash alone (the script needs no coreutils).
+fnv1a() {
+  local text=$1 hash=2166136261 i code
+  for ((i = 0; i < ${#text}; i++)); do
+    printf -v code '%d' "'${text:i:1}"
+    hash=$(((hash ^ code) * 16777619 & 0xFFFFFFFF))
+  done
+  printf '%08x' "$hash"
+}
+
+operator_stamp() {
+  kubectl --context "$CONTEXT" get namespace seldon-system \
+    -o "jsonpath={.metadata.annotations.seldon-graphs/operator-release}" 2>/dev/null || true
 }
 
 install_monitoring() {

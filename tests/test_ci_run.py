@@ -31,7 +31,9 @@ def test_ci_run_sets_ci_and_the_hypothesis_profile(tmp_path: Path) -> None:
     assert (tmp_path / "log").read_text().splitlines() == [
         "docker info CI= HYPOTHESIS_PROFILE=",
         "make lint CI=true HYPOTHESIS_PROFILE=ci",
+        "make controlplane-up CI=true HYPOTHESIS_PROFILE=ci",
         "make test CI=true HYPOTHESIS_PROFILE=ci",
+        "make controlplane-down CI=true HYPOTHESIS_PROFILE=ci",
     ]
 
 

@@ -214,8 +214,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    from .wait import wait_gone
+
     kube, target = _open_installed(args)
     if kube.delete_sdep(target.namespace, target.name):
+        wait_gone(kube, target.namespace, target.name)
         print(f"deleted SeldonDeployment {target.namespace}/{target.name}")
     else:
         print(f"{target.namespace}/{target.name} was not deployed; nothing to delete")

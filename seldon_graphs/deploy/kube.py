@@ -245,6 +245,13 @@ class Kube:
             )
         return list(found.items)
 
+    def deployments(self, namespace: str, selector: str) -> list[Any]:
+        with self._do(f"list deployments in {namespace}"):
+            found = client.AppsV1Api(self.api).list_namespaced_deployment(
+                namespace, label_selector=selector, _request_timeout=TIMEOUT
+            )
+        return list(found.items)
+
     def events_for(self, namespace: str, kind: str, name: str) -> list[Any]:
         selector = f"involvedObject.kind={kind},involvedObject.name={name}"
         with self._do(f"list events in {namespace}"):

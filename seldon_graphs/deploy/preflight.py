@@ -20,8 +20,21 @@ def preflight(kube: Kube, manifest: JsonDict) -> bool:
         raise OperatorMissingError()
     exists = namespace_exists(kube, namespace)
     _check_access(kube, namespace, create_namespace=not exists)
+    if exists:
+        _check_not_deleting(kube, namespace, manifest["metadata"]["name"])
     _check_secrets(kube, manifest, namespace, exists)
     return exists
+
+
+def _check_not_deleting(kube: Kube, namespace: str, name: str) -> None:
+    """An apply to a SeldonDeployment that is being deleted succeeds, then vanishes with it."""
+    live = kube.get_sdep(namespace, name)
+    if live is not None and (live.get("metadata") or {}).get("deletionTimestamp"):
+        raise DeployError(
+            f"SeldonDeployment {namespace}/{name} is being deleted; deploying now would update "
+            "the object that is about to disappear",
+            f"wait until `kubectl -n {namespace} get sdep {name}` says NotFound, then deploy again",
+        )
 
 
 def namespace_exists(kube: Kube, namespace: str) -> bool:
@@ -37,7 +50,8 @@ def _check_access(kube: Kube, namespace: str, create_namespace: bool) -> None:
         (verb, PLURAL, GROUP, namespace) for verb in ("get", "create", "patch")
     ]
     if create_namespace:
-        wanted.append(("create", "namespaces", "", None))
+        # deploy creates it by server-side apply: a PATCH, authorized as patch and create.
+        wanted += [(verb, "namespaces", "", None) for verb in ("create", "patch")]
     denied = [w for w in wanted if not kube.can_i(w[0], w[1], w[3], group=w[2])]
     if not denied:
         return

@@ -9,7 +9,7 @@ from typing import Any
 from .diagnose import diagnose
 from .endpoint import Endpoint, endpoint_of
 from .kube import JsonDict, Kube
-from .wait import SDEP_LABEL
+from .names import sdep_selector
 
 EXECUTOR = "seldon-container-engine"
 
@@ -56,7 +56,7 @@ class Status:
 
 def read_status(kube: Kube, sdep: JsonDict, ingress: str | None = None) -> Status:
     meta, st = sdep["metadata"], sdep.get("status") or {}
-    pods = kube.pods(meta["namespace"], f"{SDEP_LABEL}={meta['name']}")
+    pods = kube.pods(meta["namespace"], sdep_selector(meta["name"]))
     names = [*graph_nodes(sdep), EXECUTOR]
     nodes = tuple(_node_status(n, pods) for n in names)
     return Status(

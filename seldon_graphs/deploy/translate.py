@@ -30,6 +30,16 @@ _MESSAGE_CAUSE = re.compile(
 )
 
 
+TYPED_PATCH = "failed to create typed patch object"
+_TYPED_CAUSE = re.compile(r"(?:^|\s)\.((?:[\w-]+|\[[^\]]*\])(?:\.[\w-]+|\[[^\]]*\])*): ([^\n]+)")
+
+
+def typed_patch_causes(message: str) -> tuple[Cause, ...]:
+    """`.spec.x[0].y: expected numeric (int or float), got string` lines of a 500 from apply."""
+    detail = message.split("): ", 1)[-1]
+    return tuple(Cause(m.group(1), None, m.group(2).strip()) for m in _TYPED_CAUSE.finditer(detail))
+
+
 def status_body(exc: ApiException) -> dict[str, Any]:
     """The `Status` object the API server sent, or {} when the body is not one."""
     try:
@@ -62,6 +72,14 @@ def from_api(exc: ApiException, action: str, where: str) -> DeployError:
             f"the cluster at {where} rejected our credentials while trying to {action}",
             "your kubeconfig token or certificate has expired or is wrong; log in again",
         )
+    if code == 403 and (namespace := _terminating_namespace(status)):
+        # NamespaceLifecycle admission answers 403 too, but no Role would help here.
+        return DeployError(
+            f"cannot {action}: namespace {namespace} is being deleted, and nothing new may be "
+            "created in it until it is gone",
+            f"wait until `kubectl get namespace {namespace}` says NotFound, then deploy again "
+            "(or deploy to another --namespace)",
+        )
     if code == 403:
         return ForbiddenError(
             f"forbidden: you may not {action} ({message})",
@@ -71,11 +89,26 @@ def from_api(exc: ApiException, action: str, where: str) -> DeployError:
         return RejectedError(
             f"the cluster rejected the request to {action}: {message}", parse_causes(status)
         )
+    if code == 500 and TYPED_PATCH in message:
+        # Server-side apply type-checks the patch before validation and answers 500, not 422.
+        return RejectedError(
+            f"the cluster rejected the request to {action}: a field has the wrong type",
+            typed_patch_causes(message),
+        )
     if code == 404:
         return DeployError(f"not found while trying to {action}: {message}")
     return DeployError(
         f"the API server at {where} answered {code} while trying to {action}: {message}"
     )
+
+
+def _terminating_namespace(status: dict[str, Any]) -> str | None:
+    """The namespace named by a NamespaceLifecycle `NamespaceTerminating` cause, if any."""
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "NamespaceTerminating":
+            match = re.search(r"namespace (\S+) is being terminated", str(cause.get("message")))
+            return match.group(1) if match else "(unnamed)"
+    return None
 
 
 @contextmanager

@@ -79,9 +79,13 @@ def sdep(name: str = "test", namespace: str | None = "models") -> dict[str, Any]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # kubernetes 36's rest.py calls urllib3 1.26's deprecated getheader(s) on every response:
-    # not ours to fix, and thousands of lines of noise. Nothing else is filtered.
-    here = Path(__file__).parent
+    quiet_client_warnings(items, Path(__file__).parent)
+
+
+def quiet_client_warnings(items: list[pytest.Item], here: Path) -> None:
+    """For the tests under `here`: kubernetes 36's rest.py calls urllib3 1.26's deprecated
+    getheader(s) on every response: not ours to fix, and thousands of lines of noise. Nothing
+    else is filtered."""
     noise = pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning")
     for item in items:
         if here in Path(str(item.fspath)).parents:

@@ -1,9 +1,12 @@
 """A fake Kubernetes API server for the deploy tests: the real `kubernetes` client talks to it.
 
-Why a fake, and why it is faithful enough: no API server can run on our machines (no kind
-node image, no control-plane binaries), and mocking the client's methods would test our
-mocks. So the tests drive the *real* client over HTTP, against this server, which speaks
-the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
+Why a fake, now that tests/controlplane/ runs a real kube-apiserver: what these tests need
+most is the Seldon operator's side (status transitions, Failed states, the pods and events
+of an ImagePullBackOff or a CrashLoopBackOff, webhook denials), and the operator cannot run
+on our machines (its Go module is not served here), nor can a kubelet run containers. The
+fake also makes fake time possible, so timeouts cost nothing. Mocking the client's methods
+would test our mocks, so the tests drive the *real* client over HTTP, against this server,
+which speaks the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
 
 - discovery: /version, /api, /apis, /apis/machinelearning.seldon.io/v1 (404 when the CRD
   is "not installed"), and the apiextensions CRD object;
@@ -12,7 +15,8 @@ the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
 - namespaces, secrets and seldondeployments: GET, server-side apply PATCH (which, like the
   real server, requires `Content-Type: application/apply-patch+yaml` and `fieldManager`,
   honours `dryRun=All`, bumps `metadata.generation` on spec changes), DELETE;
-- pod and event lists with label/field selectors, and pod logs (`previous`, `tailLines`);
+- pod, Deployment and event lists with label/field selectors, and pod logs (`previous`,
+  `tailLines`);
 - failures as the real server sends them: `Status` objects for 401, 403 (RBAC wording),
   404, 422 from Seldon's validating webhook (message and `details.causes` shaped as
   `apierrors.NewInvalid` in seldondeployment_webhook.go makes them, prefixed by the API
@@ -20,7 +24,9 @@ the exact REST calls deploy makes, with the wire formats of Kubernetes 1.27:
   pointing a kubeconfig at a closed port).
 
 A tiny "operator" moves a SeldonDeployment from Creating to Available after a number of
-GETs (or never, or to Failed), and sets `status.address` the way Seldon does. Pods are
+GETs (or never, or to Failed), sets `status.address` the way Seldon does, never writes
+`status.observedGeneration` (Seldon 1.17.1 does not either), and on Available makes one
+rolled-out Deployment per componentSpec, named and labelled as the operator names them. Pods are
 whatever a test puts there (helpers below build Running, ImagePullBackOff,
 CrashLoopBackOff and unschedulable Pending pods with real status shapes).
 
@@ -35,7 +41,7 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +49,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from seldon_graphs.deploy.names import seldon_id
+from seldon_graphs.deploy.rollout import PARAMETERS_ENV, deployment_name
 
 Json = dict[str, Any]
 GROUP, VERSION = "machinelearning.seldon.io", "v1"
@@ -79,6 +88,7 @@ class FakeCluster:
     config_maps: dict[tuple[str, str], Json] = field(default_factory=dict)
     sdeps: dict[tuple[str, str], Json] = field(default_factory=dict)
     pods: dict[str, list[Json]] = field(default_factory=dict)
+    deployments: dict[str, list[Json]] = field(default_factory=dict)
     events: dict[str, list[Json]] = field(default_factory=dict)
     logs: dict[tuple[str, str, str, bool], str] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
@@ -417,12 +427,9 @@ def _reconcile(c: FakeCluster, obj: Json, gets: int) -> None:
         predictor = obj["spec"]["predictors"][0]["name"]
         host = f"{meta['name']}-{predictor}.{meta['namespace']}.svc.cluster.local:8000"
         status.update(
-            {
-                "state": "Available",
-                "observedGeneration": meta["generation"],
-                "address": {"url": f"http://{host}/api/v1.0/predictions"},
-            }
+            {"state": "Available", "address": {"url": f"http://{host}/api/v1.0/predictions"}}
         )
+        c.deployments[meta["namespace"]] = rolled_out_deployments(obj)
     else:
         status.setdefault("state", "Creating")
 
@@ -586,26 +593,100 @@ def seldon_webhook(obj: Json) -> list[tuple[str, str, str]]:
 
 
 # --- pods, events, logs -------------------------------------------------------------------------
+def _labelled_list(
+    objects: list[Json], q: dict[str, list[str]], kind: str, api_version: str
+) -> tuple[int, Any, str]:
+    """A `<kind>List` of the objects matching the query's equality label selector."""
+    wanted = dict(kv.split("=", 1) for kv in (q.get("labelSelector") or [""])[0].split(",") if kv)
+    items = [
+        o
+        for o in objects
+        if all(o["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+    ]
+    return _ok(
+        {
+            "kind": f"{kind}List",
+            "apiVersion": api_version,
+            "metadata": {"resourceVersion": "1"},
+            "items": items,
+        }
+    )
+
+
 def list_pods(
     c: FakeCluster, m: Any, q: dict[str, list[str]], h: Any, b: Any
 ) -> tuple[int, Any, str]:
     ns = m.group(1)
     if (denied := c.forbidden("list", "pods", "", ns)) is not None:
         return denied
-    wanted = dict(kv.split("=", 1) for kv in (q.get("labelSelector") or [""])[0].split(",") if kv)
-    items = [
-        p
-        for p in c.pods.get(ns, [])
-        if all(p["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
-    ]
-    return _ok(
-        {
-            "kind": "PodList",
-            "apiVersion": "v1",
-            "metadata": {"resourceVersion": "1"},
-            "items": items,
-        }
-    )
+    return _labelled_list(c.pods.get(ns, []), q, "Pod", "v1")
+
+
+def list_deployments(
+    c: FakeCluster, m: Any, q: dict[str, list[str]], h: Any, b: Any
+) -> tuple[int, Any, str]:
+    ns = m.group(1)
+    if (denied := c.forbidden("list", "deployments", "", ns, "apps")) is not None:
+        return denied
+    return _labelled_list(c.deployments.get(ns, []), q, "Deployment", "apps/v1")
+
+
+def rolled_out_deployments(obj: Json) -> list[Json]:
+    """The Deployments the operator makes for `obj`, each finished rolling out, with each graph
+    container's parameters in PREDICTIVE_UNIT_PARAMETERS as the operator puts them."""
+    name = obj["metadata"]["name"]
+    made = []
+    for predictor in obj["spec"]["predictors"]:
+        parameters = dict(_parameters(predictor["graph"]))
+        for index, component in enumerate(predictor.get("componentSpecs") or []):
+            dep = deployment_name(name, predictor["name"], index, component)
+            containers = copy.deepcopy(component["spec"]["containers"])
+            for c in containers:
+                if parameters.get(c["name"]):
+                    value = json.dumps(parameters[c["name"]])
+                    c.setdefault("env", []).append({"name": PARAMETERS_ENV, "value": value})
+            counts = (
+                component.get("replicas"),
+                predictor.get("replicas"),
+                obj["spec"].get("replicas"),
+            )
+            replicas = next((int(n) for n in counts if n is not None), 1)
+            made.append(deployment(dep, name, containers, replicas))
+    return made
+
+
+def _parameters(unit: Json) -> Iterator[tuple[str, Any]]:
+    yield unit["name"], unit.get("parameters")
+    for child in unit.get("children") or []:
+        yield from _parameters(child)
+
+
+def deployment(
+    name: str, sdep: str, containers: list[Json], replicas: int, updated: int | None = None
+) -> Json:
+    """A Deployment as the API server returns it; `updated` < replicas = mid-rollout."""
+    updated = replicas if updated is None else updated
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "generation": 1,
+            "labels": {"seldon-deployment-id": seldon_id(sdep), "app": name},
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"seldon-deployment-id": seldon_id(sdep)}},
+            "template": {"spec": {"containers": copy.deepcopy(containers)}},
+        },
+        "status": {
+            "observedGeneration": 1,
+            "replicas": replicas + (replicas - updated),
+            "updatedReplicas": updated,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+        },
+    }
 
 
 def list_events(
@@ -666,6 +747,7 @@ ROUTES: list[tuple[str, dict[str, Callable[..., tuple[int, Any, str]]]]] = [
     ),
     ("/api/v1/namespaces/([^/]+)/pods", {"GET": list_pods}),
     ("/api/v1/namespaces/([^/]+)/events", {"GET": list_events}),
+    ("/apis/apps/v1/namespaces/([^/]+)/deployments", {"GET": list_deployments}),
     ("/api/v1/namespaces/([^/]+)/pods/([^/]+)/log", {"GET": pod_log}),
 ]
 

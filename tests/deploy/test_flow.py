@@ -168,7 +168,7 @@ def test_reapply_waits_for_the_new_generation(
     run(kube, graph_target(changed), clock)
     stored = cluster.sdeps[("models", "test")]
     assert stored["metadata"]["generation"] == 2
-    assert stored["status"]["observedGeneration"] == 2
+    assert "observedGeneration" not in stored["status"]  # as the real operator: never written
 
 
 # --- failures before anything slow -----------------------------------------------------------
@@ -192,6 +192,17 @@ def test_forbidden_is_named_before_building(kube: Kube, cluster: FakeCluster) ->
     text = str(err.value)
     assert "patch seldondeployments.machinelearning.seldon.io in namespace models" in text
     assert "create namespaces" in text and "kind-seldon" in text
+
+
+@pytest.mark.parametrize("denied", ["create namespaces", "patch namespaces"])
+def test_new_namespace_needs_create_and_patch(
+    kube: Kube, cluster: FakeCluster, denied: str
+) -> None:
+    """deploy creates the namespace by server-side apply: a PATCH, authorized as both."""
+    cluster.deny = {denied}
+    with pytest.raises(ForbiddenError) as err:
+        deploy(kube, graph_target(), DeployOptions(), _no_images, print)
+    assert str(err.value) == f"forbidden: with context 'kind-seldon' you may not {denied}"
 
 
 def test_forbidden_namespace_read_is_not_fatal(
@@ -439,8 +450,28 @@ def test_no_pods_at_timeout_points_at_the_operator(
 
 def test_operator_failed_state(kube: Kube, cluster: FakeCluster, clock: FakeClock) -> None:
     cluster.operator.failed = "engine not separate and no pu with localhost service"
-    with pytest.raises(RolloutError, match="marked models/test Failed: engine not separate"):
+    with pytest.raises(RolloutError) as err:
         run(kube, graph_target(), clock)
+    assert str(err.value) == (
+        "the Seldon operator has marked models/test Failed for 30s: "
+        "engine not separate and no pu with localhost service"
+    )
+    assert clock.now == 30.0  # not on the first Failed: the operator retries (Seldon #2044)
+
+
+def test_transient_failed_is_waited_out(kube: Kube, cluster: FakeCluster, clock: FakeClock) -> None:
+    """The operator writes Failed on any reconcile error, then Available on the next pass."""
+    cluster.operator.failed = "Operation cannot be fulfilled: the object has been modified"
+
+    def recover(seconds: float) -> None:
+        FakeClock.sleep(clock, seconds)
+        if clock.now >= 20:
+            cluster.operator.failed = None
+
+    clock.sleep = recover  # type: ignore[method-assign]
+    _, said, progress = run(kube, graph_target(), clock)
+    assert said[-1] == "models/test is Available"
+    assert any("the operator reports: Operation cannot be fulfilled" in p for p in progress)
 
 
 # --- dry run -----------------------------------------------------------------------------------

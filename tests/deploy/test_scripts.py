@@ -131,7 +131,7 @@ def test_kind_up_twice_reuses_the_cluster(tmp_path: Path) -> None:
         f"kind create cluster --name seldon --config {UP.parent}/kind/cluster.yaml --wait 120s"
     ]
     installs = [c for c in calls if c.startswith("helm upgrade --install seldon-core ")]
-    assert len(installs) == 2
+    assert len(installs) == 2  # this kubectl stub forgets the release stamp (see the next test)
     assert (
         "seldon-core-operator --repo https://storage.googleapis.com/seldon-charts "
         "--version 1.17.1 --namespace seldon-system" in installs[0]
@@ -140,6 +140,41 @@ def test_kind_up_twice_reuses_the_cluster(tmp_path: Path) -> None:
     assert not any("seldon-core-analytics" in c for c in calls)
     assert "kubectl --context kind-seldon port-forward" not in first.stdout
     assert "make deploy GRAPH=" in first.stdout
+
+
+# kubectl that remembers the one annotation kind-up writes on seldon-system, and reads it back.
+KUBECTL_REMEMBERS = """#!/bin/bash
+echo "kubectl $*" >> "$STUB_LOG"
+if [[ "$*" == *"annotate namespace seldon-system"* ]]; then
+  printf '%s' "${@: -1}" > "$STUB_STATE.annotation"
+elif [[ "$*" == *"get namespace seldon-system"* && -f "$STUB_STATE.annotation" ]]; then
+  value=$(<"$STUB_STATE.annotation"); printf '%s' "${value#*=}"
+fi
+exit 0
+"""
+
+
+def test_rerun_does_not_upgrade_the_operator_again(tmp_path: Path) -> None:
+    """Each `helm upgrade` regenerates Seldon's webhook CA: a rerun with nothing changed skips it;
+    a new chart version or new values upgrade."""
+    bin_dir = stubs(tmp_path)
+    (bin_dir / "kubectl").write_text(KUBECTL_REMEMBERS)
+
+    def installs() -> int:
+        return sum(c.startswith("helm upgrade --install seldon-core ") for c in log(tmp_path))
+
+    assert run(UP, tmp_path, bin_dir).returncode == 0
+    assert installs() == 1
+    second = run(UP, tmp_path, bin_dir)
+    assert second.returncode == 0, second.stderr
+    assert installs() == 1
+    assert "helm: seldon-core 1.17.1 already installed with these values: not upgraded" in (
+        second.stdout
+    )
+    assert run(UP, tmp_path, bin_dir, SELDON_VERSION="1.17.0").returncode == 0
+    assert installs() == 2
+    assert run(UP, tmp_path, bin_dir, "--ingress", "istio", SELDON_VERSION="1.17.0").returncode == 0
+    assert installs() == 3  # other values
 
 
 def test_istio_ingress_and_monitoring(tmp_path: Path) -> None:
