@@ -41,7 +41,16 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make(*args: str) -> list[str]:
-    return [require_tool("make"), *args, f"VENV={VENV}", "-o", str(VENV / ".installed")]
+    # --no-print-directory: under `make test` (CI) the inherited MAKELEVEL makes every
+    # nested make announce the folder it enters.
+    return [
+        require_tool("make"),
+        "--no-print-directory",
+        *args,
+        f"VENV={VENV}",
+        "-o",
+        str(VENV / ".installed"),
+    ]
 
 
 def clone_env(clone: Path) -> dict[str, str]:

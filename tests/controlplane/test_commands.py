@@ -9,10 +9,12 @@ reconciled. tests/controlplane/test_rollout.py plays the operator's part, saying
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -29,18 +31,33 @@ ROOT = Path(__file__).resolve().parents[2]
 GRAPHS = sorted((ROOT / "graphs").glob("*.yaml"))
 
 
+# The walkthrough's variables (ch. 5); `secret create` stores them in the rclone form the
+# operator's storage initializer reads, which preflight then requires.
+WALKTHROUGH_ENV = {
+    "AWS_ACCESS_KEY_ID": "minio",
+    "AWS_SECRET_ACCESS_KEY": "not-a-real-key",
+    "AWS_ENDPOINT_URL": "http://minio-service.kubeflow.svc:9000",
+    "USE_SSL": "false",
+}
+RCLONE_KEYS = ", ".join(
+    f"RCLONE_CONFIG_S3_{key}"
+    for key in ("ACCESS_KEY_ID", "ENDPOINT", "ENV_AUTH", "PROVIDER", "SECRET_ACCESS_KEY", "TYPE")
+)
+
+
 def _create_secrets(graph: Path, namespace: str) -> list[str]:
     names = sorted(set(referenced_secrets(load_target(graph).manifest)))
-    env = {**os.environ, "CP_TEST_KEY": "not-a-real-key"}
     for name in names:
-        os.environ.update(env)
-        result = cli(
-            "secret", "create", name, "--from-env", "CP_TEST_KEY", "-n", namespace, *kube_args()
-        )
+        with mock.patch.dict(os.environ, WALKTHROUGH_ENV):
+            result = cli(
+                "secret", "create", name, "--from-env", ",".join(WALKTHROUGH_ENV),
+                "-n", namespace, *kube_args(),
+            )  # fmt: skip
         assert result.code == 0, result.err
         assert result.out == (
-            f"applied secret {namespace}/{name} with keys CP_TEST_KEY (values not shown)\n"
+            f"applied secret {namespace}/{name} with keys {RCLONE_KEYS} (values not shown)\n"
         )
+        assert "not-a-real-key" not in result.out + result.err
     return names
 
 
@@ -78,8 +95,14 @@ def test_every_graph_deploys_diffs_and_deletes(
     again = cli("delete", *args)
     assert again.out == f"{namespace}/{target.name} was not deployed; nothing to delete\n"
     for name in secrets:
-        assert client.CoreV1Api(plane).read_namespaced_secret(name, namespace).data == {
-            "CP_TEST_KEY": "bm90LWEtcmVhbC1rZXk="
+        stored = client.CoreV1Api(plane).read_namespaced_secret(name, namespace).data
+        assert {key: base64.b64decode(value).decode() for key, value in stored.items()} == {
+            "RCLONE_CONFIG_S3_TYPE": "s3",
+            "RCLONE_CONFIG_S3_PROVIDER": "Minio",
+            "RCLONE_CONFIG_S3_ENV_AUTH": "false",
+            "RCLONE_CONFIG_S3_ACCESS_KEY_ID": "minio",
+            "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY": "not-a-real-key",
+            "RCLONE_CONFIG_S3_ENDPOINT": "http://minio-service.kubeflow.svc:9000",
         }
 
 

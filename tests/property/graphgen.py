@@ -32,6 +32,8 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
+from seldon_graphs import safety
+
 MAX_DEPTH = 11
 MODULE = "nodes/models.py"
 MODULE_SOURCE = '''"""Classes the generated graphs name; the compiler checks that they exist."""
@@ -86,7 +88,9 @@ _typed_params = st.one_of(
     st.builds(lambda v: {"value": v, "type": "STRING"}, _safe_text),
     st.builds(lambda v: {"value": v, "type": "BOOL"}, st.booleans()),
 )
-_python_params = st.dictionaries(_labels, st.one_of(_scalar_params, _typed_params), max_size=3)
+# Parameter names that do not read as secrets (`apasswd`, `x-token`: secret-in-params).
+_param_names = _labels.filter(lambda name: safety.secret_name(name) is None)
+_python_params = st.dictionaries(_param_names, st.one_of(_scalar_params, _typed_params), max_size=3)
 
 
 @dataclass
