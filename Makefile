@@ -107,3 +107,9 @@ test-cluster: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+# Mutation testing of the error-path modules (docs/testing.md): slow, not part of CI.
+# MODULES picks some, e.g. `make mutation MODULES="safety deploy/wait"`.
+.PHONY: mutation
+mutation: $(STAMP)
+	scripts/mutation.sh $(MODULES)
