@@ -14,12 +14,13 @@ VENV=${VENV:-$REPO/.venv}
 OUT=$REPO/build/mutation
 
 # Each module with the fast tests that exercise it (never the docker, cluster or slow ones,
-# except for runtime/docker.py, which only a real engine can run).
+# except for runtime/docker.py, which only a real engine can run), the most telling first:
+# pytest stops at the first failure, so a killed mutant costs only the tests before it.
 declare -A TESTS=(
   [safety]="tests/test_kubernetes_names.py tests/test_secret_diagnostics.py tests/wrapper/test_collect.py tests/test_output_safety.py tests/test_bad_graphs.py"
   [wrapper/context]="tests/wrapper/test_context.py tests/wrapper/test_label_quoting.py tests/test_context_check.py tests/wrapper/test_collect.py"
-  [deploy/preflight]="tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py"
-  [deploy/wait]="tests/deploy/test_flow.py"
+  [deploy/preflight]="tests/deploy/test_preflight_rules.py tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py -k 'preflight or operator_missing or forbidden or unauthorized or secret'"
+  [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
   [runtime/process]="tests/runtime/test_process.py tests/runtime/test_supervision.py"
   [runtime/docker]="tests/runtime/test_docker.py"
   [runtime/http1]="tests/runtime/test_http1.py tests/runtime/test_supervision.py"
@@ -46,6 +47,7 @@ done
 # The copy sits beside a link to ../shared, where the tests find Seldon's CRD and examples.
 work=$(mktemp -d "${TMPDIR:-/tmp}/seldon-graphs-mutation.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM  # so that the EXIT trap removes the copy
 ln -s "$(cd "$REPO/.." && pwd)/shared" "$work/shared"
 mkdir -p "$OUT"
 
