@@ -177,3 +177,19 @@ def test_every_fatal_pod_problem_is_listed_indented(
         "    last log lines:\n"
         "      | boom"
     )
+    # the log is fetched for the crashing container only
+    assert [s.path for s in cluster.requests("GET", "/log$")] == [
+        "/api/v1/namespaces/models/pods/q/log"
+    ]
+
+
+def test_without_a_clock_the_wait_runs_on_real_time(
+    kube: Kube, cluster: FakeCluster, applied: dict[str, Any]
+) -> None:
+    """The only real time in these tests: three polls 10 ms apart, Available at the third."""
+    cluster.operator.available_after = 3
+    lines: list[Progress] = []
+    result = wait_available(kube, "models", "test", 30, lines.append, interval=0.01)
+    assert result["status"]["state"] == "Available"
+    assert [p.state for p in lines] == ["Creating", "Creating"]
+    assert lines[0].elapsed >= 0 and 0.009 < lines[1].elapsed - lines[0].elapsed < 30
