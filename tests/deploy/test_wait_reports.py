@@ -110,21 +110,25 @@ def test_available_without_generations_is_accepted_at_once(
     assert clock.sleeps == []
 
 
-@pytest.mark.parametrize(("observed", "done"), [(1, False), (2, True), (3, True)])
-def test_available_counts_only_for_the_applied_generation(
-    kube: Kube,
-    cluster: FakeCluster,
-    clock: FakeClock,
-    applied: dict[str, Any],
-    observed: int,
-    done: bool,
-) -> None:
-    cluster.operator.available_after = None
+def _applied_generation_2_seen_as(applied: dict[str, Any], observed: int) -> None:
     applied["metadata"]["generation"] = 2
     applied["status"] = {"state": "Available", "observedGeneration": observed}
-    if done:
-        assert _wait(kube, clock, 4)["status"]["observedGeneration"] == observed
-        return
+
+
+@pytest.mark.parametrize("observed", [2, 3])
+def test_available_for_the_applied_generation_ends_the_wait(
+    kube: Kube, cluster: FakeCluster, clock: FakeClock, applied: dict[str, Any], observed: int
+) -> None:
+    cluster.operator.available_after = None
+    _applied_generation_2_seen_as(applied, observed)
+    assert _wait(kube, clock, 4)["status"]["observedGeneration"] == observed
+
+
+def test_available_for_an_older_generation_does_not(
+    kube: Kube, cluster: FakeCluster, clock: FakeClock, applied: dict[str, Any]
+) -> None:
+    cluster.operator.available_after = None
+    _applied_generation_2_seen_as(applied, 1)
     with pytest.raises(WaitTimeout) as err:
         _wait(kube, clock, 4)
     assert err.value.message.startswith("models/test is not Available after 4s (state: Available)")
