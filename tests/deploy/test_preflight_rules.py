@@ -148,3 +148,20 @@ def test_a_manifest_without_predictors_names_no_secret() -> None:
     assert list(referenced_secrets({"spec": {}})) == []
     assert list(referenced_secrets({})) == []
     assert list(referenced_secrets({"spec": {"predictors": [{"componentSpecs": [None]}]}})) == []
+
+
+def test_access_is_asked_for_the_resources_deploy_will_touch(
+    kube: Kube, cluster: FakeCluster, clock: FakeClock
+) -> None:
+    run(kube, graph_target(), clock, Images())
+    asked = [
+        s.body["spec"]["resourceAttributes"]
+        for s in cluster.requests("POST", "selfsubjectaccessreviews$")
+    ]
+    sdeps = {"group": "machinelearning.seldon.io", "resource": "seldondeployments"}
+    assert sorted(asked, key=lambda a: (a["resource"], a["verb"])) == [
+        {"group": "", "verb": "create", "resource": "namespaces"},
+        {**sdeps, "verb": "create", "namespace": "models"},
+        {**sdeps, "verb": "get", "namespace": "models"},
+        {**sdeps, "verb": "patch", "namespace": "models"},
+    ]
