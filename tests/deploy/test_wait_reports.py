@@ -100,14 +100,35 @@ def test_ready_pods_of_a_deployment_that_is_not_available_yet(
     assert lines == ["[   0s] Creating: 1/1 pods ready", "[   2s] Creating: 1/1 pods ready"]
 
 
-def test_available_without_generations_is_accepted_at_once(
-    kube: Kube, cluster: FakeCluster, clock: FakeClock, applied: dict[str, Any]
+@pytest.mark.parametrize("generation", [None, 1])
+def test_available_without_an_observed_generation_is_accepted_at_once(
+    kube: Kube,
+    cluster: FakeCluster,
+    clock: FakeClock,
+    applied: dict[str, Any],
+    generation: int | None,
 ) -> None:
     cluster.operator.available_after = None
-    del applied["metadata"]["generation"]
+    applied["metadata"]["generation"] = generation
     applied["status"] = {"state": "Available"}
     assert _wait(kube, clock, 10)["status"] == {"state": "Available"}
     assert clock.sleeps == []
+
+
+def test_a_deployment_the_operator_has_not_seen_yet(
+    kube: Kube, cluster: FakeCluster, clock: FakeClock, applied: dict[str, Any]
+) -> None:
+    cluster.operator.available_after = None
+    applied["status"] = {"state": None}
+    cluster.pods["models"] = [pod("p", "test", [running("model", IMG)])]
+    lines: list[str] = []
+    with pytest.raises(WaitTimeout) as err:
+        _wait(kube, clock, 1, lines)
+    assert lines == ["[   0s] Creating: 1/1 pods ready", "[   1s] Creating: 1/1 pods ready"]
+    assert err.value.message == (
+        "models/test is not Available after 1s (state: none yet); "
+        "pods are starting but not ready yet"
+    )
 
 
 def _applied_generation_2_seen_as(applied: dict[str, Any], observed: int) -> None:
