@@ -165,3 +165,33 @@ def test_access_is_asked_for_the_resources_deploy_will_touch(
         {**sdeps, "verb": "get", "namespace": "models"},
         {**sdeps, "verb": "patch", "namespace": "models"},
     ]
+
+
+def test_a_secret_that_may_not_be_read_does_not_hide_the_next_one(
+    kube: Kube, cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RBAC can name single secrets (resourceNames): only `a-hidden` is unreadable here."""
+    real = cluster.forbidden
+
+    def forbidden(
+        verb: str, resource: str, name: str, namespace: str | None, group: str = ""
+    ) -> tuple[int, Any, str] | None:
+        if (verb, resource, name) == ("get", "secrets", "a-hidden"):
+            cluster.deny.add("get secrets")
+            try:
+                return real(verb, resource, name, namespace, group)
+            finally:
+                cluster.deny.discard("get secrets")
+        return real(verb, resource, name, namespace, group)
+
+    monkeypatch.setattr(cluster, "forbidden", forbidden)
+    manifest = sdep()
+    graph = manifest["spec"]["predictors"][0]["graph"]
+    graph["envSecretRefName"] = "a-hidden"
+    graph["children"][0]["envSecretRefName"] = "b-missing"
+    cluster.namespaces["models"] = cluster.namespaces["default"]
+    err = _refusal(kube, manifest)
+    assert err.message == (
+        "the graph needs secret(s) 'b-missing' in namespace 'models', which do not exist"
+    )
+    assert len(cluster.requests("GET", "/secrets/a-hidden$")) == 1

@@ -1,0 +1,60 @@
+"""What a context plan decides without a Docker engine (the docker tests build the images):
+the 1 MiB edge of the large-file layer (docs/images.md) and the service type per role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from seldon_graphs.spec import PythonRef, Role
+from seldon_graphs.wrapper.context import ContextError, plan_context
+
+from .conftest import FIXTURE_PROJECT, graph_spec, python_node
+
+MIB = 1024 * 1024
+
+
+def test_files_from_one_mib_are_set_apart_and_copied_first(tmp_path: Path) -> None:
+    source = (FIXTURE_PROJECT / "models" / "doubler.py").read_text()
+    (tmp_path / "model.py").write_text(source)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "under.bin").write_bytes(b"u" * (MIB - 1))
+    (tmp_path / "data" / "exact.bin").write_bytes(b"e" * MIB)
+    node = python_node("big", python=PythonRef("model.py", "Doubler"), files=("data",))
+    plan = plan_context(graph_spec(node, root=tmp_path), node, Role.MODEL)
+    data = sorted(rel for rel in plan.files if "data/" in rel)
+    assert data == [".seldon-graphs-data/data/exact.bin", "data/under.bin"]
+    copies = [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY")]
+    data_layer = copies.index("COPY " + json.dumps([".seldon-graphs-data/", "/app/"]))
+    code_layer = next(i for i, ln in enumerate(copies) if '"model.py"' in ln)
+    assert data_layer < code_layer
+
+
+@pytest.mark.parametrize(
+    ("role", "service_type"),
+    [
+        (Role.MODEL, "MODEL"),
+        (Role.TRANSFORMER, "TRANSFORMER"),
+        (Role.OUTPUT_TRANSFORMER, "TRANSFORMER"),  # seldon-core has no OUTPUT_TRANSFORMER
+        (Role.ROUTER, "ROUTER"),
+        (Role.COMBINER, "COMBINER"),
+    ],
+)
+def test_each_role_starts_the_microservice_as_its_service_type(
+    role: Role, service_type: str
+) -> None:
+    node = python_node()
+    plan = plan_context(graph_spec(node), node, role)
+    environment = plan.files[".s2i/environment"].decode()
+    assert f"\nSERVICE_TYPE={service_type}\n" in environment
+    assert plan.dockerfile.splitlines()[-1].endswith(f'"--service-type", "{service_type}"]')
+
+
+def test_a_role_without_a_wrapper_image_is_refused() -> None:
+    node = python_node()
+    for role in (Role.UNKNOWN_TYPE, "OUTLIER_DETECTOR"):
+        with pytest.raises(ContextError) as err:
+            plan_context(graph_spec(node), node, role)
+        assert str(err.value) == f"node double: role {role} has no wrapper image"
