@@ -58,3 +58,20 @@ def test_a_role_without_a_wrapper_image_is_refused() -> None:
         with pytest.raises(ContextError) as err:
             plan_context(graph_spec(node), node, role)
         assert str(err.value) == f"node double: role {role} has no wrapper image"
+
+
+@pytest.mark.parametrize(
+    "name", [".dockerignore", "seldon_graphs_adapter.py", "seldon_graphs_init.py"]
+)
+def test_a_listed_file_may_not_land_on_a_generated_one(tmp_path: Path, name: str) -> None:
+    """Listed files land beside the module; a generated name there is refused."""
+    (tmp_path / "models").mkdir()
+    source = (FIXTURE_PROJECT / "models" / "doubler.py").read_text()
+    (tmp_path / "models" / "doubler.py").write_text(source)
+    (tmp_path / "models" / name).write_text("x = 1\n")
+    node = python_node("n", files=(f"models/{name}",))
+    with pytest.raises(ContextError) as err:
+        plan_context(graph_spec(node, root=tmp_path), node, Role.MODEL)
+    assert f"`models/{name}` would land on `{name}`, which seldon-graphs generates" in str(
+        err.value
+    )
