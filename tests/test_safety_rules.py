@@ -155,7 +155,12 @@ def test_credentials_by_folder_and_name() -> None:
     assert safety.credential("src/.git/config") == (
         "`.git` holds version-control metadata (CI tokens live in .git/config)"
     )
-    assert safety.credential(".aws") == "files under `.aws/` hold logins and keys"
+    for folder in (".ssh", ".aws", ".kube", ".docker", ".gnupg", ".azure", ".gcloud"):
+        assert safety.credential(f"{folder}/x") == f"files under `{folder}/` hold logins and keys"
+    for folder in (".git", ".hg", ".svn"):
+        assert safety.credential(f"{folder}/x") == (
+            f"`{folder}` holds version-control metadata (CI tokens live in {folder}/config)"
+        )
     assert safety.credential("home/.config/gcloud/x.json") == (
         "files under `gcloud/` hold logins and keys"
     )

@@ -26,10 +26,14 @@ def test_files_from_one_mib_are_set_apart_and_copied_first(tmp_path: Path) -> No
     plan = plan_context(graph_spec(node, root=tmp_path), node, Role.MODEL)
     data = sorted(rel for rel in plan.files if "data/" in rel)
     assert data == [".seldon-graphs-data/data/exact.bin", "data/under.bin"]
-    copies = [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY")]
-    data_layer = copies.index("COPY " + json.dumps([".seldon-graphs-data/", "/app/"]))
-    code_layer = next(i for i, ln in enumerate(copies) if '"model.py"' in ln)
-    assert data_layer < code_layer
+    # The large files' layer first, then the code, without the context's build files.
+    code = ["model.py", "requirements.txt", "seldon_graphs_adapter.py", "seldon_graphs_entry.py"]
+    assert [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY")] == [
+        "COPY requirements.txt /opt/venv/requirements.txt",
+        "COPY " + json.dumps([".seldon-graphs-data/", "/app/"]),
+        "COPY " + json.dumps([*code, "seldon_graphs_init.py", "/app/"]),
+        "COPY " + json.dumps(["data", "/app/data/"]),
+    ]
 
 
 @pytest.mark.parametrize(
