@@ -176,14 +176,15 @@ def test_credentials_by_folder_and_name() -> None:
 
 
 def test_credential_content_is_sniffed_in_the_first_mebibyte_only() -> None:
-    key = b"-----BEGIN RSA PRIVATE KEY-----\n"
+    key = b"-----BEGIN RSA PRIVATE KEY-----"
     why = "it holds a private key or an access secret"
     assert safety.credential_content(key) == why
     assert safety.credential_content(b'{"private_key" : "x"}') == why
     assert safety.credential_content(b"aws_secret_access_key = " + b"A" * 40) == why
     assert safety.credential_content(b"aws_secret_access_key = " + b"A" * 39) is None
-    assert safety.credential_content(b"x" * (safety.SNIFFED_BYTES - len(key)) + key) == why
-    assert safety.credential_content(b"x" * safety.SNIFFED_BYTES + key) is None
+    mib = 1024 * 1024  # docs/images.md: content is checked in files of at most 1 MiB
+    assert safety.credential_content(b"x" * (mib - len(key)) + key) == why
+    assert safety.credential_content(b"x" * (mib - len(key) + 1) + key) is None
 
 
 def test_dns_subdomain_limits() -> None:
