@@ -70,7 +70,9 @@ def test_requirement_options_and_syntax_are_refused_with_the_credentials_masked(
         " is not a plain requirement (`name[extras] <op> version`); "
         "URLs, paths, options and shell syntax are not allowed"
     )
-    for line in ("pkg @ https://u:p@x/p.whl", "numpy==$V", "a\\b", "./local", "a" * 301):
+    # `$` passes the grammar inside a marker's quotes; the shell must still never see it
+    marker_variable = "pkg; python_version == '$HOME'"
+    for line in ("pkg @ https://u:p@x/p.whl", marker_variable, "a\\b", "./local", "a" * 301):
         shown = safety.shown(safety.masked(line))
         assert safety.requirement(line) == f"`{shown}`{tail}"
 
