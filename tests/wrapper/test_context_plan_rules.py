@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seldon_graphs.spec import PythonRef, Role
-from seldon_graphs.wrapper.context import ContextError, plan_context
+from seldon_graphs.wrapper.context import ContextError, image_tag, plan_context
 
 from .conftest import FIXTURE_PROJECT, graph_spec, python_node
 
@@ -79,3 +79,18 @@ def test_a_listed_file_may_not_land_on_a_generated_one(tmp_path: Path, name: str
     assert f"`models/{name}` would land on `{name}`, which seldon-graphs generates" in str(
         err.value
     )
+
+
+def test_the_image_name_is_the_repository_and_the_tag() -> None:
+    node = python_node()
+    plan = plan_context(graph_spec(node, registry="registry.local:5000/team"), node, Role.MODEL)
+    assert plan.repository == "registry.local:5000/team/wrapped-double"
+    assert plan.image == f"{plan.repository}:{plan.tag}"
+    assert plan.tag == image_tag(plan.digest, plan.base_id)
+
+
+@pytest.mark.parametrize(("transport", "workers"), [("grpc", []), ("rest", ["ENV GRPC_WORKERS=0"])])
+def test_grpc_workers_run_only_for_grpc_graphs(transport: str, workers: list[str]) -> None:
+    node = python_node()
+    plan = plan_context(graph_spec(node, transport=transport), node, Role.MODEL)
+    assert [ln for ln in plan.dockerfile.splitlines() if "GRPC_WORKERS" in ln] == workers
