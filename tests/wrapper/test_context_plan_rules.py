@@ -87,6 +87,10 @@ def test_the_image_name_is_the_repository_and_the_tag() -> None:
     assert plan.repository == "registry.local:5000/team/wrapped-double"
     assert plan.image == f"{plan.repository}:{plan.tag}"
     assert plan.tag == image_tag(plan.digest, plan.base_id)
+    assert len(plan.tag) == 12 and int(plan.tag, 16) >= 0
+    # one tag, one content: another base image under the same files is another image
+    other = image_tag(plan.digest, "sha256:other")
+    assert other != plan.tag and len(other) == 12 and int(other, 16) >= 0
 
 
 @pytest.mark.parametrize(("transport", "workers"), [("grpc", []), ("rest", ["ENV GRPC_WORKERS=0"])])
