@@ -250,6 +250,8 @@ def test_annotations_size_counts_bytes_of_keys_and_values() -> None:
         ("api_key", "certain"),
         ("ACCESS_KEY", "certain"),
         ("private-key", "certain"),
+        ("AWSACCESSKEY", "certain"),
+        ("sshprivatekey", "certain"),
         ("SIGNING_KEY", "maybe"),
         ("max_tokens", None),
         ("KEY_PATH", None),

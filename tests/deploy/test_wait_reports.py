@@ -58,13 +58,17 @@ def test_the_last_sleep_ends_at_the_deadline(
     kube: Kube, cluster: FakeCluster, clock: FakeClock, applied: dict[str, Any]
 ) -> None:
     cluster.operator.available_after = None
-    cluster.pods["models"] = [pod("p", "test", [waiting("model", IMG, "ContainerCreating")])]
+    cluster.pods["models"] = [
+        pod("p", "test", [waiting("model", IMG, "ContainerCreating")]),
+        pod("q", "test", [waiting("model", IMG, "ContainerCreating")]),
+    ]
     with pytest.raises(WaitTimeout) as err:
         _wait(kube, clock, 5)
     assert clock.sleeps == [2.0, 2.0, 1.0]
     assert err.value.message == (
         "models/test is not Available after 5s (state: Creating):\n"
-        "  pod p, container model: ContainerCreating: "
+        "  pod p, container model: ContainerCreating: \n"
+        "  pod q, container model: ContainerCreating: "
     )
 
 
