@@ -129,3 +129,9 @@ controlplane-down:
 
 test-controlplane: $(STAMP)
 	$(BIN)/pytest -q -m controlplane tests/controlplane
+
+# Mutation testing of the error-path modules (docs/testing.md): slow, not part of CI.
+# MODULES picks some, e.g. `make mutation MODULES="safety deploy/wait"`.
+.PHONY: mutation
+mutation: $(STAMP)
+	scripts/mutation.sh $(MODULES)
