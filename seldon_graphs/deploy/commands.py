@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..wrapper.findings import ContextError
 from .errors import DeployError  # light: no kubernetes import until a command runs
 
 if TYPE_CHECKING:
@@ -124,6 +125,9 @@ def _guarded(command: Command) -> Command:
             return command(args)
         except DeployError as err:
             print(err.render(), file=sys.stderr)
+            return EXIT_PROBLEMS
+        except ContextError as err:  # a project file changed while its context was planned
+            print(f"seldon-graphs: error: {err}; nothing was deployed", file=sys.stderr)
             return EXIT_PROBLEMS
 
     run.__doc__ = command.__doc__

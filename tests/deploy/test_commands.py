@@ -377,3 +377,21 @@ def test_secret_dry_run(
     )
     assert "new" not in cluster.namespaces
     assert "would create namespace new" in capsys.readouterr().out
+
+
+def test_a_context_that_fails_while_deploying_is_an_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A project file that changes while deploy plans its image (ContextError from the
+    planner) is reported like every other problem: exit 1, the reason, nothing deployed."""
+    from seldon_graphs.deploy.commands import _guarded
+    from seldon_graphs.wrapper.findings import ContextError
+
+    def plans(args: object) -> int:
+        raise ContextError("node m: `data/big.bin` changed while it was read")
+
+    assert _guarded(plans)(argparse.Namespace()) == 1
+    assert capsys.readouterr().err == (
+        "seldon-graphs: error: node m: `data/big.bin` changed while it was read; "
+        "nothing was deployed\n"
+    )
