@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from seldon_graphs import api  # noqa: E402
 from seldon_graphs.images import build_images, docker_client  # noqa: E402
-from seldon_graphs.wrapper.context import plan_graph, with_overrides  # noqa: E402
+from seldon_graphs.settings import Flags  # noqa: E402
+from seldon_graphs.wrapper.context import plan_graph  # noqa: E402
 
 GRAPH = ROOT / "tests" / "wrapper" / "fixtures" / "project" / "graph.yaml"
 REGISTRY = "seldon-graphs-bench"
@@ -60,9 +61,8 @@ def bench(base: str, client: object) -> tuple[str, str, str, str, str]:
     why = _available(client, base)
     if why:
         return base, "-", "-", "-", why
-    graph = api.load(GRAPH)
-    spec = with_overrides(graph.spec, base_image=base, registry=REGISTRY)
-    plan = next(p for p in plan_graph(spec, graph.tree) if p.node == NODE)
+    graph = api.load(GRAPH, Flags(base_image=base, registry=REGISTRY))
+    plan = next(p for p in plan_graph(graph.spec, graph.tree) if p.node == NODE)
     with_cli = [sys.executable, "-m", "seldon_graphs.cli", "build", str(GRAPH)]
     with_cli += ["--base-image", base, "--registry", REGISTRY]
     start = time.monotonic()
@@ -87,12 +87,12 @@ import json, resource, sys, tempfile
 from pathlib import Path
 from seldon_graphs import api
 from seldon_graphs.images import build_images, docker_client
-from seldon_graphs.wrapper.context import plan_graph, with_overrides, write_context
+from seldon_graphs.settings import Flags
+from seldon_graphs.wrapper.context import plan_graph, write_context
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-graph = api.load(sys.argv[1])
-spec = with_overrides(graph.spec, base_image=sys.argv[2], registry=sys.argv[3])
-plans = plan_graph(spec, graph.tree)
+graph = api.load(sys.argv[1], Flags(base_image=sys.argv[2], registry=sys.argv[3]))
+plans = plan_graph(graph.spec, graph.tree)
 planned = peak()
 with tempfile.TemporaryDirectory() as out:
     write_context(plans[0], Path(out) / "context")

@@ -1,6 +1,7 @@
 """Build the wrapper images of a graph with a real Docker engine (docker SDK 7.x).
 
-    plans = plan_graph(with_overrides(spec, base_image="seldon-graphs/base:bookworm"), tree)
+    graph = api.load(path, Flags(base_image="seldon-graphs/base:bookworm"))
+    plans = plan_graph(graph.spec, graph.tree)
     results = build_images(plans, push=False, kind_cluster=None, progress=ConsoleProgress())
 
 - Tags are content hashes (`ContextPlan.image`): a plan whose tag exists locally is not

@@ -12,7 +12,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from seldon_graphs import api
+from seldon_graphs import api, settings
+from seldon_graphs.spec import GraphSpec
 
 REPO = Path(__file__).resolve().parents[1]
 # Seldon's own CRD and examples: the oracles, read in place from ../shared beside the repo.
@@ -20,6 +21,13 @@ SHARED = REPO.parent / "shared"
 CRD_FILE = SHARED / "seldon" / "crd" / "seldondeployments.machinelearning.seldon.io.yaml"
 SELDON_EXAMPLES = SHARED / "seldon" / "examples"
 NO_SHARED = f"Seldon's CRD and examples are not at {SHARED} (../shared beside the repo)"
+
+
+def configured(spec: GraphSpec, **flags: str) -> GraphSpec:
+    """`spec` with image settings given as flags would give them (settings.apply), and no
+    SELDON_GRAPHS_* variable of the machine running the tests."""
+    return settings.apply(spec, settings.Flags(**flags), environ={})
+
 
 MODELS = (Path(__file__).parent / "bad_graphs" / "code" / "model.py").read_text()
 

@@ -30,7 +30,6 @@ memory does not grow with a file's size, and the digest is the one of the files'
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -70,7 +69,6 @@ __all__ = [
     "plan_context",
     "plan_graph",
     "runtime_licence",
-    "with_overrides",
     "write_context",
 ]
 
@@ -293,22 +291,6 @@ def image_tag(digest: str, base_id: str) -> str:
     if not base_id:
         return digest[:12]
     return hashlib.sha256(f"{digest}\0{base_id}".encode()).hexdigest()[:12]
-
-
-def with_overrides(
-    spec: GraphSpec,
-    *,
-    base_image: str | None = None,
-    seldon_core: str | None = None,
-    registry: str | None = None,
-) -> GraphSpec:
-    """`spec` with command-line overrides of its runtime and registry applied."""
-    runtime = dataclasses.replace(
-        spec.runtime,
-        base_image=base_image or spec.runtime.base_image,
-        seldon_core=seldon_core or spec.runtime.seldon_core,
-    )
-    return dataclasses.replace(spec, runtime=runtime, registry=registry or spec.registry)
 
 
 def plan_graph(spec: GraphSpec, tree: TreeNode) -> list[ContextPlan]:

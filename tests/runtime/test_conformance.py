@@ -19,6 +19,7 @@ from urllib3 import encode_multipart_formdata
 from seldon_graphs.runtime.inprocess import InProcessBackend
 from seldon_graphs.runtime.process import ProcessBackend
 from seldon_graphs.runtime.server import Backend, ServerThread
+from tests.helpers import configured
 
 from .conftest import serve
 from .graphs import NODES, ROOT, TAGS, C, M, R, builtin, graph, py, tree
@@ -41,9 +42,7 @@ def conformance() -> tuple[Any, Any]:
     )
     root = tree("r", R, tree("c", C, tree("one", M), tree("two", M)), tree("m", M), tree("bad", M))
     # the images the docker runtime runs; every runtime reports them in meta.requestPath
-    from seldon_graphs.wrapper.context import with_overrides
-
-    return with_overrides(spec, base_image=BASE, registry="seldon-graphs-test"), root
+    return configured(spec, base_image=BASE, registry="seldon-graphs-test"), root
 
 
 REQUESTS: list[dict[str, Any]] = [

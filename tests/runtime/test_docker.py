@@ -20,6 +20,7 @@ import requests
 
 from seldon_graphs.runtime.docker import LABEL, DockerBackend, DockerUnavailable
 from seldon_graphs.runtime.supervision import DEFAULT_POLICY, Policy
+from tests.helpers import configured
 
 from .conftest import serve, wait_until
 from .graphs import NODES, ROOT, M, py, tags_combiner, tree
@@ -45,11 +46,11 @@ def engine() -> Any:
 def built(spec: Any, root: Any) -> tuple[Any, Any]:
     """The graph's wrapper images on the local base (content-hash tags: kept, reused)."""
     from seldon_graphs.images import build_images
-    from seldon_graphs.wrapper.context import plan_graph, with_overrides
+    from seldon_graphs.wrapper.context import plan_graph
 
     engine()
     subprocess.run([str(ROOT / "scripts" / "build_base_image.sh"), "--tag", BASE], check=True)
-    spec = with_overrides(spec, base_image=BASE, registry=REGISTRY)
+    spec = configured(spec, base_image=BASE, registry=REGISTRY)
     build_images(plan_graph(spec, root))
     return spec, root
 

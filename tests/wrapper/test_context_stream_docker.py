@@ -22,8 +22,8 @@ from seldon_graphs.wrapper.context import (
     ContextPlan,
     FileRef,
     plan_context,
-    with_overrides,
 )
+from tests.helpers import configured
 
 from .conftest import graph_spec, python_node
 from .test_images_docker import BASE, REGISTRY, REPO, _engine, _remove_images
@@ -56,7 +56,7 @@ def _plan(root: Path) -> ContextPlan:
     node = python_node(
         "stream", python=PythonRef("model.py", "Doubler"), files=("data", "note.txt")
     )
-    runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
+    runtime = configured(graph_spec(node), base_image=BASE).runtime
     return plan_context(
         graph_spec(node, root=root, registry=REGISTRY, runtime=runtime), node, Role.MODEL
     )

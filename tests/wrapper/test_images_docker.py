@@ -35,7 +35,8 @@ from seldon_graphs.images import (
 )
 from seldon_graphs.settings import Flags
 from seldon_graphs.spec import Role
-from seldon_graphs.wrapper.context import ContextPlan, plan_context, plan_graph, with_overrides
+from seldon_graphs.wrapper.context import ContextPlan, plan_context, plan_graph
+from tests.helpers import configured
 
 from .conftest import FIXTURE_PROJECT, graph_spec, python_node, stock_node
 
@@ -78,7 +79,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     client = _engine()
     subprocess.run([str(REPO / "scripts" / "build_base_image.sh"), "--tag", BASE], check=True)
     graph = api.load(GRAPH)
-    spec = with_overrides(graph.spec, base_image=BASE, registry=REGISTRY)
+    spec = configured(graph.spec, base_image=BASE, registry=REGISTRY)
     plans = {p.node: p for p in plan_graph(spec, graph.tree)}
     router = stock_node("ab", stock="ab-router")
     router_spec = graph_spec(router, registry=REGISTRY, runtime=spec.runtime)
@@ -257,7 +258,7 @@ def test_user_class_sees_its_files_and_runs_as_8888(running: dict[str, str], bui
 def test_failed_build_shows_the_step_and_the_log(built: Built) -> None:
     node = python_node("broken", requirements=("seldon-graphs-no-such-package==0.0.1",))
     spec = graph_spec(
-        node, registry=REGISTRY, runtime=with_overrides(graph_spec(node), base_image=BASE).runtime
+        node, registry=REGISTRY, runtime=configured(graph_spec(node), base_image=BASE).runtime
     )
     plan = plan_context(spec, node, Role.MODEL)
     try:
@@ -275,7 +276,7 @@ def test_failed_build_shows_the_step_and_the_log(built: Built) -> None:
 def test_bsl_runtime_1_18_builds_and_starts(built: Built) -> None:
     """1.18 keeps gunicorn 20.1, which imports pkg_resources: it must start, not only build."""
     node = python_node("bsl", files=("models/note.txt",))
-    runtime = with_overrides(graph_spec(node), base_image=BASE, seldon_core="1.18.2").runtime
+    runtime = configured(graph_spec(node), base_image=BASE, seldon_core="1.18.2").runtime
     plan = plan_context(graph_spec(node, registry=REGISTRY, runtime=runtime), node, Role.MODEL)
     container = None
     try:
@@ -428,7 +429,7 @@ def test_a_push_whose_registry_cannot_be_asked_fails_cleanly(built: Built) -> No
     before the push on the real engine, up to the registry's answer; the decisions on that
     answer are tested with the fake engine (test_images.py::test_push_decision)."""
     node = python_node()
-    runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
+    runtime = configured(graph_spec(node), base_image=BASE).runtime
     plan = plan_context(
         graph_spec(node, registry="127.0.0.1:9/sg-test", runtime=runtime), node, Role.MODEL
     )
@@ -460,7 +461,7 @@ def test_large_files_get_their_own_layer_below_the_code(built: Built, tmp_path: 
     node = python_node(
         "big", python=PythonRef("model.py", "Doubler"), files=("data", "note.txt", "a*.txt")
     )
-    runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
+    runtime = configured(graph_spec(node), base_image=BASE).runtime
     plans = []
     for comment in ("# one\n", "# two\n"):
         (tmp_path / "model.py").write_text(comment + source)
@@ -555,7 +556,7 @@ def test_a_node_that_would_crash_at_start_fails_its_build(
         python=PythonRef(f"{module}.py", "Model"),
         params=tuple(Param(*p) for p in params),
     )
-    runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
+    runtime = configured(graph_spec(node), base_image=BASE).runtime
     plan = plan_context(
         graph_spec(node, root=tmp_path, registry=REGISTRY, runtime=runtime), node, Role.MODEL
     )
@@ -693,7 +694,7 @@ def _env_plan(tmp_path: Path, **node_kw: Any) -> ContextPlan:
 
     (tmp_path / "envmodel.py").write_text(ENV_CLASS)
     node = python_node("envs", python=PythonRef("envmodel.py", "Model"), **node_kw)
-    runtime = with_overrides(graph_spec(node), base_image=BASE).runtime
+    runtime = configured(graph_spec(node), base_image=BASE).runtime
     spec = graph_spec(node, root=tmp_path, registry=REGISTRY, runtime=runtime)
     return plan_context(spec, node, Role.MODEL)
 
