@@ -252,3 +252,24 @@ def test_dashboard_panels_do_not_overlap() -> None:
         cells |= mine
     ids = [p["id"] for p in dashboard.dashboard()["panels"]]
     assert len(ids) == len(set(ids))
+
+
+def _config_hashes(namespace: str) -> dict[str, str]:
+    return {
+        o["metadata"]["name"]: o["spec"]["template"]["metadata"]["annotations"][
+            "seldon-graphs.io/config-hash"
+        ]
+        for o in objects(namespace)
+        if o["kind"] == "Deployment"
+    }
+
+
+def test_a_changed_configuration_restarts_the_pod_that_reads_it() -> None:
+    """The pods read their ConfigMaps at start: a hash of them on the pod template makes a
+    kind-up rerun with a changed configuration roll the Deployment; unchanged, nothing rolls."""
+    ours = _config_hashes(manifests.NAMESPACE)
+    assert ours == _config_hashes(manifests.NAMESPACE)
+    assert sorted(ours) == ["grafana", "prometheus"]
+    # another namespace changes Grafana's datasource URL only
+    other = _config_hashes("elsewhere")
+    assert other["grafana"] != ours["grafana"] and other["prometheus"] == ours["prometheus"]

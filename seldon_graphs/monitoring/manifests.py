@@ -9,6 +9,7 @@ scripts/kind-up.sh creates with a random password: no credential is in these fil
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -70,8 +71,14 @@ def _container_security(read_only_root: bool) -> Obj:
             "capabilities": {"drop": ["ALL"]}}  # fmt: skip
 
 
-def _deployment(name: str, namespace: str, pod: Obj) -> Obj:
-    template = {"metadata": {"labels": {"app.kubernetes.io/name": name}}, "spec": pod}
+def _deployment(name: str, namespace: str, pod: Obj, config: list[Obj]) -> Obj:
+    """`config`: the ConfigMaps the pod reads once at start; their hash on the pod template
+    makes a rerun of kind-up that changed them restart the pod (a new ReplicaSet)."""
+    data = [c["data"] for c in config]
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    metadata = {"labels": {"app.kubernetes.io/name": name},
+                "annotations": {"seldon-graphs.io/config-hash": digest}}  # fmt: skip
+    template = {"metadata": metadata, "spec": pod}
     spec = {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
             "template": template}  # fmt: skip
     return _obj("apps/v1", "Deployment", name, namespace, spec=spec)
@@ -110,9 +117,10 @@ def _prometheus(namespace: str) -> list[Obj]:
         "volumes": [{"name": "config", "configMap": {"name": "prometheus-config"}},
                     {"name": "data", "emptyDir": {}}],
     }  # fmt: skip
+    config_map = _obj("v1", "ConfigMap", "prometheus-config", namespace, data=config)
     return [
-        _obj("v1", "ConfigMap", "prometheus-config", namespace, data=config),
-        _deployment("prometheus", namespace, pod),
+        config_map,
+        _deployment("prometheus", namespace, pod, [config_map]),
         _service("prometheus", namespace, PROMETHEUS_PORT),
     ]
 
@@ -171,11 +179,19 @@ def _grafana(namespace: str) -> list[Obj]:
                     {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
                     {"name": "data", "emptyDir": {}}],
     }  # fmt: skip
-    dashboards = {DASHBOARD_FILE: dashboard_json()}
-    return [
+    config = [
         _grafana_provisioning(namespace),
-        _obj("v1", "ConfigMap", "grafana-dashboards", namespace, data=dashboards),
-        _deployment("grafana", namespace, pod),
+        _obj(
+            "v1",
+            "ConfigMap",
+            "grafana-dashboards",
+            namespace,
+            data={DASHBOARD_FILE: dashboard_json()},
+        ),
+    ]
+    return [
+        *config,
+        _deployment("grafana", namespace, pod, config),
         _service("grafana", namespace, GRAFANA_PORT),
     ]
 
