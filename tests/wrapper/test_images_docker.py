@@ -329,6 +329,9 @@ def _start(built: Built, node: str, environment: dict[str, str]) -> tuple[Any, s
     ids=["rest", "grpc", "grpc-2-rest-3"],
 )
 def test_docker_stop_is_quick_and_exits_0(built: Built, environment: dict[str, str]) -> None:
+    # Exit code 0 is the proof that SIGTERM ended it: the SIGKILL docker sends after the
+    # 10 s grace period would give 137. The time bound only catches a shutdown that dawdles
+    # most of the grace period away; it is loose so a loaded machine cannot fail it.
     container, _ = _start(built, "double", environment)
     try:
         start = time.monotonic()
@@ -336,7 +339,7 @@ def test_docker_stop_is_quick_and_exits_0(built: Built, environment: dict[str, s
         took = time.monotonic() - start
         container.reload()
         assert container.attrs["State"]["ExitCode"] == 0
-        assert took < 2.0, f"docker stop took {took:.1f}s"
+        assert took < 8.0, f"docker stop took {took:.1f}s"
     finally:
         container.remove(force=True)
 
