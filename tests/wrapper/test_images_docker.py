@@ -184,7 +184,9 @@ def test_second_build_builds_nothing_and_is_fast(built: Built) -> None:
     start = time.monotonic()
     again = build_images(list(built.plans.values()), client=built.client)
     assert [r.built for r in again] == [False] * len(built.plans)
-    assert time.monotonic() - start < 2.0
+    # Nothing built is the proof; the bound (a rebuild takes minutes) only catches an
+    # accidental full context upload, loosely so that a loaded machine cannot fail it.
+    assert time.monotonic() - start < 15.0
 
 
 def test_nodes_with_the_same_requirements_share_the_requirements_layer(built: Built) -> None:
