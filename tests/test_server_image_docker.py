@@ -11,7 +11,6 @@ engine fails; elsewhere these tests skip with the reason.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,26 +30,14 @@ from seldon_graphs.runtime.server import Backend
 from seldon_graphs.wrapper.context import plan_graph
 from tests.helpers import REPO, configured
 from tests.runtime.conftest import serve
+from tests.runtime.test_docker import BASE, REGISTRY, engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-BASE = os.environ.get("SELDON_GRAPHS_TEST_BASE", "seldon-graphs/base:bookworm")
-REGISTRY = "seldon-graphs-test"
 SKLEARN = __import__("sklearn").__version__
 X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.1], [0.9, 0.8], [0.5, 0.4], [0.1, 0.9]])
 Y = [0, 1, 0, 1, 1, 0]
 METHODS = ("predict_proba", "decision_function", "predict")
-
-
-def _engine() -> Any:
-    from seldon_graphs.images import docker_client
-
-    try:
-        return docker_client()
-    except Exception as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true"):
-            pytest.fail(f"CI needs a Docker engine for the generated server image tests: {exc}")
-        pytest.skip(f"no Docker engine: {exc}")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +68,7 @@ def _graph(project: Path, method: str) -> api.Graph:
 @pytest.fixture(scope="module")
 def image(project: Path) -> Iterator[str]:
     """The generated image of node gb (one for every method: parameters come at run time)."""
-    _engine()
+    engine()
     subprocess.run([str(REPO / "scripts" / "build_base_image.sh"), "--tag", BASE], check=True)
     images = set()
     for method in METHODS:
@@ -110,7 +97,7 @@ def _answer(backend: Backend, name: str) -> dict[str, Any]:
 
 
 def test_the_image_pins_the_models_versions_and_runs_as_8888(image: str) -> None:
-    attrs = _engine().images.get(image).attrs
+    attrs = engine().images.get(image).attrs
     lock = attrs["Config"]["Labels"][LOCK_LABEL].split()
     assert f"scikit-learn=={SKLEARN}" in lock
     assert "seldon-core==1.17.1" in lock
