@@ -1,4 +1,5 @@
-"""Docker build contexts for the Python and stock nodes of a graph.
+"""Docker build contexts for the Python and stock nodes of a graph (and, through
+`assemble`, for generated server images: server_context.py).
 
 `plan_context` is pure: the same spec, node and role give byte-identical files, and the
 image tag is a hash of them, so an unchanged node is never rebuilt. `write_context` puts a
