@@ -17,6 +17,8 @@ from .generated_servers import (
     base_python,
     installed,
     lacks_wheel,
+    model_file,
+    model_folder,
     pins,
 )
 from .spec import SERVERS, GraphSpec, NodeSpec, Source
@@ -38,7 +40,10 @@ def _usable(spec: GraphSpec, node: NodeSpec, r: Reporter) -> bool:
         message, help = problem
         r.error(node.at(_KEY), message, "server-image", help)
         return False
-    return node.server_image == GENERATED and node.implementation in GENERATORS
+    # Under another protocol (tensorflow, a misspelt one) the server node itself is wrong,
+    # and already reported as such.
+    generated = node.server_image == GENERATED and spec.protocol == "seldon"
+    return generated and node.implementation in GENERATORS
 
 
 def _misuse(spec: GraphSpec, node: NodeSpec) -> tuple[str, str] | None:
@@ -63,7 +68,7 @@ def _misuse(spec: GraphSpec, node: NodeSpec) -> tuple[str, str] | None:
             "`image` and `server_image: generated` both choose the node's image",
             "keep one of them",
         )
-    if spec.protocol != "seldon":
+    if spec.protocol == "v2":
         return (
             f"a generated server image speaks the seldon protocol; under `protocol: "
             f"{spec.protocol}` the operator serves {node.implementation} with MLServer",
@@ -78,18 +83,34 @@ def _misuse(spec: GraphSpec, node: NodeSpec) -> tuple[str, str] | None:
     return None
 
 
+def _model_present(spec: GraphSpec, node: NodeSpec) -> bool:
+    folder = model_folder(spec, node)
+    gen = GENERATORS[node.implementation or ""]
+    return folder is not None and model_file(folder, gen.files) is not None
+
+
+def _no_version(node: NodeSpec, library: str, present: bool, r: Reporter) -> None:
+    where = f"the model at `{node.local_uri}`"
+    model = f"{where} does not say which version wrote it" if present else f"{where} is not there"
+    r.error(
+        node.at(_KEY),
+        f"cannot tell which {library} to pin: {model}, and {library} is not installed "
+        "where seldon-graphs runs",
+        "server-image",
+        f"save the model in a format that records its version (xgboost: JSON or UBJSON), or "
+        f"install the {library} that wrote it here"
+        if present
+        else f"train the model first (its file says which {library} wrote it), or install "
+        f"{library} here",
+    )
+
+
 def _check_generated(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     pinned = pins(spec, node)
     at = node.at(_KEY)
     library = GENERATORS[node.implementation or ""].library
     if pinned is None:
-        r.error(
-            at,
-            f"cannot tell which {library} to pin: there is no readable model at "
-            f"`{node.local_uri}`, and {library} is not installed where seldon-graphs runs",
-            "server-image",
-            f"train the model first (its file says which {library} wrote it)",
-        )
+        _no_version(node, library, _model_present(spec, node), r)
         return
     python = base_python(spec.runtime.base_image)
     if oldest := lacks_wheel(library, pinned.version, python):
@@ -104,7 +125,16 @@ def _check_generated(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
         )
         return
     here = installed(library)
-    if pinned.read_from == "the model" and here != pinned.version:
+    if pinned.read_from == "this environment" and _model_present(spec, node):
+        r.warning(
+            node.at("local_uri"),
+            f"the model file does not say which {library} wrote it; the generated image "
+            f"pins {library} {pinned.version}, installed here",
+            "model-server",
+            f"check that {library} {pinned.version} loads it, or save it in a format that "
+            "records its version",
+        )
+    elif pinned.read_from == "the model" and here != pinned.version:
         local = (
             f"load it with {library} {here}, installed here"
             if here

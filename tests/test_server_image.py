@@ -115,6 +115,12 @@ def test_an_unreadable_model_file_pins_the_version_installed_here(tmp_path: Path
     (root / "models" / "lr").mkdir(parents=True)
     (root / "models" / "lr" / "model.joblib").write_bytes(b"not a pickle")
     assert _pins(root) == Pins("scikit-learn", SKLEARN, "this environment", _companions())
+    (d,) = _load(root).warnings
+    assert (d.rule, d.line, d.col) == ("model-server", *_at("local_uri"))
+    assert d.message == (
+        "the model file does not say which scikit-learn wrote it; the generated image pins "
+        f"scikit-learn {SKLEARN}, installed here"
+    )
 
 
 def test_xgboost_pins_the_version_its_json_model_says(tmp_path: Path) -> None:

@@ -334,7 +334,11 @@ def assemble(
 def check_context(spec: GraphSpec, node: NodeSpec) -> tuple[Finding, ...]:
     """Every error and warning planning `node`'s context would give, without planning it."""
     found = Findings(node.name)
-    _inputs(spec, node, found)
+    if is_generated(node):  # no project files: the image settings are all it reads
+        _settings(spec, node, found)
+        _root(spec, found)
+    else:
+        _inputs(spec, node, found)
     return tuple(found.items)
 
 
