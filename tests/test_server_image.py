@@ -203,13 +203,15 @@ def test_the_build_context(tmp_path: Path) -> None:
 
 def test_the_tag_follows_the_pins_not_the_model(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    _train(root)
 
     def tag() -> str:
         graph = _load(root)
         return plan_server_context(graph.spec, graph.spec.node("lr"), base_id="").image
 
+    untrained = tag()
+    _train(root)
     first = tag()
+    assert first == untrained  # compiled before training: the same image as after
     _train(root, y=[1, 0, 1, 0])  # retrained, same versions: the model is not in the image
     assert tag() == first
     _pickle_of(root, "1.5.2")

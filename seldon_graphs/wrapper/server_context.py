@@ -93,9 +93,10 @@ def _entry(gen: Generator, node: NodeSpec) -> str:
 
 
 def _description(node: NodeSpec, pinned: Pins) -> str:
+    # Not where the version was read: compiled before or after training, one image.
     return (
         f"seldon-graphs generated server: node {node.name} ({node.implementation}, "
-        f"{pinned.library}=={pinned.version} as read from {pinned.read_from})"
+        f"{pinned.library}=={pinned.version})"
     )
 
 
