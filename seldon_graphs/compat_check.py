@@ -33,20 +33,25 @@ def check_models(spec: GraphSpec, r: Reporter) -> None:
     for node in spec.nodes:
         server = server_image(node.implementation, spec.protocol)
         folder = model_folder(spec, node) if node.source is Source.SERVER else None
-        gen = generator(node)
         if folder is None or server is None:
             continue
-        if gen is not None:  # its image has the model's versions: only the file can be wrong
-            if model_file(folder, gen.files) is None:
-                no_model_file(node, "the generated server image", gen.files, r)
-        elif not is_generated(node):
+        if is_generated(node):
+            _check_generated(node, folder, r)
+        else:
             _check_node(node, server, folder, node.at("local_uri"), r)
+
+
+def _check_generated(node: NodeSpec, folder: Path, r: Reporter) -> None:
+    """Its image has the model's own versions: only the file can be missing."""
+    gen = generator(node)  # None: a misuse of `server_image`, reported as such
+    if gen is not None and model_file(folder, gen.files) is None:
+        _no_model_file(node, "the generated server image", gen.files, r)
 
 
 def _check_node(node: NodeSpec, server: ServerImage, folder: Path, at: Pos, r: Reporter) -> None:
     model = model_file(folder, server.files)
     if model is None:
-        no_model_file(node, server.image, server.files, r)
+        _no_model_file(node, server.image, server.files, r)
         return
     fix = _fix(server, node)
     if server.library == "scikit-learn":
@@ -57,7 +62,7 @@ def _check_node(node: NodeSpec, server: ServerImage, folder: Path, at: Pos, r: R
         _check_mlflow(model, server, at, fix, r)
 
 
-def no_model_file(node: NodeSpec, image: str, files: tuple[str, ...], r: Reporter) -> None:
+def _no_model_file(node: NodeSpec, image: str, files: tuple[str, ...], r: Reporter) -> None:
     names = " or ".join(f"`{f}`" for f in files)
     r.error(
         node.at("local_uri"),
