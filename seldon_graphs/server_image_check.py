@@ -14,6 +14,7 @@ from .diagnostics import Reporter
 from .generated_servers import (
     GENERATED,
     GENERATORS,
+    Pins,
     base_python,
     installed,
     lacks_wheel,
@@ -107,24 +108,12 @@ def _no_version(node: NodeSpec, library: str, present: bool, r: Reporter) -> Non
 
 def _check_generated(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
     pinned = pins(spec, node)
-    at = node.at(_KEY)
     library = GENERATORS[node.implementation or ""].library
     if pinned is None:
         _no_version(node, library, _model_present(spec, node), r)
         return
-    python = base_python(spec.runtime.base_image)
-    if oldest := lacks_wheel(library, pinned.version, python):
-        shown = ".".join(map(str, python or ()))
-        r.error(
-            at,
-            f"the model was written by {library} {pinned.version}, which has no wheel for "
-            f"Python {shown} (base image {spec.runtime.base_image}; the oldest is {oldest})",
-            "server-image",
-            f"train with {library}>={oldest}, or remove `server_image` to use Seldon's server "
-            "image if its version matches",
-        )
+    if not _has_wheel(spec, node, pinned, r):
         return
-    here = installed(library)
     if pinned.read_from == "this environment" and _model_present(spec, node):
         r.warning(
             node.at("local_uri"),
@@ -134,17 +123,39 @@ def _check_generated(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             f"check that {library} {pinned.version} loads it, or save it in a format that "
             "records its version",
         )
-    elif pinned.read_from == "the model" and here != pinned.version:
-        local = (
-            f"load it with {library} {here}, installed here"
-            if here
-            else f"cannot load it: {library} is not installed here"
-        )
-        r.warning(
-            node.at("local_uri"),
-            f"the model was written by {library} {pinned.version}, which its generated image "
-            f"(and so the cluster) loads it with; local process and in-process runs {local}",
-            "model-server",
-            f"install {library}=={pinned.version} here, or use `--runtime docker`, which "
-            "runs the generated image",
-        )
+    elif pinned.read_from == "the model" and installed(library) != pinned.version:
+        _local_versions_differ(node, pinned, r)
+
+
+def _has_wheel(spec: GraphSpec, node: NodeSpec, pinned: Pins, r: Reporter) -> bool:
+    python = base_python(spec.runtime.base_image)
+    oldest = lacks_wheel(pinned.library, pinned.version, python)
+    if oldest is None:
+        return True
+    library, shown = pinned.library, ".".join(map(str, python or ()))
+    r.error(
+        node.at(_KEY),
+        f"the model was written by {library} {pinned.version}, which has no wheel for "
+        f"Python {shown} (base image {spec.runtime.base_image}; the oldest is {oldest})",
+        "server-image",
+        f"train with {library}>={oldest}, or remove `server_image` to use Seldon's server "
+        "image if its version matches",
+    )
+    return False
+
+
+def _local_versions_differ(node: NodeSpec, pinned: Pins, r: Reporter) -> None:
+    library, here = pinned.library, installed(pinned.library)
+    local = (
+        f"load it with {library} {here}, installed here"
+        if here
+        else f"cannot load it: {library} is not installed here"
+    )
+    r.warning(
+        node.at("local_uri"),
+        f"the model was written by {library} {pinned.version}, which its generated image "
+        f"(and so the cluster) loads it with; local process and in-process runs {local}",
+        "model-server",
+        f"install {library}=={pinned.version} here, or use `--runtime docker`, which "
+        "runs the generated image",
+    )
