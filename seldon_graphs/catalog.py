@@ -1,15 +1,80 @@
-"""What Seldon Core v1 knows by name: executor built-ins, prepackaged servers, protocols.
+"""What Seldon Core v1 knows by name: prepackaged servers, executor built-ins, protocols,
+the containers and annotations the operator reserves, and its 63-character name rule.
 
-One place for the names the compiler, check-manifest and the runtimes share.
+One place for the names the compiler (spec, check), check-manifest (walk, webhook, rules),
+the runtimes and servers_catalog share. Reference: ../shared/reference/seldon_v1.md §2.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 UNKNOWN_IMPLEMENTATION = "UNKNOWN_IMPLEMENTATION"
-# Implementations the executor runs itself, with no container (reference §3).
-EXECUTOR_BUILTINS = frozenset(
-    {"SIMPLE_MODEL", "SIMPLE_ROUTER", "RANDOM_ABTEST", "AVERAGE_COMBINER"}
+
+# Graph-file spelling -> Seldon implementation name.
+SERVERS: dict[str, str] = {
+    "sklearn": "SKLEARN_SERVER",
+    "xgboost": "XGBOOST_SERVER",
+    "mlflow": "MLFLOW_SERVER",
+    "tensorflow": "TENSORFLOW_SERVER",
+    "triton": "TRITON_SERVER",
+    "huggingface": "HUGGINGFACE_SERVER",
+    "tempo": "TEMPO_SERVER",
+}
+# Prepackaged servers: which protocols have an image (reference §2.5).
+SERVER_PROTOCOLS: dict[str, tuple[str, ...]] = {
+    "SKLEARN_SERVER": ("seldon", "v2"),
+    "XGBOOST_SERVER": ("seldon", "v2"),
+    "MLFLOW_SERVER": ("seldon", "v2"),
+    "TENSORFLOW_SERVER": ("seldon", "tensorflow"),
+    "TRITON_SERVER": ("v2",),
+    "HUGGINGFACE_SERVER": ("v2",),
+    "TEMPO_SERVER": ("v2",),
+}
+# The keys of `predictor_servers` in the seldon-config ConfigMap as the Helm chart installs it.
+DEFAULT_SERVERS = frozenset(SERVER_PROTOCOLS)
+# Servers the webhook refuses under the tensorflow protocol.
+NO_TENSORFLOW = frozenset(
+    {"SKLEARN_SERVER", "XGBOOST_SERVER", "MLFLOW_SERVER", "HUGGINGFACE_SERVER"}
 )
+
+# Graph-file spelling -> implementations the executor runs itself, with no container.
+BUILTINS: dict[str, str] = {
+    "random-abtest": "RANDOM_ABTEST",
+    # Java-engine leftovers the Go executor does not implement; accepted with a warning.
+    "average-combiner": "AVERAGE_COMBINER",
+    "simple-model": "SIMPLE_MODEL",
+    "simple-router": "SIMPLE_ROUTER",
+}
+EXECUTOR_BUILTINS = frozenset(BUILTINS.values())
+UNIMPLEMENTED_BUILTINS = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
+
+# What a graph file may choose; the webhook also accepts `kfserving` (read as v2).
+PROTOCOLS = ("seldon", "v2", "tensorflow")
+SELDON_PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
+TRANSPORTS = ("rest", "grpc")
+SERVER_TYPES = ("rpc", "kafka")
+PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
+
+# Containers the operator adds to pods itself (reference §2.2, §2.5).
+ENGINE_CONTAINER = "seldon-container-engine"
+TFSERVING_CONTAINER = "tfserving"
+INITIALIZER_SUFFIX = "-model-initializer"
+
+# Annotations with a meaning to the operator.
+NO_ENGINE = "seldon.io/no-engine"  # a predictor annotation
+SVC_NAME = "seldon.io/svc-name"  # a predictor annotation
+
+# Labels and Service names hold at most 63 characters; the operator replaces any longer
+# derived name with `seldon-<md5 hex of it>` (`GetSeldonDeploymentName`, `GetContainerServiceName`).
+NAME_LIMIT = 63
+
+
+def hashed(name: str) -> str:
+    """`name`, or the `seldon-<md5>` the operator uses instead of one over 63 characters."""
+    if len(name) <= NAME_LIMIT:
+        return name
+    return "seldon-" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
 
 
 def is_prepack(implementation: str | None) -> bool:

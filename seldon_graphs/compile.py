@@ -150,16 +150,3 @@ def deployment(
     return sdep.SeldonDeployment(
         api_version=API_VERSION, kind=sdep.KIND, metadata=metadata, spec=body
     )
-
-
-def service_names(spec: GraphSpec, tree: TreeNode) -> dict[str, str]:
-    """The Kubernetes names the operator derives from ours, by what they name."""
-    nodes = [n for n in (spec.node(t.name) for t in tree.walk()) if has_container(n)]
-    names = {f"Service of `{n.name}`": f"{spec.name}-{spec.predictor}-{n.name}" for n in nodes}
-    names["predictor Service"] = f"{spec.name}-{spec.predictor}"
-    if spec.pods == "per-node":
-        for i, n in enumerate(nodes):
-            names[f"Deployment of `{n.name}`"] = f"{spec.name}-{spec.predictor}-{i}-{n.name}"
-    else:
-        names["Deployment"] = f"{spec.name}-{spec.predictor}-0-graph"
-    return names

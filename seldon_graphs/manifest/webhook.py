@@ -14,33 +14,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..catalog import UNKNOWN_IMPLEMENTATION, is_prepack
+from ..catalog import (
+    DEFAULT_SERVERS,
+    NO_ENGINE,
+    NO_TENSORFLOW,
+    SELDON_PROTOCOLS,
+    SERVER_TYPES,
+    SVC_NAME,
+    TRANSPORTS,
+    UNKNOWN_IMPLEMENTATION,
+    is_prepack,
+)
 from ..diagnostics import did_you_mean
 from ..sdep import Predictor
 from .finding import Finding, JsonPath
 from .walk import Node, as_list, as_map, as_str, container_names, predictors, typed_predictors, walk
 
-PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
-TRANSPORTS = ("rest", "grpc")
-SERVER_TYPES = ("rpc", "kafka")
+PROTOCOLS = SELDON_PROTOCOLS
 KAFKA_ENVS = ("KAFKA_BROKER", "KAFKA_INPUT_TOPIC", "KAFKA_OUTPUT_TOPIC")
-NO_ENGINE = "seldon.io/no-engine"
-SVC_NAME = "seldon.io/svc-name"
-# The keys of `predictor_servers` in the seldon-config ConfigMap as the Helm chart installs it.
-DEFAULT_SERVERS = frozenset(
-    {
-        "SKLEARN_SERVER",
-        "XGBOOST_SERVER",
-        "MLFLOW_SERVER",
-        "TENSORFLOW_SERVER",
-        "TRITON_SERVER",
-        "HUGGINGFACE_SERVER",
-        "TEMPO_SERVER",
-    }
-)
-NO_TENSORFLOW = frozenset(
-    {"SKLEARN_SERVER", "XGBOOST_SERVER", "MLFLOW_SERVER", "HUGGINGFACE_SERVER"}
-)
 
 
 class _Errors:
