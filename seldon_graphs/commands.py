@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from . import api, emit, picture, settings
+from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .schema_check import graph_schema
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from . import blockyaml
+from .errors import SeldonGraphsError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -57,7 +58,7 @@ _MARKER_TEXT = (
 )
 
 
-class OutputError(Exception):
+class OutputError(SeldonGraphsError):
     """An output path that cannot be written without destroying something, or at all; the
     message names the path and what to do."""
 

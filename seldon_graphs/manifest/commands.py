@@ -9,10 +9,10 @@ from typing import Any
 
 from ..catalog import DEFAULT_SERVERS
 from ..diagnostics import Diagnostic, render_json, render_text
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .check import check_text
 from .crd import CrdError, load_crd_schema
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 CRD_ENV = "SELDON_GRAPHS_CRD"
 
 
