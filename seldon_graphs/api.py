@@ -19,6 +19,7 @@ from . import check, compat_check, context_check, dataflow, diagnostics, emit, l
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
+from .errors import SeldonGraphsError
 from .spec import GraphSpec
 from .tree import TreeNode
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 MANIFEST_FILE = "seldondeployment.yaml"
 
 
-class GraphError(Exception):
+class GraphError(SeldonGraphsError):
     """A graph file with errors. `diagnostics` holds all of them (and any warnings)."""
 
     def __init__(self, diagnostics: list[Diagnostic], sources: Mapping[str, str]) -> None:

@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except SeldonGraphsError as err:
         # A command that did not report it itself: the message is for the user, no traceback.
-        print(f"seldon-graphs: error: {err}", file=sys.stderr)
+        print(err.render(), file=sys.stderr)
         return err.exit_code
     except Exception:
         traceback.print_exc()

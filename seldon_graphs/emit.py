@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from . import blockyaml
-from .errors import SeldonGraphsError
+from .errors import EXIT_USAGE, SeldonGraphsError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -61,6 +61,8 @@ _MARKER_TEXT = (
 class OutputError(SeldonGraphsError):
     """An output path that cannot be written without destroying something, or at all; the
     message names the path and what to do."""
+
+    exit_code = EXIT_USAGE  # the user chose the path (`-o`)
 
 
 @contextmanager

@@ -8,9 +8,10 @@ import argparse
 import pytest
 
 from seldon_graphs import cli
+from seldon_graphs.api import GraphError
 from seldon_graphs.deploy.errors import DeployError, RejectedError
 from seldon_graphs.emit import OutputError
-from seldon_graphs.errors import EXIT_PROBLEMS, SeldonGraphsError
+from seldon_graphs.errors import EXIT_PROBLEMS, EXIT_USAGE, SeldonGraphsError
 from seldon_graphs.images import BuildError
 from seldon_graphs.manifest.crd import CrdError
 from seldon_graphs.picture import PictureError
@@ -21,6 +22,7 @@ from seldon_graphs.wrapper.findings import ContextError
 @pytest.mark.parametrize(
     "cls",
     [
+        GraphError,
         DeployError,
         RejectedError,
         RuntimeProblem,
@@ -35,11 +37,35 @@ def test_every_error_family_shares_the_base(cls: type[Exception]) -> None:
     assert issubclass(cls, SeldonGraphsError)
 
 
-def test_an_escaping_error_is_exit_1_with_its_message(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("error", "code", "text"),
+    [
+        (
+            OutputError("out/ exists and was not written by seldon-graphs"),
+            EXIT_USAGE,
+            "seldon-graphs: error: out/ exists and was not written by seldon-graphs\n",
+        ),
+        (
+            RuntimeProblem("node `m` did not start"),
+            EXIT_PROBLEMS,
+            "seldon-graphs: error: node `m` did not start\n",
+        ),
+        (
+            DeployError("the cluster is unreachable", "run `make kind-up`"),
+            EXIT_PROBLEMS,
+            "error: the cluster is unreachable\n  help: run `make kind-up`\n",
+        ),
+    ],
+)
+def test_an_escaping_error_exits_with_its_code_and_message(
+    error: SeldonGraphsError,
+    code: int,
+    text: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     def failing(_args: argparse.Namespace) -> int:
-        raise OutputError("out/ exists and was not written by seldon-graphs")
+        raise error
 
     def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         built = argparse.ArgumentParser(prog="seldon-graphs")
@@ -47,6 +73,5 @@ def test_an_escaping_error_is_exit_1_with_its_message(
         return built
 
     monkeypatch.setattr(cli, "build_parser", parser)
-    assert cli.main(["boom"]) == EXIT_PROBLEMS
-    err = capsys.readouterr().err
-    assert err == "seldon-graphs: error: out/ exists and was not written by seldon-graphs\n"
+    assert cli.main(["boom"]) == code
+    assert capsys.readouterr().err == text
