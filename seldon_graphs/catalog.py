@@ -49,10 +49,20 @@ BUILTINS: dict[str, str] = {
 EXECUTOR_BUILTINS = frozenset(BUILTINS.values())
 UNIMPLEMENTED_BUILTINS = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
 
+# Servers with an image for the v2 protocol only.
+V2_ONLY = frozenset(impl for impl, protocols in SERVER_PROTOCOLS.items() if protocols == ("v2",))
+
+# PredictiveUnit types and methods as the CRD spells them.
+UNIT_TYPES = ("MODEL", "ROUTER", "COMBINER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "UNKNOWN_TYPE")
+UNIT_METHODS = ("TRANSFORM_INPUT", "TRANSFORM_OUTPUT", "ROUTE", "AGGREGATE", "SEND_FEEDBACK")
+ENDPOINT_TYPES = ("REST", "GRPC")
+LOGGER_MODES = ("all", "request", "response")
+
 # What a graph file may choose; the webhook also accepts `kfserving` (read as v2).
 PROTOCOLS = ("seldon", "v2", "tensorflow")
 SELDON_PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
 TRANSPORTS = ("rest", "grpc")
+V2_PROTOCOLS = frozenset({"v2", "kfserving"})
 SERVER_TYPES = ("rpc", "kafka")
 PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
 
@@ -64,6 +74,7 @@ INITIALIZER_SUFFIX = "-model-initializer"
 # Annotations with a meaning to the operator.
 NO_ENGINE = "seldon.io/no-engine"  # a predictor annotation
 SVC_NAME = "seldon.io/svc-name"  # a predictor annotation
+SEPARATE_ENGINE = "seldon.io/engine-separate-pod"  # a spec annotation
 
 # Labels and Service names hold at most 63 characters; the operator replaces any longer
 # derived name with `seldon-<md5 hex of it>` (`GetSeldonDeploymentName`, `GetContainerServiceName`).

@@ -12,7 +12,20 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
-from ..catalog import hashed
+from ..catalog import (
+    ENDPOINT_TYPES,
+    LOGGER_MODES,
+    NO_ENGINE,
+    PARAM_TYPES,
+    SEPARATE_ENGINE,
+    SVC_NAME,
+    UNIMPLEMENTED_BUILTINS,
+    UNIT_METHODS,
+    UNIT_TYPES,
+    V2_ONLY,
+    V2_PROTOCOLS,
+    hashed,
+)
 from ..diagnostics import did_you_mean
 from ..sdep import Predictor
 from ..sdep.names import predictor_names
@@ -31,17 +44,10 @@ from .walk import (
 )
 
 MAX_DEPTH = 11  # the CRD nests `children` 10 levels under the root; deeper ones are pruned
-TYPES = ("MODEL", "ROUTER", "COMBINER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "UNKNOWN_TYPE")
-METHODS = ("TRANSFORM_INPUT", "TRANSFORM_OUTPUT", "ROUTE", "AGGREGATE", "SEND_FEEDBACK")
-PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
-ENDPOINT_TYPES = ("REST", "GRPC")
-LOGGER_MODES = ("all", "request", "response")
-UNIMPLEMENTED = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
-V2_ONLY = frozenset({"TRITON_SERVER", "HUGGINGFACE_SERVER", "TEMPO_SERVER"})
-V2 = frozenset({"v2", "kfserving"})
-SEPARATE_ENGINE = "seldon.io/engine-separate-pod"
-NO_ENGINE = "seldon.io/no-engine"
-SVC_NAME = "seldon.io/svc-name"
+TYPES = UNIT_TYPES
+METHODS = UNIT_METHODS
+UNIMPLEMENTED = UNIMPLEMENTED_BUILTINS
+V2 = V2_PROTOCOLS
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # What strtobool (the wrapper's BOOL parser) accepts.
