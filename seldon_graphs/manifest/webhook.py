@@ -26,7 +26,7 @@ from ..catalog import (
     is_prepack,
 )
 from ..diagnostics import did_you_mean
-from ..sdep import Predictor
+from ..sdep import Predictor, SeldonDeploymentSpec
 from .finding import Finding, JsonPath
 from .walk import Node, as_list, as_map, as_str, container_names, predictors, typed_predictors, walk
 
@@ -56,7 +56,8 @@ class _Errors:
 
 def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> list[Finding]:
     """Every error Seldon's webhook would return for `sdep`, in Seldon's order."""
-    spec = as_map(sdep.get("spec"))
+    # The spec's own fields, typed; its predictors one by one (see typed_predictors).
+    spec = SeldonDeploymentSpec.read_with(as_map(sdep.get("spec")), {"predictors": None})
     raw, preds = predictors(sdep), typed_predictors(sdep)
     errs = _Errors()
     _check_enums(spec, errs)
@@ -67,7 +68,7 @@ def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> 
         errs.invalid(
             "no-predictors",
             "spec",
-            as_str(spec.get("transport")),  # sic: Seldon reports the transport here
+            spec.transport or "",  # sic: Seldon reports the transport here
             "Graph contains no predictors",
             ("spec", "predictors"),
             "add at least one predictor with a graph",
@@ -109,20 +110,20 @@ def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> 
     return errs.items
 
 
-def _check_enums(spec: dict[str, Any], errs: _Errors) -> None:
-    for key, allowed, message, rule in (
-        ("protocol", PROTOCOLS, "Invalid protocol", "protocol"),
-        ("transport", TRANSPORTS, "Invalid transport", "transport"),
-        ("serverType", SERVER_TYPES, "Invalid serverType", "server-type"),
+def _check_enums(spec: SeldonDeploymentSpec, errs: _Errors) -> None:
+    for key, given, allowed, message, rule in (
+        ("protocol", spec.protocol, PROTOCOLS, "Invalid protocol", "protocol"),
+        ("transport", spec.transport, TRANSPORTS, "Invalid transport", "transport"),
+        ("serverType", spec.server_type, SERVER_TYPES, "Invalid serverType", "server-type"),
     ):
-        value = as_str(spec.get(key))
+        value = given or ""
         if value and value not in allowed:
             hint = did_you_mean(value, allowed) or "one of " + ", ".join(allowed)
             errs.invalid(rule, "spec", value, message, ("spec", key), hint)
 
 
-def _check_kafka(spec: dict[str, Any], preds: list[Predictor], errs: _Errors) -> None:
-    if as_str(spec.get("serverType")) != "kafka":
+def _check_kafka(spec: SeldonDeploymentSpec, preds: list[Predictor], errs: _Errors) -> None:
+    if spec.server_type != "kafka":
         return
     for i, p in enumerate(preds):
         envs = as_list(as_map(p.svc_orch_spec).get("env"))
@@ -171,7 +172,7 @@ def _check_svc_names(preds: list[Predictor], errs: _Errors) -> None:
 
 
 def _check_unit(
-    spec: dict[str, Any],
+    spec: SeldonDeploymentSpec,
     containers: dict[str, dict[str, Any]],
     node: Node,
     servers: frozenset[str],
@@ -216,7 +217,7 @@ def _check_unit(
 
 
 def _check_prepack(
-    spec: dict[str, Any],
+    spec: SeldonDeploymentSpec,
     node: Node,
     impl: str,
     containers: dict[str, dict[str, Any]],
@@ -233,7 +234,7 @@ def _check_prepack(
             node.path("modelUri") if node.unit.has("modelUri") else node.path("implementation"),
             "set modelUri to the model's location (s3://, gs://, pvc://, ...)",
         )
-    if as_str(spec.get("protocol")) == "tensorflow" and impl in NO_TENSORFLOW:
+    if spec.protocol == "tensorflow" and impl in NO_TENSORFLOW:
         errs.invalid(
             "server-protocol",
             node.seldon_path(),
@@ -265,8 +266,10 @@ def _container_help(name: str, containers: dict[str, dict[str, Any]]) -> str:
     )
 
 
-def _check_transports(spec: dict[str, Any], transports: dict[str, Node], errs: _Errors) -> None:
-    transport = as_str(spec.get("transport"))
+def _check_transports(
+    spec: SeldonDeploymentSpec, transports: dict[str, Node], errs: _Errors
+) -> None:
+    transport = spec.transport or ""
     if len(transports) > 1:
         second = list(transports.values())[1]
         errs.invalid(
