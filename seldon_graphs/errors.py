@@ -8,6 +8,7 @@
     ├── images.BuildError              an image build or smoke test that fails
     ├── manifest.crd.CrdError          a CRD file that cannot be read
     ├── picture.PictureError           a picture that cannot be drawn
+    ├── settings.SettingsError         an image setting or seldon-graphs.toml that is wrong
     └── emit.OutputError               an output path that cannot be written (exit 2)
 
 A command may catch the errors it expects to add what it knows ("nothing was deployed");

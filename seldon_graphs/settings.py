@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import safety
+from .errors import SeldonGraphsError
 from .spec import GraphSpec, Runtime
 
 __all__ = [
@@ -60,7 +61,7 @@ _REGISTRY = re.compile(rf"{_COMPONENT}(?:\.{_COMPONENT})*(?::[0-9]+)?(?:/{_COMPO
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-class SettingsError(ValueError):
+class SettingsError(SeldonGraphsError, ValueError):
     """A setting's value or the config file is wrong; `file`/`line`/`col` say where."""
 
     def __init__(self, message: str, file: str = "", line: int = 1, col: int = 1) -> None:

@@ -16,6 +16,7 @@ from seldon_graphs.images import BuildError
 from seldon_graphs.manifest.crd import CrdError
 from seldon_graphs.picture import PictureError
 from seldon_graphs.runtime.errors import RuntimeProblem
+from seldon_graphs.settings import SettingsError
 from seldon_graphs.wrapper.findings import ContextError
 
 
@@ -31,6 +32,7 @@ from seldon_graphs.wrapper.findings import ContextError
         CrdError,
         PictureError,
         OutputError,
+        SettingsError,
     ],
 )
 def test_every_error_family_shares_the_base(cls: type[Exception]) -> None:
