@@ -44,12 +44,17 @@ def opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def same(value: Any) -> Any:
+    """A value written as it is (scalars, plain mappings and lists)."""
+    return value
+
+
 @dataclass(frozen=True)
 class Codec:
     """How one field's JSON value becomes a Python value and back."""
 
     read: Callable[[Any], Any]  # the typed value, or WRONG
-    write: Callable[[Any], Any] = lambda value: value
+    write: Callable[[Any], Any] = same
 
 
 def _when(test: Callable[[Any], bool]) -> Codec:
@@ -112,6 +117,8 @@ class Model:
     extra: Mapping[Any, Any] = field(default_factory=dict)
     order: tuple[Any, ...] = ()
     _keys: ClassVar[dict[type, dict[str, tuple[str, Codec]]]] = {}
+    # (key, attribute, writer or None for `same`), per class: compile writes thousands.
+    _writers: ClassVar[dict[type, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]] = {}
 
     @classmethod
     def _fields(cls) -> dict[str, tuple[str, Codec]]:
@@ -156,16 +163,28 @@ class Model:
     def to_dict(self) -> dict[Any, Any]:
         return self.write_with({})
 
+    @classmethod
+    def _writing(cls) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
+        found = Model._writers.get(cls)
+        if found is None:
+            found = tuple(
+                (k, attr, None if codec.write is same else codec.write)
+                for k, (attr, codec) in cls._fields().items()
+            )
+            Model._writers[cls] = found
+        return found
+
     def write_with(self, given: Mapping[str, Any]) -> dict[Any, Any]:
         """The plain form, taking the keys in `given` as already written."""
         out: dict[Any, Any] = {}
-        for k, (attr, codec) in self._fields().items():
-            value = getattr(self, attr)
+        values = self.__dict__
+        for k, attr, write in self._writing():
             if k in given:
                 out[k] = given[k]
-            elif value is not None:
-                out[k] = codec.write(value)
-        out.update(self.extra)
+            elif (value := values[attr]) is not None:
+                out[k] = value if write is None else write(value)
+        if self.extra:
+            out.update(self.extra)
         if not self.order:
             return out
         first = {k: out[k] for k in self.order if k in out}
