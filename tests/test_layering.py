@@ -64,17 +64,19 @@ LAYERS: dict[str, int] = {
         ),
         1,
     ),
-    **dict.fromkeys(("images", "engine", "manifest", "runtime", "deploy", "registry"), 2),
+    **dict.fromkeys(
+        ("images", "engine", "manifest", "runtime", "deploy", "registry", "monitoring"), 2
+    ),
     # The facade, and what is built on it (both on other branches: the deployment file's
     # loader mirrors api.load; the importer compiles what it writes to compare).
     **dict.fromkeys(("api", "", "deployment", "importer"), 3),
     "cli": 4,
 }
 CLI = 4  # `cli`, and every module named `commands` or `*_commands`
-# Not part of any layer: scripts that run inside a built image, where seldon_core is
-# installed (smoke: `python3 -I -c`, read as text by images.py; launcher, on another branch:
-# copied into every image as its entry point).
-IMAGE_SIDE = ("wrapper.smoke", "wrapper.launcher")
+# Not part of any layer: code that runs inside a built image, where seldon_core is installed
+# (smoke: `python3 -I -c`, read as text by images.py; runtime.servers: copied into generated
+# server images, and run locally; launcher, on another branch: every image's entry point).
+IMAGE_SIDE = ("wrapper.smoke", "wrapper.launcher", "runtime.servers")
 
 
 def module_name(path: Path) -> str:
