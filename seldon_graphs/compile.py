@@ -104,10 +104,17 @@ def component_specs(
             cs: dict[str, Any] = {"metadata": {"name": node.name}}
             if node.replicas is not None:
                 cs["replicas"] = node.replicas
-            cs["spec"] = {"containers": [c]}
+            cs["spec"] = _pod(spec, [c])
             out.append(cs)
         return out
-    return [{"metadata": {"name": "graph"}, "spec": {"containers": [c for _, c in containers]}}]
+    return [{"metadata": {"name": "graph"}, "spec": _pod(spec, [c for _, c in containers])}]
+
+
+def _pod(spec: GraphSpec, containers: list[dict[str, Any]]) -> dict[str, Any]:
+    pod: dict[str, Any] = {"containers": containers}
+    if spec.image_pull_secret:
+        pod["imagePullSecrets"] = [{"name": spec.image_pull_secret}]
+    return pod
 
 
 def manifest(

@@ -9,7 +9,7 @@ from typing import Any
 from . import initializers
 from .errors import DeployError, ForbiddenError, OperatorMissingError
 from .kube import GROUP, PLURAL, VERSION, JsonDict, Kube
-from .secrets import AWS_KEYS
+from .secrets import AWS_KEYS, DOCKER_CONFIG_KEY
 
 
 def preflight(kube: Kube, manifest: JsonDict) -> bool:
@@ -86,6 +86,7 @@ def _check_secrets(kube: Kube, manifest: JsonDict, namespace: str, ns_exists: bo
             f"--from-env {FROM_ENV}` (or --from-file FILE)",
         )
     _check_secret_keys(kube, manifest, namespace, found)
+    _check_pull_secrets(manifest, namespace, found)
 
 
 # What `secret create` converts for the storage initializer (the walkthrough's variables).
@@ -142,6 +143,43 @@ def _initializer_image(kube: Kube) -> str:
     return initializers.image_from_config_map(data)
 
 
+def _check_pull_secrets(
+    manifest: JsonDict, namespace: str, secrets: dict[str, dict[str, str]]
+) -> None:
+    """Each pod's image pull secret is a Docker config granting a registry its images
+    come from (the kubelet ignores any other Secret silently: ImagePullBackOff)."""
+    from ..registry import hosts_in_docker_config_json, registry_host
+
+    problems = []
+    for pod in _pods(manifest):
+        wanted = {registry_host(str(c.get("image", ""))) for c in pod.get("containers") or []}
+        for ref in pod.get("imagePullSecrets") or []:
+            data = secrets.get(str(ref.get("name")))
+            if data is None:
+                continue  # unreadable: the existence check already decided
+            granted = hosts_in_docker_config_json(data.get(DOCKER_CONFIG_KEY, ""))
+            if granted is None:
+                problems.append(f"secret {ref['name']!r} holds no {DOCKER_CONFIG_KEY}")
+            elif not granted & wanted:
+                problems.append(
+                    f"secret {ref['name']!r} grants {', '.join(sorted(granted)) or 'no registry'}"
+                    f", but the pod's images come from {', '.join(sorted(wanted))}"
+                )
+    if problems:
+        registry = sorted(wanted)[0] if wanted else "REGISTRY"
+        raise DeployError(
+            "image pull secret: " + "; ".join(sorted(set(problems))),
+            f"recreate it with `seldon-graphs secret create NAME --namespace {namespace} "
+            f"--docker-registry {registry}` (from your `docker login`)",
+        )
+
+
+def _pods(manifest: JsonDict) -> Iterator[JsonDict]:
+    for predictor in manifest.get("spec", {}).get("predictors") or []:
+        for component in predictor.get("componentSpecs") or []:
+            yield (component or {}).get("spec") or {}
+
+
 def _units(manifest: JsonDict) -> Iterator[JsonDict]:
     for predictor in manifest.get("spec", {}).get("predictors") or []:
         stack = [predictor.get("graph") or {}]
@@ -156,9 +194,8 @@ def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
     for unit in _units(manifest):
         if unit.get("envSecretRefName"):
             yield str(unit["envSecretRefName"])
-    for predictor in manifest.get("spec", {}).get("predictors") or []:
-        for component in predictor.get("componentSpecs") or []:
-            yield from _pod_secrets((component or {}).get("spec") or {})
+    for pod in _pods(manifest):
+        yield from _pod_secrets(pod)
 
 
 def _pod_secrets(pod: dict[str, Any]) -> Iterator[str]:
