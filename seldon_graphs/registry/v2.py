@@ -38,6 +38,7 @@ MANIFEST_TYPES = ", ".join(
         "application/vnd.oci.image.index.v1+json",
     )
 )
+_SSL = re.compile(r"\[SSL(?:: [A-Z_]+)?\] ([^(]+)")
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -107,6 +108,18 @@ class Access:
                 "is it a Docker distribution (v2) registry?",
             )
         return str(digest)
+
+    def speaks_http(self) -> bool:
+        """Whether a registry answers GET /v2/ here at all (any status but a 400, which is
+        what a TLS server says to plain HTTP)."""
+        try:
+            answer = self.session.get(self.base + "/v2/", timeout=TIMEOUT)
+        except requests.RequestException:
+            return False
+        return "Docker-Distribution-Api-Version" in answer.headers or answer.status_code in (
+            200,
+            401,
+        )
 
     def _authorized(
         self, method: str, path: str, headers: dict[str, str], missing: bool = False
@@ -235,6 +248,8 @@ def unreachable(host: str, exc: Exception) -> RegistryError:
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
+    if ssl := _SSL.search(text):
+        return ssl.group(1).strip()
     for marker in ("Connection refused", "Name or service not known", "timed out", "reset"):
         if marker.lower() in text.lower():
             return marker.lower()
@@ -255,15 +270,14 @@ def connect(
     except TlsFailed as err:
         handshake = err
     plain = Access(host, "http", credentials, sleep=sleep)
-    try:
-        plain.ping()
-    except RegistryError:
+    if not plain.speaks_http():
         raise RegistryError(
             handshake.message,
             f"trust the registry's certificate: put its CA in /etc/docker/certs.d/{host}/ca.crt "
             "and in the system's CA store",
-        ) from None
+        )
     if insecure:
+        plain.ping()
         return plain
     raise RegistryError(
         f"registry {host} answers plain HTTP, but the Docker engine talks HTTPS to it",

@@ -13,9 +13,9 @@ import shutil
 import socket
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import IO
 
 from tests.helpers import require_tool
