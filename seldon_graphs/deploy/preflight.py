@@ -152,8 +152,9 @@ def _check_pull_secrets(
 
     problems = []
     for pod in _pods(manifest):
-        wanted = {registry_host(str(c.get("image", ""))) for c in pod.get("containers") or []}
-        for ref in pod.get("imagePullSecrets") or []:
+        images = [str(c["image"]) for c in pod.get("containers") or [] if c.get("image")]
+        wanted = {registry_host(image) for image in images}
+        for ref in (pod.get("imagePullSecrets") or []) if wanted else []:
             data = secrets.get(str(ref.get("name")))
             if data is None:
                 continue  # unreadable: the existence check already decided
@@ -166,11 +167,10 @@ def _check_pull_secrets(
                     f", but the pod's images come from {', '.join(sorted(wanted))}"
                 )
     if problems:
-        registry = sorted(wanted)[0] if wanted else "REGISTRY"
         raise DeployError(
             "image pull secret: " + "; ".join(sorted(set(problems))),
             f"recreate it with `seldon-graphs secret create NAME --namespace {namespace} "
-            f"--docker-registry {registry}` (from your `docker login`)",
+            "--docker-registry REGISTRY` (from your `docker login`)",
         )
 
 
