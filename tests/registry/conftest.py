@@ -14,9 +14,13 @@ from typing import Any
 import pytest
 
 from seldon_graphs.images import docker_client
+from tests.deploy.fakeapi import FakeApiServer, FakeCluster
+from tests.deploy.test_commands import cli
 from tests.helpers import missing
 
 from .servers import Registry, registry
+
+__all__ = ["BASE", "USER", "cli", "docker_config"]
 
 USER = "ci-pusher"
 BASE = os.environ.get("SELDON_GRAPHS_TEST_BASE", "seldon-graphs/base:bookworm")
@@ -65,3 +69,10 @@ def engine() -> Any:
         return docker_client()
     except Exception as exc:
         missing(f"no Docker engine: {exc}")
+
+
+@pytest.fixture
+def cluster() -> Iterator[FakeCluster]:
+    """The fake API server of tests/deploy (a real HTTP server for the real client)."""
+    with FakeApiServer() as fake:
+        yield fake

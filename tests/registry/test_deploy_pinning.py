@@ -11,9 +11,7 @@ this test does not depend on.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,28 +20,14 @@ import requests
 from docker.errors import ImageNotFound
 
 from seldon_graphs import api
-from seldon_graphs.deploy import commands
 from seldon_graphs.settings import Flags
-from tests.deploy.fakeapi import FakeApiServer, FakeCluster
+from tests.deploy.fakeapi import FakeCluster
 
-from .conftest import BASE, USER
+from .conftest import BASE, USER, cli
 from .projects import change_code, unique_abtest
 from .servers import Registry
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-def cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="seldon-graphs", exit_on_error=False)
-    commands.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    with FakeApiServer() as fake:
-        yield fake
 
 
 def _images(manifest: dict[str, Any]) -> dict[str, str]:

@@ -6,38 +6,22 @@ client talks to (the control plane of tests/controlplane is not always up)."""
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from seldon_graphs import api
-from seldon_graphs.deploy import commands
-from tests.deploy.fakeapi import FakeApiServer, FakeCluster
+from tests.deploy.fakeapi import FakeCluster
 from tests.goldens import compiled_outputs
 
-from .conftest import docker_config
+from .conftest import cli, docker_config
 
 HERE = Path(__file__).parent
 GRAPHS = sorted((HERE / "graphs").glob("*.yaml"))
 PRIVATE = HERE / "graphs" / "private.yaml"
 SECRET = "pw-never-shown-7c1d"
-
-
-def cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="seldon-graphs", exit_on_error=False)
-    commands.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    with FakeApiServer() as fake:
-        yield fake
 
 
 @pytest.fixture
