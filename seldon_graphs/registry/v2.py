@@ -237,13 +237,14 @@ def needs_credentials(host: str) -> RegistryError:
 
 
 def unreachable(host: str, exc: Exception) -> RegistryError:
-    reason = _reason(exc)
-    return RegistryError(
-        f"no registry answers at {host}: {reason}",
-        "start it, or check the registry setting (--registry, SELDON_GRAPHS_REGISTRY, "
-        "seldon-graphs.toml or `registry:`)",
-        transient=True,
+    setting = "--registry, SELDON_GRAPHS_REGISTRY, seldon-graphs.toml or `registry:`"
+    hint = (
+        f"an image name without a registry host means Docker Hub: set one ({setting}), "
+        "e.g. --registry registry.example.com/team"
+        if host == DOCKER_HUB
+        else f"start it, or check the registry setting ({setting})"
     )
+    return RegistryError(f"no registry answers at {host}: {_reason(exc)}", hint, transient=True)
 
 
 def _reason(exc: Exception) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seldon_graphs.registry import Credentials, RegistryError, engine_insecure, open_registry
-from seldon_graphs.registry.v2 import parse_challenge
+from seldon_graphs.registry.v2 import parse_challenge, unreachable
 
 from .conftest import USER, docker_config
 from .servers import Registry, free_port
@@ -137,3 +137,16 @@ def test_credentials_in_the_registrys_log_never_include_the_password(
     )
     assert auth_registry.log and not any(password in line for line in auth_registry.log)
     assert Credentials(USER, password).auth() not in "\n".join(auth_registry.log)
+
+
+def test_an_unreachable_docker_hub_says_a_registry_setting_is_missing() -> None:
+    """The default prefix has no host, so it means Docker Hub (not reachable from every
+    machine: the message is checked on the error itself)."""
+    err = unreachable("docker.io", ConnectionError("[Errno -2] Name or service not known"))
+    assert err.render() == (
+        "error: no registry answers at docker.io: name or service not known\n"
+        "help: an image name without a registry host means Docker Hub: set one (--registry, "
+        "SELDON_GRAPHS_REGISTRY, seldon-graphs.toml or `registry:`), e.g. --registry "
+        "registry.example.com/team"
+    )
+    assert err.transient
