@@ -604,13 +604,15 @@ def _push(
     def say(line: str) -> None:
         progress.note(plan, printable(line))
 
+    def step(line: str) -> None:
+        progress.step(plan, printable(line))
+
     def attempt() -> tuple[bool, str, str]:
         path = _registry.repository_path(plan.repository)
         remote = access.manifest_digest(path, plan.tag)
         action = push_decision(remote, _local_digests(client, plan), force)
         if action == "push":
             records = _push_records(client, plan, access)
-            step = lambda line: progress.step(plan, printable(line))  # noqa: E731
             report = _registry.follow_push(records, plan.image, say, step)
             say(f"pushed {plan.repository}@{report.digest}: {report.summary()}")
             return True, report.digest, ""
