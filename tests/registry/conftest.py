@@ -19,6 +19,7 @@ from tests.deploy.test_commands import cli
 from tests.helpers import missing
 
 from .servers import Registry, registry
+from .token_issuer import TokenIssuer
 
 __all__ = ["BASE", "USER", "cli", "docker_config"]
 
@@ -42,6 +43,19 @@ def plain_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registr
 def auth_registry(tmp_path_factory: pytest.TempPathFactory, password: str) -> Iterator[Registry]:
     with registry(tmp_path_factory.mktemp("registry-auth"), (USER, password)) as served:
         yield served
+
+
+@pytest.fixture(scope="session")
+def token_registry(tmp_path_factory: pytest.TempPathFactory, password: str) -> Iterator[Registry]:
+    """A registry in `auth: token` mode (as Docker Hub and GHCR): Bearer challenges, tokens
+    from TokenIssuer for USER with `password`."""
+    folder = tmp_path_factory.mktemp("registry-token")
+    issuer = TokenIssuer(folder, USER, password)
+    try:
+        with registry(folder / "registry", auth_config=issuer.config()) as served:
+            yield served
+    finally:
+        issuer.close()
 
 
 def docker_config(folder: Path, host: str, user: str, password: str) -> Path:

@@ -46,6 +46,7 @@ class Registry:
 
     root: Path
     auth: tuple[str, str] | None = None
+    auth_config: str = ""  # another `auth:` section (a token service's), instead of htpasswd
     port: int = 0
     process: subprocess.Popen[str] | None = None
     log: list[str] = field(default_factory=list)
@@ -102,7 +103,7 @@ class Registry:
                 return True
 
     def _config(self, port: int) -> Path:
-        auth = ""
+        auth = self.auth_config
         if self.auth:
             users = htpasswd(self.root / "htpasswd", *self.auth)
             auth = f"auth:\n  htpasswd:\n    realm: seldon-graphs-test\n    path: {users}\n"
@@ -125,9 +126,11 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None], log: list[str]) -> No
 
 
 @contextlib.contextmanager
-def registry(root: Path, auth: tuple[str, str] | None = None) -> Iterator[Registry]:
+def registry(
+    root: Path, auth: tuple[str, str] | None = None, auth_config: str = ""
+) -> Iterator[Registry]:
     root.mkdir(parents=True, exist_ok=True)
-    served = Registry(root, auth).start()
+    served = Registry(root, auth, auth_config).start()
     try:
         yield served
     finally:

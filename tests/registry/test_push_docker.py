@@ -395,3 +395,15 @@ def test_the_cli_summary_names_the_pinned_images(every_graph: list[Pushed]) -> N
     summary = income.out.splitlines()
     assert summary[0] == "3 image(s), 3 built, 0 up to date" or summary[0].startswith("3 image(s)")
     assert [line.split("\t")[0] for line in summary[1:]] == ["label", "features", "vote"]
+
+
+def test_pushing_to_a_token_registry(
+    engine: Any, tagged: Any, token_registry: Registry, password: str, tmp_path: Path
+) -> None:
+    """The engine and our check both get their tokens from the registry's token service."""
+    plan = tagged(f"{token_registry.host}/team")
+    config = docker_config(tmp_path, token_registry.host, USER, password)
+    (result,) = build_images([plan], client=engine, push=True, auth_file=config)
+    assert result.pushed and result.digest.startswith("sha256:")
+    (again,) = build_images([plan], client=engine, push=True, auth_file=config)
+    assert (again.pushed, again.digest) == (False, result.digest)

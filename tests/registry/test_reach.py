@@ -150,3 +150,26 @@ def test_an_unreachable_docker_hub_says_a_registry_setting_is_missing() -> None:
         "registry.example.com/team"
     )
     assert err.transient
+
+
+def test_a_token_registry_is_answered_with_a_bearer_token(
+    token_registry: Registry, password: str, tmp_path: Path
+) -> None:
+    """Docker Hub's and GHCR's way: the registry (real, checking the token's signature,
+    issuer, audience and access) sends a Bearer challenge; the token comes from its realm."""
+    config = docker_config(tmp_path / "good", token_registry.host, USER, password)
+    access = open_registry(f"{token_registry.host}/team", config, ENGINE)
+    assert access.manifest_digest("team/nothing-here", "v1") is None  # a pull-scoped token
+
+    wrong = docker_config(tmp_path / "bad", token_registry.host, USER, password + "x")
+    with pytest.raises(RegistryError) as refused:
+        open_registry(f"{token_registry.host}/team", wrong, ENGINE)
+    assert refused.value.message.startswith(
+        f"registry {token_registry.host} refused the credentials"
+    )
+
+    with pytest.raises(RegistryError) as anonymous:
+        open_registry(f"{token_registry.host}/team", None, ENGINE, {"DOCKER_CONFIG": str(tmp_path)})
+    assert anonymous.value.message == (
+        f"registry {token_registry.host} needs credentials, and none are configured for it"
+    )
