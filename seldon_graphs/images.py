@@ -584,15 +584,10 @@ def _registries(
 ) -> dict[str, _registry.Access]:
     """Each registry the plans push to, logged into and pinged: before anything is built."""
     config = client.info().get("RegistryConfig") or {}
-    out: dict[str, _registry.Access] = {}
-    for plan in plans:
-        host = _registry.registry_host(plan.repository)
-        if host not in out:
-            try:
-                out[host] = _registry.open_registry(plan.repository, auth_file, config)
-            except _registry.RegistryError as err:
-                raise PushFailed(err.message, err.hint) from None
-    return out
+    try:
+        return _registry.open_registries((p.repository for p in plans), auth_file, config)
+    except _registry.RegistryError as err:
+        raise PushFailed(err.message, err.hint) from None
 
 
 def _push(

@@ -80,13 +80,14 @@ def is_pinned(manifest: JsonDict | None) -> bool:
 def registry_digests(target: Target, auth_file: str | None = None) -> dict[str, str]:
     """The pinned form of each wrapper image the registry already holds (asked over its
     HTTP API, nothing pushed); images it does not hold are left out."""
-    from ..registry import RegistryError, open_registry, repository_path
+    from ..registry import RegistryError, open_registries, registry_host, repository_path
 
     plans = list(getattr(target.graph, "contexts", None) or [])
     out: dict[str, str] = {}
     try:
+        registries = open_registries((p.repository for p in plans), auth_file)
         for plan in plans:
-            access = open_registry(plan.repository, auth_file)
+            access = registries[registry_host(plan.repository)]
             digest = access.manifest_digest(repository_path(plan.repository), plan.tag)
             if digest:
                 out[plan.image] = pinned(plan.image, digest)

@@ -23,7 +23,7 @@ from .credentials import (
 )
 from .errors import RegistryError
 from .push_stream import PushReport, follow_push, retried, transient
-from .reach import open_registry
+from .reach import open_registries, open_registry
 from .v2 import Access, connect, engine_insecure
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "follow_push",
     "hosts_in_docker_config_json",
     "lookup",
+    "open_registries",
     "open_registry",
     "registry_host",
     "repository_path",

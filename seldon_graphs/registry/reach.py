@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +26,17 @@ def open_registry(
     credentials = lookup(host, auth_file, environ)
     insecure = engine_insecure(registry_config or ENGINE_DEFAULTS, host)
     return connect(host, credentials, insecure)
+
+
+def open_registries(
+    references: Iterable[str],
+    auth_file: str | Path | None = None,
+    registry_config: Mapping[str, Any] | None = None,
+) -> dict[str, Access]:
+    """`open_registry` for each registry host among `references`, each asked once."""
+    out: dict[str, Access] = {}
+    for reference in references:
+        host = registry_host(reference)
+        if host not in out:
+            out[host] = open_registry(reference, auth_file, registry_config)
+    return out
