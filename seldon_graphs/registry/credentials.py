@@ -78,8 +78,10 @@ def lookup(
     if helper:
         return _from_helper(helper, keys[0], path)
     entry = _auths_entry(config, keys)
-    if entry is not None:
-        return _from_entry(entry, path)
+    found = _from_entry(entry, path) if entry is not None else None
+    if found is not None:
+        return found
+    # `docker login` with a credsStore leaves an empty auths entry: the store has the secret
     store = config.get("credsStore")
     return _from_helper(str(store), keys[0], path, missing_ok=True) if store else None
 

@@ -148,6 +148,25 @@ def test_a_creds_store_without_an_entry_is_anonymous(
     assert lookup("r.example.com", environ=env) is None
 
 
+def test_a_creds_store_holds_what_docker_login_left_out_of_auths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _helper(
+        tmp_path / "bin",
+        "desk",
+        'read host; echo "{\\"Username\\":\\"u-$host\\",\\"Secret\\":\\"from-store\\"}"\n',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    env = _config(tmp_path / "cfg", {"auths": {"r.example.com": {}}, "credsStore": "desk"})
+    found = lookup("r.example.com", environ=env)
+    assert found is not None
+    assert (found.username, found.password, found.source) == (
+        "u-r.example.com",
+        "from-store",
+        "docker-credential-desk",
+    )
+
+
 def test_credentials_never_show_in_repr() -> None:
     found = Credentials("alice", "s3cret-value", "somewhere")
     assert "s3cret" not in repr(found) and "alice" not in repr(found)
