@@ -1,4 +1,4 @@
-"""CLI: `deploy`, `status`, `diff`, `delete`, `secret create`.
+"""CLI: `deploy`, `status`, `diff`, `delete`, `secret create` (storage or `--docker-registry`).
 
 Exit codes: 0 ok (for `status`: Available; for `diff`: no differences), 1 problems
 (a graph error, a cluster error, not Available, differences), 2 usage, 3 internal.
@@ -70,7 +70,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "secret",
-        help="create storage-credential secrets for the storage initializer, never printing values",
+        help="create storage-credential and image pull secrets, never printing values",
     )
     secret_sub = p.add_subparsers(dest="secret_command", metavar="ACTION")
     secret_sub.required = True
