@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from seldon_graphs.images import docker_client
+from tests.deploy.conftest import quiet_client_warnings
 from tests.deploy.fakeapi import FakeApiServer, FakeCluster
 from tests.deploy.test_commands import cli
 from tests.helpers import missing
@@ -90,3 +91,7 @@ def cluster() -> Iterator[FakeCluster]:
     """The fake API server of tests/deploy (a real HTTP server for the real client)."""
     with FakeApiServer() as fake:
         yield fake
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    quiet_client_warnings(items, Path(__file__).parent)
