@@ -101,11 +101,13 @@ def test_broken_configs_are_named_never_quoted(tmp_path: Path, text: str, messag
     assert "hunter2" not in failure.value.render()
 
 
-def _helper(folder: Path, name: str, script: str) -> None:
+def _helper(folder: Path, name: str, script: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real credential helper program (docker-credential-NAME, a script) first on PATH."""
     folder.mkdir(parents=True, exist_ok=True)
     program = folder / f"docker-credential-{name}"
     program.write_text("#!/bin/sh\n" + script)
     program.chmod(program.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
 
 
 def test_cred_helpers_are_asked_with_get_and_the_host(
@@ -118,8 +120,8 @@ def test_cred_helpers_are_asked_with_get_and_the_host(
         "team",
         'read host; [ "$1" = get ] && [ "$host" = r.example.com ] && '
         'echo \'{"ServerURL":"r.example.com","Username":"helped","Secret":"from-helper"}\'\n',
+        monkeypatch,
     )
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     env = _config(tmp_path / "cfg", {"credHelpers": {"r.example.com": "team"}})
     found = lookup("r.example.com", environ=env)
     assert found is not None
@@ -142,8 +144,12 @@ def test_a_helper_that_is_not_installed_is_named(tmp_path: Path) -> None:
 def test_a_creds_store_without_an_entry_is_anonymous(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _helper(tmp_path / "bin", "desk", 'echo "credentials not found in native keychain"; exit 1\n')
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    _helper(
+        tmp_path / "bin",
+        "desk",
+        'echo "credentials not found in native keychain"; exit 1\n',
+        monkeypatch,
+    )
     env = _config(tmp_path / "cfg", {"auths": {"r.example.com": {}}, "credsStore": "desk"})
     assert lookup("r.example.com", environ=env) is None
 
@@ -155,8 +161,8 @@ def test_a_creds_store_holds_what_docker_login_left_out_of_auths(
         tmp_path / "bin",
         "desk",
         'read host; echo "{\\"Username\\":\\"u-$host\\",\\"Secret\\":\\"from-store\\"}"\n',
+        monkeypatch,
     )
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     env = _config(tmp_path / "cfg", {"auths": {"r.example.com": {}}, "credsStore": "desk"})
     found = lookup("r.example.com", environ=env)
     assert found is not None
