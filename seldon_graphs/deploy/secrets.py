@@ -94,7 +94,8 @@ def registry_values(registry: str, auth_file: str | None = None) -> dict[str, st
     from the credentials `docker login` stored (or `auth_file`); never shown."""
     from ..registry import RegistryError, docker_config_json, lookup, registry_host
 
-    host = registry_host(registry) if "/" in registry else registry
+    bare = registry.removeprefix("https://").removeprefix("http://").rstrip("/")
+    host = registry_host(bare) if "/" in bare else bare
     try:
         found = lookup(host, auth_file)
     except RegistryError as err:

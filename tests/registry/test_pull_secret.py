@@ -65,7 +65,11 @@ def _stored_config(cluster: FakeCluster, name: str) -> tuple[str, dict[str, obje
 
 @pytest.mark.parametrize(
     ("given", "host"),
-    [("registry.example.com", "registry.example.com"), ("127.0.0.1:5000/team", "127.0.0.1:5000")],
+    [
+        ("registry.example.com", "registry.example.com"),
+        ("127.0.0.1:5000/team", "127.0.0.1:5000"),
+        ("https://registry.example.com/", "registry.example.com"),
+    ],
 )
 def test_secret_create_docker_registry_writes_the_login_never_printing_it(
     cluster: FakeCluster,
