@@ -102,12 +102,19 @@ def component_specs(
             sdep.ComponentSpec(
                 metadata=sdep.ObjectMeta(name=node.name),
                 replicas=node.replicas,
-                spec={"containers": [c]},
+                spec=_pod(spec, [c]),
             )
             for node, c in containers
         )
-    pod = {"containers": [c for _, c in containers]}
+    pod = _pod(spec, [c for _, c in containers])
     return (sdep.ComponentSpec(metadata=sdep.ObjectMeta(name="graph"), spec=pod),)
+
+
+def _pod(spec: GraphSpec, containers: list[dict[str, Any]]) -> dict[str, Any]:
+    pod: dict[str, Any] = {"containers": containers}
+    if spec.image_pull_secret:
+        pod["imagePullSecrets"] = [{"name": spec.image_pull_secret}]
+    return pod
 
 
 def manifest(
