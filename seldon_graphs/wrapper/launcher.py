@@ -1,0 +1,111 @@
+"""What a node runs: `seldon-core-microservice`, with two costs of its REST server removed.
+
+Standard library and seldon_core only: copied verbatim into every image as
+`seldon_graphs_launch.py` (the image's command runs it in place of
+`seldon-core-microservice`, same arguments) and imported by the process runtime's generated
+launch module, so a node serves the same way on a laptop and in a cluster.
+
+Everything else is seldon-core's own: the Flask app (`wrapper.get_rest_microservice`), its
+request decoding, `seldon_methods`, JSON encoding and error bodies, gunicorn, the metrics
+server and its Manager. So the answers are byte for byte the stock ones. What changes:
+
+- **No metrics round trips for calls that record none.** `SeldonMetrics.update` takes the
+  multiprocessing Manager's lock twice and reads and rewrites the worker's entry: six round
+  trips to the Manager process on every call, even with nothing to record (about half a
+  stock node's CPU). A call without custom metrics leaves the shared data as it was, so it
+  now skips them; `/prometheus` shows the same names and values. Calls that record metrics,
+  and `/health/status`, still go through the lock: the liveness probe keeps finding a node
+  whose lock was left held by a killed worker.
+- **Keep-alive.** gunicorn's sync worker closes every connection after one answer, so each
+  call from the executor paid a TCP connection. The REST server runs gunicorn's gthread
+  worker with the same number of threads (1 unless `GUNICORN_THREADS`/`--threads` ask for
+  more, exactly as stock), so user code is still called from one thread at a time, and
+  idle connections are kept for `GUNICORN_KEEPALIVE` seconds (2). One difference: a sync
+  worker busy for longer than gunicorn's timeout (the `seldon.io/rest-timeout` annotation,
+  5000 s without it) is killed; a gthread worker is not (the executor's own timeout still
+  ends the call).
+
+`SELDON_GRAPHS_LAUNCHER=stock` leaves seldon-core exactly as it is (a benchmark's baseline).
+
+    python3 seldon_graphs_launch.py entry.Adapter --service-type MODEL [other flags]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+MODE_ENV = "SELDON_GRAPHS_LAUNCHER"
+STOCK = "stock"
+
+
+def quick_metrics(base: type) -> type:
+    """A SeldonMetrics that skips the Manager when a call has no metrics to record."""
+    from seldon_core.metrics import HEALTH_METRIC_METHOD_TAG
+
+    class QuickMetrics(base):  # type: ignore[misc]
+        def update(self, custom_metrics: list[dict[str, Any]], method: str) -> None:
+            if custom_metrics or method == HEALTH_METRIC_METHOD_TAG:
+                super().update(custom_metrics, method)
+
+    return QuickMetrics
+
+
+def inline_worker() -> str:
+    """gunicorn's gthread worker whose one thread is its main thread: a request is handled
+    where its connection became readable, no thread pool hand-off. Keep-alive connections wait
+    in the poller as in gthread; requests are served one at a time, as by the sync worker
+    (which also means gunicorn's timeout ends a request that runs too long, as in stock)."""
+    from concurrent import futures
+
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class InlineWorker(ThreadWorker):  # type: ignore[misc]
+        def enqueue_req(self, conn: Any) -> None:
+            conn.init()
+            done: futures.Future[tuple[bool, Any]] = futures.Future()
+            done.conn = conn  # type: ignore[attr-defined]  # what finish_request reads
+            done.set_result(self.handle(conn))
+            self.finish_request(done)
+            self.notify()
+
+    # gunicorn takes a worker class by its dotted name only (it calls str methods on it)
+    globals()["InlineWorker"] = InlineWorker
+    return f"{__name__}.InlineWorker"
+
+
+def keep_alive(application: type) -> None:
+    """Serve the REST app with a keep-alive worker: the inline one for one thread (stock's
+    default), gunicorn's gthread (what stock itself picks) for more."""
+    load_config = getattr(application, "load_config")  # noqa: B009 (mypy: a plain `type`)
+
+    def with_keep_alive(self: Any) -> None:
+        load_config(self)
+        self.cfg.set("worker_class", inline_worker() if self.cfg.threads == 1 else "gthread")
+
+    setattr(application, "load_config", with_keep_alive)  # noqa: B010
+
+
+def install() -> bool:
+    """Apply both changes to seldon_core in this process; False when asked for stock."""
+    if os.environ.get(MODE_ENV, "") == STOCK:
+        return False
+    from seldon_core import gunicorn_utils, microservice
+
+    microservice.SeldonMetrics = quick_metrics(microservice.SeldonMetrics)
+    keep_alive(gunicorn_utils.UserModelApplication)
+    return True
+
+
+def main(argv: list[str]) -> int:
+    install()
+    from seldon_core.microservice import main as microservice_main
+
+    sys.argv = ["seldon-core-microservice", *argv]
+    microservice_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
