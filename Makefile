@@ -62,9 +62,14 @@ compile: $(STAMP)
 explain: $(STAMP)
 	$(SG) explain $(GRAPH)
 
+# Every figure against its baseline measured in the same run (docs/performance.md).
+# BENCH_EXTRA: a folder with httpx and httptools for the client comparison (bench_clients).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_compile.py
+	$(BIN)/python scripts/bench_nodes.py
+	$(BIN)/python scripts/bench_process.py
 	$(BIN)/python scripts/bench_runtime.py
+	PYTHONPATH=$(BENCH_EXTRA) $(BIN)/python scripts/bench_clients.py
 	$(BIN)/python scripts/bench_images.py
 
 # Regenerate the committed expected outputs (golden files); CI only compares.

@@ -98,9 +98,9 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes and of every process below them (from /proc):
-    the executor, or a node's gunicorn master, workers and metrics processes."""
+def cpu_seconds(pids: list[int], below: bool = True) -> float:
+    """User + system CPU of these processes and (`below`) of every process below them, from
+    /proc: e.g. a node's gunicorn master, workers and metrics processes."""
     table: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu)
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
@@ -112,7 +112,7 @@ def cpu_seconds(pids: list[int]) -> float:
             continue  # gone meanwhile
         table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
     wanted = set(pids)
-    grew = True
+    grew = below
     while grew:
         below = {pid for pid, (parent, _) in table.items() if parent in wanted} - wanted
         grew, wanted = bool(below), wanted | below
