@@ -72,6 +72,12 @@ bench: $(STAMP)
 	PYTHONPATH=$(BENCH_EXTRA) $(BIN)/python scripts/bench_clients.py
 	$(BIN)/python scripts/bench_images.py
 
+# BentoML and Ray Serve serving the same 3-step pipeline, side by side (not in CI; the
+# peers' venvs are made from PyPI on first use under ~/.cache/seldon-graphs-bench-peers).
+.PHONY: bench-peers
+bench-peers: $(STAMP)
+	$(BIN)/python scripts/bench_peers.py
+
 # Regenerate the committed expected outputs (golden files); CI only compares.
 golden: $(STAMP)
 	$(BIN)/python scripts/regen_golden.py

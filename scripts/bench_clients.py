@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+import bench_load
+import bench_nodes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -237,8 +239,7 @@ def table(rows: dict[str, dict[int, dict[str, float]]], missing: dict[str, str])
             f"c=1 CPU per call: ours {ours_cpu:.0f} µs, best library {best} {others[best]:.0f} µs "
             f"({others[best] / ours_cpu:.2f}x); {verdict}"
         )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    lines.append(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    lines.append(bench_load.machine())
     return "\n".join(lines)
 
 
@@ -253,9 +254,6 @@ def main() -> int:
     args.concurrency = (1, 16)
     missing = {c: p for c in CLIENTS if (p := importable(c))}
     clients = [c for c in CLIENTS if c not in missing]
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bench_nodes
-
     with tempfile.TemporaryDirectory(prefix="seldon-graphs-bench-") as tmp:
         thread = bench_nodes.start(Path(tmp), stock=False)
         try:

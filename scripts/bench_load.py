@@ -14,6 +14,7 @@ and the generator's own CPU.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -29,6 +30,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
+# The benchmarks' 3-node chain: y = ((X + 1) * 10) + 100, each step a node.
+CHAIN_NODE = """
+import numpy as np
+
+
+class Affine:
+    def __init__(self, name="affine", mul=1.0, add=0.0):
+        self.name, self.mul, self.add = name, float(mul), float(add)
+
+    def predict(self, X, names, meta=None):
+        return np.asarray(X, dtype=float) * self.mul + self.add
+"""
+CHAIN_GRAPH = """name: bench
+namespace: bench
+nodes:
+  tin: {python: Affine.py:Affine, params: {name: tin, add: 1.0}}
+  m: {python: Affine.py:Affine, params: {name: m, mul: 10.0}}
+  out: {python: Affine.py:Affine, params: {name: out, add: 100.0}}
+flow: tin -> m -> out
+"""
 HEADERS = {"Content-Type": "application/json", "Seldon-Puid": "bench"}
 WARMUP = 20  # requests before timing starts (connections, caches)
 SAMPLES = 5  # error messages kept
@@ -132,6 +153,29 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
         "requests": done,
         "error_rate": errors / (done + errors) if done + errors else 0.0,
     }
+
+
+def load_options(parser: argparse.ArgumentParser, requests: int, rounds: int) -> None:
+    """The options every load benchmark takes (bounds of each run, concurrency, output)."""
+    parser.add_argument("--requests", type=int, default=requests, help="per target and c")
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternations of targets")
+    parser.add_argument("--seconds", type=float, default=20.0, help="wall limit of one run")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (s)")
+    parser.add_argument("--concurrency", default="1,16", help="comma-separated")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def load_spec(args: argparse.Namespace, steps: list[str], concurrency: int) -> dict[str, Any]:
+    """One run's spec: a round's share of the requests, within the options' bounds."""
+    total = max(1, args.requests // args.rounds)
+    spec = {"steps": steps, "total": total, "concurrency": concurrency}
+    return {**spec, "seconds": args.seconds, "timeout": args.timeout}
+
+
+def machine() -> str:
+    """The line every table ends with: the figures depend on it."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"machine: {os.cpu_count()} CPUs, load average {load}"
 
 
 def run_load(spec: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -64,13 +63,7 @@ def measure(
     cpu = dict.fromkeys(nodes, 0.0)
     for _ in range(args.rounds):
         for name, node in nodes.items():
-            spec = {
-                "steps": [node.url + "/predict"],
-                "total": max(1, args.requests // args.rounds),
-                "concurrency": concurrency,
-                "seconds": args.seconds,
-                "timeout": args.timeout,
-            }
+            spec = bench_load.load_spec(args, [node.url + "/predict"], concurrency)
             pid = node.proc.pid
             before = bench_load.cpu_seconds([pid])
             runs[name].append(bench_load.run_load(spec))
@@ -101,19 +94,13 @@ def table(rows: dict[int, dict[str, dict[str, float]]]) -> str:
         lines.append(
             f"c={c}: launcher / stock = {ratio:.2f}x req/s{target}; {cpu:.2f}x less node CPU"
         )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    lines.append(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    lines.append(bench_load.machine())
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000, help="per node and concurrency")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the two nodes")
-    parser.add_argument("--seconds", type=float, default=20.0, help="wall limit of one run")
-    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (s)")
-    parser.add_argument("--concurrency", default="1,16", help="comma-separated")
-    parser.add_argument("--json", action="store_true")
+    bench_load.load_options(parser, requests=3000, rounds=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="seldon-graphs-bench-") as tmp:
         threads = {STOCK: start(Path(tmp), True), OURS: start(Path(tmp), False)}

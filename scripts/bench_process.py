@@ -30,25 +30,7 @@ from typing import Any
 import bench_load
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE = """
-import numpy as np
-
-
-class Affine:
-    def __init__(self, name="affine", mul=1.0, add=0.0):
-        self.name, self.mul, self.add = name, float(mul), float(add)
-
-    def predict(self, X, names, meta=None):
-        return np.asarray(X, dtype=float) * self.mul + self.add
-"""
-GRAPH = """name: bench
-namespace: bench
-nodes:
-  tin: {python: Affine.py:Affine, params: {name: tin, add: 1.0}}
-  m: {python: Affine.py:Affine, params: {name: m, mul: 10.0}}
-  out: {python: Affine.py:Affine, params: {name: out, add: 100.0}}
-flow: tin -> m -> out
-"""
+NODE, GRAPH = bench_load.CHAIN_NODE, bench_load.CHAIN_GRAPH
 UP = re.compile(r"is up on (http://127\.0\.0\.1:\d+)")
 START_TIMEOUT = 180.0
 
@@ -130,13 +112,7 @@ def measure(
     cpu = {s.label: [0.0, 0.0] for s in sides}
     for _ in range(args.rounds):
         for side in sides:
-            spec = {
-                "steps": [side.url + "/api/v1.0/predictions"],
-                "total": max(1, args.requests // args.rounds),
-                "concurrency": concurrency,
-                "seconds": args.seconds,
-                "timeout": args.timeout,
-            }
+            spec = bench_load.load_spec(args, [side.url + "/api/v1.0/predictions"], concurrency)
             before = side.cpu()
             runs[side.label].append(bench_load.run_load(spec))
             after = side.cpu()
@@ -169,20 +145,14 @@ def table(rows: dict[int, dict[str, dict[str, float]]], now: str, then: str) -> 
         ratio = by_label[now]["rps"] / base if base else 0.0
         target = " (target >= 2x)" if c == 16 else ""
         lines.append(f"c={c}: this checkout / baseline = {ratio:.2f}x req/s{target}")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    lines.append(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    lines.append(bench_load.machine())
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-rev", default="main", help="git revision of the baseline")
-    parser.add_argument("--requests", type=int, default=3000, help="per side and concurrency")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the two sides")
-    parser.add_argument("--seconds", type=float, default=20.0, help="wall limit of one run")
-    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout (s)")
-    parser.add_argument("--concurrency", default="1,16", help="comma-separated")
-    parser.add_argument("--json", action="store_true")
+    bench_load.load_options(parser, requests=3000, rounds=5)
     args = parser.parse_args()
     now, then = "this checkout", f"baseline ({args.baseline_rev}, stock nodes)"
     with tempfile.TemporaryDirectory(prefix="seldon-graphs-bench-") as tmp:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -34,25 +33,7 @@ import bench_load
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-NODE = """
-import numpy as np
-
-
-class Affine:
-    def __init__(self, name="affine", mul=1.0, add=0.0):
-        self.name, self.mul, self.add = name, float(mul), float(add)
-
-    def predict(self, X, names, meta=None):
-        return np.asarray(X, dtype=float) * self.mul + self.add
-"""
-GRAPH = """name: bench
-namespace: bench
-nodes:
-  tin: {python: Affine.py:Affine, params: {name: tin, add: 1.0}}
-  m: {python: Affine.py:Affine, params: {name: m, mul: 10.0}}
-  out: {python: Affine.py:Affine, params: {name: out, add: 100.0}}
-flow: tin -> m -> out
-"""
+NODE, GRAPH = bench_load.CHAIN_NODE, bench_load.CHAIN_GRAPH
 BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
 CONCURRENCY = (1, 16)
 
@@ -219,8 +200,7 @@ def table(rows: dict[str, dict[int, dict[str, float]]]) -> str:
     lines.append(f"in-process runtime at c=1: {c:,.0f} req/s (target >= 2,000)")
     served = rows["(d) in-process runtime via HTTP"][1]["cpu_ms"]
     lines.append(f"CPU per request at c=1, (d) server + in-process graph: {served:.2f} ms")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    lines.append(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    lines.append(bench_load.machine())
     return "\n".join(lines)
 
 
