@@ -85,11 +85,19 @@ async def httptools_client(host: str, port: int) -> tuple[Call, Callable[[], Awa
     import httptools
 
     class Exchange(asyncio.Protocol):
+        """As much work per answer as ours: headers into a dict (lower-cased names), the
+        keep-alive verdict, the body (any framing the parser knows)."""
+
         def __init__(self) -> None:
             self.parser = httptools.HttpResponseParser(self)
             self.body = bytearray()
+            self.headers: dict[str, str] = {}
+            self.keep_alive = True
             self.done: asyncio.Future[bytes] | None = None
             self.transport: asyncio.Transport | None = None
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             assert isinstance(transport, asyncio.Transport)
@@ -102,6 +110,7 @@ async def httptools_client(host: str, port: int) -> tuple[Call, Callable[[], Awa
             self.body += body
 
         def on_message_complete(self) -> None:
+            self.keep_alive = self.parser.should_keep_alive()
             if self.done is not None and not self.done.done():
                 status = self.parser.get_status_code()
                 self.done.set_result(bytes(self.body) if status == 200 else b"")
@@ -109,6 +118,7 @@ async def httptools_client(host: str, port: int) -> tuple[Call, Callable[[], Awa
         def send(self, data: bytes) -> asyncio.Future[bytes]:
             assert self.transport is not None
             self.body.clear()
+            self.headers = {}
             self.done = asyncio.get_running_loop().create_future()
             self.transport.write(data)
             return self.done
@@ -124,7 +134,10 @@ async def httptools_client(host: str, port: int) -> tuple[Call, Callable[[], Awa
     async def call() -> bytes:
         conn = idle.pop() if idle else (await loop.create_connection(Exchange, host, port))[1]
         body = await conn.send(head + BODY)
-        idle.append(conn)
+        if conn.keep_alive:
+            idle.append(conn)
+        elif conn.transport is not None:
+            conn.transport.close()
         return body
 
     async def close() -> None:
