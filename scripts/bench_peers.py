@@ -78,33 +78,38 @@ class Pipeline:
 """
 
 RAY = """
+import os
 import sys
 import threading
+
+# Ray binds its services (GCS, raylet, workers) to the machine's address unless it is told
+# it is a single-machine "cluster": then to the loopback address.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 import ray
 from ray import serve
 from starlette.requests import Request
 
 
-@serve.deployment
+@serve.deployment(ray_actor_options={"num_cpus": 0})
 class Tin:
     def __call__(self, data):
         return [[x + 1.0 for x in row] for row in data]
 
 
-@serve.deployment
+@serve.deployment(ray_actor_options={"num_cpus": 0})
 class M:
     def __call__(self, data):
         return [[x * 10.0 for x in row] for row in data]
 
 
-@serve.deployment
+@serve.deployment(ray_actor_options={"num_cpus": 0})
 class Out:
     def __call__(self, data):
         return [[x + 100.0 for x in row] for row in data]
 
 
-@serve.deployment
+@serve.deployment(ray_actor_options={"num_cpus": 0})
 class Pipeline:
     def __init__(self, tin, m, out):
         self.tin, self.m, self.out = tin, m, out
@@ -182,10 +187,10 @@ class Peer:
         self.log.close()
 
 
-def start_peers(cache: Path, folder: Path) -> list[Peer]:
+def start_peers(cache: Path, folder: Path, peers: list[Any]) -> None:
+    """Start each peer, adding it to `peers` once it runs (the caller stops them)."""
     (folder / "bento_pipeline.py").write_text(BENTO)
     (folder / "ray_pipeline.py").write_text(RAY)
-    peers = []
     port = free_port()
     bento = venv(cache, "BentoML")
     command = [str(bento.parent / "bentoml"), "serve", "bento_pipeline:Pipeline"]
@@ -199,7 +204,6 @@ def start_peers(cache: Path, folder: Path) -> list[Peer]:
     peers.append(
         Peer("Ray Serve (3 deployments)", command, folder, f"http://127.0.0.1:{port}", "/")
     )
-    return peers
 
 
 def measure(
@@ -246,9 +250,8 @@ def main() -> int:
             served = bench_process.Served(ours, folder, str(ROOT))
             running.append(served)
             targets = [(ours, served.url + "/api/v1.0/predictions", bench_load.BODY.decode())]
-            for peer in start_peers(args.cache, folder):
-                running.append(peer)
-                targets.append((peer.label, peer.url + peer.path, PEER_BODY))
+            start_peers(args.cache, folder, running)
+            targets += [(p.label, p.url + p.path, PEER_BODY) for p in running[1:]]
             rows = {int(c): measure(targets, int(c), args) for c in args.concurrency.split(",")}
         finally:
             for item in running:
