@@ -17,13 +17,13 @@ server and its Manager. So the answers are byte for byte the stock ones. What ch
   and `/health/status`, still go through the lock: the liveness probe keeps finding a node
   whose lock was left held by a killed worker.
 - **Keep-alive.** gunicorn's sync worker closes every connection after one answer, so each
-  call from the executor paid a TCP connection. The REST server runs gunicorn's gthread
-  worker with the same number of threads (1 unless `GUNICORN_THREADS`/`--threads` ask for
-  more, exactly as stock), so user code is still called from one thread at a time, and
-  idle connections are kept for `GUNICORN_KEEPALIVE` seconds (2). One difference: a sync
-  worker busy for longer than gunicorn's timeout (the `seldon.io/rest-timeout` annotation,
-  5000 s without it) is killed; a gthread worker is not (the executor's own timeout still
-  ends the call).
+  call from the executor paid a TCP connection. Connections are now kept for
+  `GUNICORN_KEEPALIVE` seconds (2), waiting in gunicorn's gthread poller. With one thread
+  (stock's default) a request is handled on the worker's main thread, one at a time as the
+  sync worker does (gunicorn's timeout still ends one that runs too long); with more
+  (`GUNICORN_THREADS`/`--threads`) the worker is gunicorn's gthread, as stock picks it. So
+  user code is never called from more threads than stock would use. Each answer leaves in
+  one TCP segment.
 
 `SELDON_GRAPHS_LAUNCHER=stock` leaves seldon-core exactly as it is (a benchmark's baseline).
 
