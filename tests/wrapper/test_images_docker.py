@@ -253,6 +253,7 @@ def test_user_class_sees_its_files_and_runs_as_8888(running: dict[str, str], bui
             "seldon_graphs_adapter.py",
             "seldon_graphs_entry.py",
             "seldon_graphs_init.py",
+            "seldon_graphs_launch.py",
         ]
     )  # no Dockerfile, .dockerignore or .s2i in the image
 
