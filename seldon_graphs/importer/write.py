@@ -1,0 +1,40 @@
+"""Writing the imported files: all or none, and nothing replaced without `--force`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..emit import OutputError
+
+
+class WouldOverwrite(OutputError):
+    """Files that exist already; without `--force` none of them is touched."""
+
+
+def write_all(folder: Path, files: dict[str, str], force: bool) -> list[Path]:
+    """Write `files` (name -> text) into `folder`: each to a temporary file first, then all
+    renamed into place, so a failure leaves no half-written file."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a folder: choose another output folder (-o)")
+    targets = [folder / name for name in files]
+    existing = [t for t in targets if t.exists() or t.is_symlink()]
+    if existing and not force:
+        names = ", ".join(str(t) for t in existing)
+        raise WouldOverwrite(f"{names} already exist(s): nothing written (--force replaces)")
+    folder.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, text in zip(targets, files.values(), strict=True):
+            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+            staged.append((Path(temp), target))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        for temp, target in staged:
+            os.replace(temp, target)
+    finally:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+    return targets
+
