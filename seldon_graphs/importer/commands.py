@@ -31,9 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("manifest", metavar="SDEP", help="the manifest file; - reads stdin")
     p.add_argument("-o", "--out", default="graphs", help="output folder (default: graphs)")
     p.add_argument("--force", action="store_true", help="replace files that exist")
-    p.add_argument(
-        "--lossy", action="store_true", help="write even when fields had to be dropped"
-    )
+    p.add_argument("--lossy", action="store_true", help="write even when fields had to be dropped")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_import)
 

@@ -243,7 +243,9 @@ def _predictor_entry(
     else:  # one predictor takes all the traffic, whatever it says (Seldon's webhook)
         entry["traffic"] = _int(pred.get("traffic")) or 0 if multiple else 100
     labels = {
-        k: v for k, v in as_map(pred.get("labels")).items() if (k, v) != ("version", pred.get("name"))
+        k: v
+        for k, v in as_map(pred.get("labels")).items()
+        if (k, v) != ("version", pred.get("name"))
     }
     if labels:
         entry["labels"] = labels
@@ -261,4 +263,3 @@ def _explainer(explainer: dict[str, Any], at: JsonPath, losses: Losses) -> dict[
     if as_str(explainer.get("modelUri")):
         out["model_uri"] = explainer["modelUri"]
     return out
-

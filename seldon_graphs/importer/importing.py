@@ -8,7 +8,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Reporter, finalize
 from ..manifest.check import position
 from .compose import Target, compose
-from .losses import Inexpressible, Losses, dotted
+from .losses import Inexpressible, Loss, Losses, dotted
 from .read import Found, read_deployments
 
 DROPPED, COSMETIC, INEXPRESSIBLE = "import-dropped", "import-cosmetic", "import-inexpressible"
@@ -21,6 +21,7 @@ class Outcome:
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    losses: list[Loss] = field(default_factory=list)  # paths from the file's top
 
     @property
     def failed(self) -> bool:
@@ -57,6 +58,7 @@ def _one(found: Found, reporter: Reporter, target: Target, outcome: Outcome) -> 
             "no graph file says this; change the manifest or write the graph by hand",
         )
         imported = None
+    outcome.losses += losses.items
     for loss in losses.items:
         pos = position(found.root, loss.path)
         message = f"{dotted(loss.path)}: {loss.message}"

@@ -124,9 +124,7 @@ def _plain(text: str, kind: str) -> str | int | float | bool | None:
     return value if value is not None and str(value) == text else None
 
 
-def container_fields(
-    container: dict[str, Any], at: JsonPath, losses: Losses
-) -> dict[str, Any]:
+def container_fields(container: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, Any]:
     """`env`, `secret_env` and `resources` of a node, from its container."""
     losses.drop_extra(container, at, _CONTAINER_KEYS)
     policy = as_str(container.get("imagePullPolicy"))
@@ -144,9 +142,7 @@ def container_fields(
     return out
 
 
-def _env(
-    items: list[Any], at: JsonPath, losses: Losses
-) -> tuple[dict[str, str], dict[str, str]]:
+def _env(items: list[Any], at: JsonPath, losses: Losses) -> tuple[dict[str, str], dict[str, str]]:
     plain: dict[str, str] = {}
     secret: dict[str, str] = {}
     for i, var in enumerate(map(as_map, items)):
@@ -163,7 +159,8 @@ def _env(
 
 def _resources(res: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, Any]:
     """Graph files say `{cpu, memory, gpu}`: cpu and memory requested, memory also the limit,
-    gpu the `nvidia.com/gpu` limit. Other shapes are the closest of these, with a loss."""
+    gpu the `nvidia.com/gpu` limit. A memory request without the same limit (or a limit
+    without the request) is dropped rather than turned into one it never had."""
     requests, limits = as_map(res.get("requests")), as_map(res.get("limits"))
     losses.drop_extra(res, at, frozenset({"requests", "limits"}))
     losses.drop_extra(requests, (*at, "requests"), frozenset({"cpu", "memory"}))
@@ -171,14 +168,16 @@ def _resources(res: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, A
     out: dict[str, Any] = {}
     if "cpu" in requests:
         out["cpu"] = str(requests["cpu"])
-    memory = requests.get("memory", limits.get("memory"))
-    if memory is not None:
-        out["memory"] = str(memory)
-        if str(requests.get("memory")) != str(limits.get("memory")):
-            losses.drop(
-                (*at, "limits" if "memory" in limits else "requests", "memory"),
-                "not expressible exactly: a graph file's memory is both request and limit",
-            )
+    memory = {str(v) for v in (requests.get("memory"), limits.get("memory")) if v is not None}
+    if len(memory) == 1 and "memory" in requests and "memory" in limits:
+        out["memory"] = memory.pop()
+    else:
+        for kind in ("requests", "limits"):
+            if "memory" in res.get(kind, {}):
+                losses.drop(
+                    (*at, kind, "memory"),
+                    "not expressible: a graph file's memory is both request and limit",
+                )
     gpu = limits.get("nvidia.com/gpu")
     if gpu is not None:
         if isinstance(gpu, int) or (isinstance(gpu, str) and gpu.isdigit()):

@@ -122,7 +122,9 @@ def _pods(
 def _pod(cs: dict[str, Any], replicas: int) -> dict[str, Any]:
     pod_spec = as_map(cs.get("spec"))
     metadata = {
-        k: v for k, v in as_map(cs.get("metadata")).items() if k not in ("name", "creationTimestamp")
+        k: v
+        for k, v in as_map(cs.get("metadata")).items()
+        if k not in ("name", "creationTimestamp")
     }
     return {
         "replicas": cs["replicas"] if isinstance(cs.get("replicas"), int) else replicas,

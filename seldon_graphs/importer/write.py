@@ -27,14 +27,13 @@ def write_all(folder: Path, files: dict[str, str], force: bool) -> list[Path]:
     staged: list[tuple[Path, Path]] = []
     try:
         for target, text in zip(targets, files.values(), strict=True):
-            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            staged.append((Path(temp), target))
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+            staged.append((Path(name), target))
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-        for temp, target in staged:
-            os.replace(temp, target)
+        for staged_file, target in staged:
+            os.replace(staged_file, target)
     finally:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)
     return targets
-

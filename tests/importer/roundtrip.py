@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from seldon_graphs import cli
-from seldon_graphs.importer import operator_view
+from seldon_graphs.importer import import_text, operator_view
+from seldon_graphs.manifest.finding import JsonPath
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, out.out + out.err
 
 
-def round_trip(source: Path, work: Path, capsys: pytest.CaptureFixture[str]) -> Trip:
+def round_trip(source: Path, work: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> Trip:
     (original,) = load_objects(source)
     out, build = work / "graphs", work / "build"
-    code, said = run_cli(capsys, "import", str(source), "-o", str(out))
+    code, said = run_cli(capsys, "import", str(source), "-o", str(out), *flags)
     files = {p.name: yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.yaml"))}
     name = original["metadata"]["name"]
     compiled, compile_code, compile_said = None, None, ""
@@ -67,6 +68,22 @@ def round_trip(source: Path, work: Path, capsys: pytest.CaptureFixture[str]) -> 
         written = sorted(build.glob("*/seldondeployment.yaml"))
         if compile_code == 0 and written:
             compiled = operator_view(yaml.safe_load(written[0].read_text()))
-    return Trip(
-        code, said, files, compile_code, compile_said, operator_view(original), compiled
-    )
+    return Trip(code, said, files, compile_code, compile_said, operator_view(original), compiled)
+
+
+def dropped_paths(source: Path, folder: Path) -> list[JsonPath]:
+    """The semantic losses import reports for `source`, as paths into the object."""
+    outcome = import_text(source.read_text(encoding="utf-8"), str(source), folder)
+    return [loss.path for loss in outcome.losses if loss.semantic]
+
+
+def without(obj: dict[str, Any], paths: list[JsonPath]) -> dict[str, Any]:
+    """A deep copy of `obj` without the values at `paths` (later list items first, so the
+    earlier indexes stay right)."""
+    out: dict[str, Any] = json.loads(json.dumps(obj))
+    for path in sorted(paths, key=lambda p: [(isinstance(x, int), x) for x in p], reverse=True):
+        parent: Any = out
+        for part in path[:-1]:
+            parent = parent[part]
+        del parent[path[-1]]
+    return out
