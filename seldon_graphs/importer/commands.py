@@ -10,7 +10,7 @@ from typing import Any
 from ..diagnostics import render_json, render_text
 from ..emit import OutputError
 from .importing import Outcome, import_text
-from .write import write_all
+from .write import check_folder, write_all
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +40,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     text = _read(args.manifest)
     if text is None:
         return EXIT_PROBLEMS
+    try:
+        check_folder(Path(args.out))
+    except OutputError as exc:
+        print(f"seldon-graphs import: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     outcome = import_text(text, args.manifest, Path(args.out))
     _print(outcome, args.format)
     refusal = _refusal(outcome, args.lossy)
