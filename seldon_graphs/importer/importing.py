@@ -41,7 +41,9 @@ def import_text(text: str, display: str, folder: Path) -> Outcome:
     outcome = Outcome(sources={display: text})
     for found in read_deployments(text, reporter):
         _one(found, reporter, Target(folder), outcome)
-    outcome.diagnostics = finalize([*reporter.items, *outcome.diagnostics])
+    # The manifest's own secret-looking values (`password: ...`) never reach the output.
+    outcome.sources[display] = reporter.masked_source(text)
+    outcome.diagnostics = finalize([*reporter.finished(), *outcome.diagnostics])
     return outcome
 
 
