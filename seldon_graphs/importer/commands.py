@@ -40,24 +40,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     text = _read(args.manifest)
     if text is None:
         return EXIT_PROBLEMS
+    folder = Path(args.out)
     try:
-        check_folder(Path(args.out))
+        check_folder(folder)  # before the graphs are checked against a project there
+        outcome = import_text(text, args.manifest, folder)
+        _print(outcome, args.format)
+        refusal = _refusal(outcome, args.lossy)
+        if refusal:
+            print(f"seldon-graphs import: {refusal}; nothing written", file=sys.stderr)
+            return EXIT_PROBLEMS
+        return _write(folder, outcome, args.force)
     except OutputError as exc:
         print(f"seldon-graphs import: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    outcome = import_text(text, args.manifest, Path(args.out))
-    _print(outcome, args.format)
-    refusal = _refusal(outcome, args.lossy)
-    if refusal:
-        print(f"seldon-graphs import: {refusal}; nothing written", file=sys.stderr)
-        return EXIT_PROBLEMS
+
+
+def _write(folder: Path, outcome: Outcome, force: bool) -> int:
     try:
-        written = write_all(Path(args.out), outcome.files, args.force)
-    except OutputError as exc:
-        print(f"seldon-graphs import: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        written = write_all(folder, outcome.files, force)
     except OSError as exc:
-        where = exc.filename or args.out
+        where = exc.filename or folder
         print(f"seldon-graphs import: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     for path in written:
