@@ -11,6 +11,7 @@ from typing import Any
 
 from ..manifest.finding import JsonPath
 from ..manifest.walk import UNKNOWN_IMPLEMENTATION, as_list, as_map, as_str
+from ..safety import secret_name
 from ..spec import BUILTINS, SERVERS
 from .losses import Inexpressible, Losses
 
@@ -36,6 +37,8 @@ _CONTAINER_KEYS = frozenset({"name", "image", "imagePullPolicy", "env", "resourc
 # The operator's defaulting writes these into every endpoint; it writes them again.
 _DERIVED_ENDPOINT_KEYS = frozenset({"service_host", "service_port", "httpPort", "grpcPort"})
 _PARAM_TYPES = {"INT": int, "FLOAT": float, "BOOL": bool, "STRING": str}
+# A graph file never holds a secret in plain text (the checks would refuse it anyway).
+_PLAIN_SECRET = "a secret in plain text, not written into a graph file: put it in a Secret"
 
 
 def node_entry(
@@ -48,7 +51,7 @@ def node_entry(
     losses.drop_extra(pu, at, _UNIT_KEYS)
     _endpoint(as_map(pu.get("endpoint")), (*at, "endpoint"), losses)
     entry = _source(pu, at, container)
-    params = _params(as_list(pu.get("parameters")))
+    params = _params(as_list(pu.get("parameters")), (*at, "parameters"), losses)
     if params:
         entry["params"] = params
     for key, ours in (
@@ -100,12 +103,15 @@ def _logger(logger: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, A
     return {k: logger[k] for k in ("mode", "url") if as_str(logger.get(k))}
 
 
-def _params(parameters: list[Any]) -> dict[str, Any]:
+def _params(parameters: list[Any], at: JsonPath, losses: Losses) -> dict[str, Any]:
     """Seldon's `{name, value, type}` strings as typed params: a plain YAML value where it
     reads back as the same type and text, else `{value, type}` with the text as written."""
     out: dict[str, Any] = {}
-    for p in map(as_map, parameters):
+    for i, p in enumerate(map(as_map, parameters)):
         name, text, kind = as_str(p.get("name")), as_str(p.get("value")), as_str(p.get("type"))
+        if secret_name(name) == "certain":
+            losses.drop((*at, i), f"{_PLAIN_SECRET} and read it from `secret_env`")
+            continue
         plain = _plain(text, kind)
         out[name] = plain if plain is not None else {"value": text, "type": kind}
     return out
@@ -148,7 +154,9 @@ def _env(items: list[Any], at: JsonPath, losses: Losses) -> tuple[dict[str, str]
     for i, var in enumerate(map(as_map, items)):
         name = as_str(var.get("name"))
         ref = as_map(as_map(var.get("valueFrom")).get("secretKeyRef"))
-        if "valueFrom" not in var:
+        if "valueFrom" not in var and secret_name(name) == "certain":
+            losses.drop((*at, i), f"{_PLAIN_SECRET} and name it in `secret_env`")
+        elif "valueFrom" not in var:
             plain[name] = as_str(var.get("value"))
         elif set(var["valueFrom"]) == {"secretKeyRef"} and set(ref) == {"name", "key"}:
             secret[name] = f"{ref['name']}/{ref['key']}"

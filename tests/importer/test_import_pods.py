@@ -160,3 +160,23 @@ def test_what_the_cluster_writes_is_cosmetic(tmp_path: Path) -> None:
         ("spec.predictors[0].graph.endpoint.httpPort", False),
     ]
     assert "annotations" not in graph_file(comes_back(obj, tmp_path))
+
+
+def test_secrets_in_plain_text_are_never_written(tmp_path: Path) -> None:
+    graph = unit(
+        "m", "MODEL", parameters=[{"name": "api_token", "value": "s3cr3t", "type": "STRING"}]
+    )
+    container = {
+        "env": [{"name": "DB_PASSWORD", "value": "s3cr3t"}, {"name": "max_tokens", "value": "9"}]
+    }
+    outcome = run_import(sdep(graph, containers={"m": container}), tmp_path)
+    advice = "a secret in plain text, not written into a graph file: put it in a Secret"
+    assert [(dotted(x.path), x.message) for x in outcome.losses] == [
+        ("spec.predictors[0].graph.parameters[0]", f"{advice} and read it from `secret_env`"),
+        (
+            "spec.predictors[0].componentSpecs[0].spec.containers[0].env[0]",
+            f"{advice} and name it in `secret_env`",
+        ),
+    ]
+    assert not outcome.failed and "s3cr3t" not in outcome.files["demo.yaml"]
+    assert graph_file(outcome)["nodes"]["m"]["env"] == {"max_tokens": "9"}
