@@ -29,8 +29,9 @@ _BUILTINS = frozenset(BUILTINS.values())
 STATED = frozenset({Role.ROUTER, Role.COMBINER, Role.OUTPUT_TRANSFORMER})
 
 
-def role(pu: dict[str, Any]) -> Role:
-    """The unit's type as the operator's defaulting leaves it (`addDefaultsToGraph`)."""
+def role(pu: dict[str, Any], at: JsonPath = ()) -> Role:
+    """The unit's type as the operator's defaulting leaves it (`addDefaultsToGraph`); `at`
+    is where the unit is, for the error about a type Seldon does not know."""
     impl = as_str(pu.get("implementation"))
     if impl in _BUILTINS and pu.get("type") is None:
         return Role.UNKNOWN_TYPE  # what the executor dispatches on is the implementation
@@ -39,18 +40,18 @@ def role(pu: dict[str, Any]) -> Role:
     written = pu.get("type")
     if written is None:
         return Role.MODEL if pu.get("methods") is None and not impl else Role.UNKNOWN_TYPE
-    if written not in Role.__members__:
-        raise Inexpressible((), f"type `{written}` is not one Seldon knows")
+    if not isinstance(written, str) or written not in Role.__members__:
+        raise Inexpressible((*at, "type"), f"type `{written}` is not one Seldon knows")
     return Role(written)
 
 
-def _behaviour(pu: dict[str, Any]) -> str:
+def _behaviour(pu: dict[str, Any], at: JsonPath) -> str:
     impl = as_str(pu.get("implementation"))
     if impl in _ROUTER_BUILTINS:
         return "router"
     if impl in _COMBINER_BUILTINS:
         return "combiner"
-    r = role(pu)
+    r = role(pu, at)
     if r is Role.ROUTER:
         return "router"
     if r is Role.COMBINER:
@@ -67,7 +68,7 @@ def flow_of(pu: dict[str, Any], at: JsonPath) -> str:
     flow lowers to."""
     name, kids = as_str(pu.get("name")), children(pu)
     parts = [flow_of(c, (*at, "children", i)) for i, c in enumerate(kids)]
-    kind = _behaviour(pu)
+    kind = _behaviour(pu, at)
     if kind == "router":
         return name if not parts else f"{name} -> {_group(parts)}"
     if kind == "combiner":

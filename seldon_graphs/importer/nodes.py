@@ -181,7 +181,7 @@ def _resources(res: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, A
         out["memory"] = memory.pop()
     else:
         for kind in ("requests", "limits"):
-            if "memory" in res.get(kind, {}):
+            if "memory" in as_map(res.get(kind)):
                 losses.drop(
                     (*at, kind, "memory"),
                     "not expressible: a graph file's memory is both request and limit",

@@ -140,7 +140,7 @@ def _node(
 ) -> dict[str, Any]:
     name = as_str(unit.get("name"))
     entry = node_entry(unit, at, pods.containers.get(name), losses)
-    r = flow.role(unit)
+    r = flow.role(unit, at)
     if r in flow.STATED and source_of(entry) is Source.IMAGE:
         entry = _with_kind(entry, r.value.lower())
     if layout == "per-node" and name in pods.replicas:

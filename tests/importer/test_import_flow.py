@@ -200,7 +200,10 @@ INEXPRESSIBLE = {
         unit("t", T, unit("o", OT, unit("m", M))),
         "spec.predictors[0].graph: no graph-file flow lowers back to this tree",
     ),
-    "unknown type": (unit("m", "MODELL"), "type `MODELL` is not one Seldon knows"),
+    "unknown type": (
+        unit("t", "TRANSFORMER", unit("m", "MODELL")),
+        "spec.predictors[0].graph.children[0].type: type `MODELL` is not one Seldon knows",
+    ),
 }
 
 
