@@ -64,6 +64,21 @@ SHAPES: dict[str, tuple[dict[str, Any], str, dict[str, str]]] = {
         "r -> [a, b] -> o",
         {"o": "output_transformer", "r": "router"},
     ),
+    "model into a router": (
+        unit("m", M, unit("r", R, unit("a", M), unit("b", M))),
+        "m -> r -> [a, b]",
+        {"r": "router"},
+    ),
+    "output transformer on one arm": (
+        unit("r", R, unit("o", OT, unit("a", M)), unit("b", M)),
+        "r -> [a -> o, b]",
+        {"r": "router", "o": "output_transformer"},
+    ),
+    "combiner of a wrapped router and a model": (
+        unit("c", C, unit("o", OT, unit("r", R, unit("a", M), unit("b", M))), unit("d", M)),
+        "[r -> [a, b] -> o, d] -> c",
+        {"c": "combiner", "o": "output_transformer", "r": "router"},
+    ),
     "the full pipeline": (
         unit("o", OT, unit("t", T, unit("c", C, unit("a", M), unit("b", M)))),
         "t -> [a, b] -> c -> o",
@@ -195,6 +210,10 @@ INEXPRESSIBLE = {
     "custom server": (
         unit("m", None, implementation="MY_SERVER", modelUri="s3://m"),
         "spec.predictors[0].graph.implementation: custom server `MY_SERVER`",
+    ),
+    "combiner over one chain (a flow puts the chain's head above it)": (
+        unit("c", C, unit("x", T, unit("y", M))),
+        "spec.predictors[0].graph: no graph-file flow lowers back to this tree",
     ),
     "transformer over an output transformer": (
         unit("t", T, unit("o", OT, unit("m", M))),
