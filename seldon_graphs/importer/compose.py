@@ -68,6 +68,17 @@ class Target:
         return (self.folder.resolve() / file_name).relative_to(self.root.resolve()).as_posix()
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One predictor, read: its graph file's body and its deployment-file entry."""
+
+    name: str
+    pred: dict[str, Any]
+    at: JsonPath
+    body: dict[str, Any]
+    entry: dict[str, Any]
+
+
 def compose(sdep: dict[str, Any], losses: Losses, target: Target) -> Imported:
     losses.drop_extra(sdep, (), _TOP_KEYS | {"status"})
     if "status" in sdep:
@@ -76,40 +87,46 @@ def compose(sdep: dict[str, Any], losses: Losses, target: Target) -> Imported:
     spec = as_map(sdep.get("spec"))
     common = _spec_fields(sdep, spec, losses)
     preds = predictors(sdep)
-    entries = [_predictor_entry(p, i, len(preds) > 1, losses) for i, p in enumerate(preds)]
+    if not preds:
+        raise Inexpressible(("spec",), "no predictors: nothing to import")
+    parts = [
+        _part(p, i, len(preds) > 1, _int(spec.get("replicas")), losses) for i, p in enumerate(preds)
+    ]
     out = Imported()
-    name = as_str(meta.get("name"))
-    bodies = []
-    for i, pred in enumerate(preds):
-        at: JsonPath = ("spec", "predictors", i)
-        body, replicas = graph_body(pred, at, _int(spec.get("replicas")), losses)
-        if replicas not in (None, 1):
-            entries[i]["replicas"] = replicas
-        bodies.append((as_str(pred.get("name")), body, at))
-    if len(preds) == 1 and set(entries[0]) <= {"replicas", "traffic"} and "annotations" not in meta:
-        pred_name, body, at = bodies[0]
-        graph = _graph_head(meta, common, pred_name, entries[0].get("replicas"), body)
-        out.files[f"{name}.yaml"] = _verified(graph, pred, at, f"{name}.yaml", target, out)
+    (first, *others) = parts
+    if not others and set(first.entry) <= {"replicas", "traffic"} and "annotations" not in meta:
+        file_name = f"{meta['name']}.yaml"
+        graph = _graph_head(meta, common, first.name, first.entry.get("replicas"), first.body)
+        out.files[file_name] = _verified(graph, first, file_name, target, out)
         return out
-    return _deployment(meta, common, bodies, entries, preds, target, out)
+    return _deployment(meta, common, parts, target, out)
+
+
+def _part(
+    pred: dict[str, Any], i: int, multiple: bool, replicas: int | None, losses: Losses
+) -> _Part:
+    at: JsonPath = ("spec", "predictors", i)
+    entry = _predictor_entry(pred, i, multiple, losses)
+    body, effective = graph_body(pred, at, replicas, losses)
+    if effective not in (None, 1):
+        entry["replicas"] = effective
+    return _Part(as_str(pred.get("name")), pred, at, body, entry)
 
 
 def _deployment(
     meta: dict[str, Any],
     common: dict[str, Any],
-    bodies: list[tuple[str, dict[str, Any], JsonPath]],
-    entries: list[dict[str, Any]],
-    preds: list[dict[str, Any]],
+    parts: list[_Part],
     target: Target,
     out: Imported,
 ) -> Imported:
     name = as_str(meta.get("name"))
     listed: dict[str, Any] = {}
-    for (pred_name, body, at), entry, pred in zip(bodies, entries, preds, strict=True):
-        file_name = f"{name}-{pred_name}.yaml"
-        head = {"name": name, **common, "predictor": pred_name}
-        out.files[file_name] = _verified({**head, **body}, pred, at, file_name, target, out)
-        listed[pred_name] = {"graph": target.reference(file_name), **entry}
+    for part in parts:
+        file_name = f"{name}-{part.name}.yaml"
+        graph = {"name": name, **common, "predictor": part.name, **part.body}
+        out.files[file_name] = _verified(graph, part, file_name, target, out)
+        listed[part.name] = {"graph": target.reference(file_name), **part.entry}
     deployment: dict[str, Any] = {"deployment": name}
     for key in ("namespace", "labels", "annotations"):
         if meta.get(key):
@@ -142,15 +159,10 @@ def _graph_head(
 
 
 def _verified(
-    graph: dict[str, Any],
-    pred: dict[str, Any],
-    at: JsonPath,
-    file_name: str,
-    target: Target,
-    out: Imported,
+    graph: dict[str, Any], part: _Part, file_name: str, target: Target, out: Imported
 ) -> str:
     """The graph's text, once the real lowering gives the manifest's tree back."""
-    root_unit = as_map(pred.get("graph"))
+    root_unit = as_map(part.pred.get("graph"))
     wanted = flow.shape(root_unit)
     file = target.folder / file_name
     for _ in range(_MAX_KIND_ROUNDS):
@@ -164,7 +176,7 @@ def _verified(
             break
         graph = state_kinds(graph, kinds)
     raise Inexpressible(
-        (*at, "graph"), "no graph-file flow lowers back to this tree (roles or order differ)"
+        (*part.at, "graph"), "no graph-file flow lowers back to this tree (roles or order differ)"
     )
 
 

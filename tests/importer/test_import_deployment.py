@@ -122,3 +122,13 @@ def test_predictor_fields_no_deployment_file_says(tmp_path: Path) -> None:
         ("spec.predictors[2].traffic", "a shadow's mirrored share is not expressible"),
         ("spec.predictors[2].explainer.replicas", "not expressible, dropped"),
     ]
+
+
+def test_no_predictors(tmp_path: Path) -> None:
+    obj = sdep(unit("m", "MODEL"))
+    obj["spec"]["predictors"] = []
+    outcome = run_import(obj, tmp_path)
+    assert [d.message for d in outcome.diagnostics if d.is_error] == [
+        "spec: no predictors: nothing to import"
+    ]
+    assert outcome.files == {}
