@@ -42,6 +42,7 @@ _PREDICTOR_KEYS = frozenset(
         "explainer",
     }
 )
+_EXPLAINER_KEYS = {"type": "type", "modelUri": "model_uri", "envSecretRefName": "secret"}
 _MAX_KIND_ROUNDS = 4
 
 
@@ -270,8 +271,7 @@ def _predictor_entry(
 
 
 def _explainer(explainer: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, Any]:
-    losses.drop_extra(explainer, at, frozenset({"type", "modelUri"}))
-    out = {"type": explainer["type"]} if as_str(explainer.get("type")) else {}
-    if as_str(explainer.get("modelUri")):
-        out["model_uri"] = explainer["modelUri"]
-    return out
+    losses.drop_extra(explainer, at, frozenset(_EXPLAINER_KEYS))
+    return {
+        ours: explainer[key] for key, ours in _EXPLAINER_KEYS.items() if as_str(explainer.get(key))
+    }

@@ -4,6 +4,7 @@ are complete or absent."""
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -34,8 +35,12 @@ def _write(path: Path, obj: Any) -> Path:
     return path
 
 
+def _copy() -> dict[str, Any]:
+    return copy.deepcopy(SDEP)
+
+
 def _named(name: str, api: str = "machinelearning.seldon.io/v1") -> dict[str, Any]:
-    obj = json.loads(json.dumps(SDEP))
+    obj = _copy()
     obj["metadata"]["name"], obj["apiVersion"] = name, api
     return obj
 
@@ -173,7 +178,7 @@ def test_a_bug_exits_3(
 
 
 def _lossy() -> dict[str, Any]:
-    obj = json.loads(json.dumps(SDEP))
+    obj = _copy()
     obj["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["volumes"] = [{"name": "v"}]
     return obj
 

@@ -32,7 +32,11 @@ def _rollout() -> dict[str, Any]:
             unit("t", "TRANSFORMER", unit("m", "MODEL")),
             traffic=10,
             annotations={"seldon.io/svc-name": "canary-svc"},
-            explainer={"type": "AnchorTabular", "modelUri": "s3://models/explainer"},
+            explainer={
+                "type": "AnchorTabular",
+                "modelUri": "s3://models/explainer",
+                "envSecretRefName": "minio",
+            },
         ),
         _predictor("mirror", unit("m", "MODEL"), shadow=True),
     ]
@@ -65,7 +69,11 @@ def test_predictors_become_a_deployment_file(tmp_path: Path) -> None:
                 "graph": "graphs/demo-canary.yaml",
                 "traffic": 10,
                 "annotations": {"seldon.io/svc-name": "canary-svc"},
-                "explainer": {"type": "AnchorTabular", "model_uri": "s3://models/explainer"},
+                "explainer": {
+                    "type": "AnchorTabular",
+                    "model_uri": "s3://models/explainer",
+                    "secret": "minio",
+                },
             },
             "mirror": {"graph": "graphs/demo-mirror.yaml", "shadow": True},
         },

@@ -50,7 +50,8 @@ def test_one_pod_replicas_as_the_operator_reads_them(
     spec_replicas: int | None, predictor: int | None, pod: int | None, expected: int, tmp_path: Path
 ) -> None:
     """componentSpec > predictor > spec: the graph's `replicas` is what the pod gets."""
-    obj = sdep(CHAIN, **({"replicas": spec_replicas} if spec_replicas else {}))
+    spec: dict[str, Any] = {"replicas": spec_replicas} if spec_replicas else {}
+    obj = sdep(CHAIN, **spec)
     fields = {"replicas": predictor} if predictor else {}
     _with_pods(obj, _pods(["t", "m"], replicas={0: pod} if pod else None), **fields)
     assert graph_file(comes_back(obj, tmp_path))["replicas"] == expected
