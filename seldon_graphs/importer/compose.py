@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import api, emit
+from ..compile import MANAGED_BY
 from ..manifest.finding import JsonPath
 from ..manifest.walk import as_map, as_str, predictors
 from ..parse import find_root
@@ -28,6 +29,8 @@ _SERVER_META = frozenset(
     {"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"}
 )
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+MANAGED_LABEL, NAME_LABEL = "app.kubernetes.io/managed-by", "app.kubernetes.io/name"
+SOURCE_ANNOTATION = "seldon-graphs.io/source"
 _SPEC_KEYS = frozenset({"protocol", "transport", "annotations", "predictors", "replicas"})
 _PREDICTOR_KEYS = frozenset(
     {
@@ -185,19 +188,37 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def rewritten(meta: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """Labels and annotations that are written again, whoever wrote them first: by
+    `compile` (its provenance, with the values it writes) or by `kubectl apply`; with who
+    writes them."""
+    name = as_str(meta.get("name"))
+    labels, annotations = as_map(meta.get("labels")), as_map(meta.get("annotations"))
+    out: dict[tuple[str, str], str] = {}
+    for key, value in ((MANAGED_LABEL, MANAGED_BY), (NAME_LABEL, name)):
+        if labels.get(key) == value:
+            out[("labels", key)] = "seldon-graphs compile"
+    if SOURCE_ANNOTATION in annotations:
+        out[("annotations", SOURCE_ANNOTATION)] = "seldon-graphs compile"
+    if _LAST_APPLIED in annotations:
+        out[("annotations", _LAST_APPLIED)] = "kubectl"
+    return out
+
+
 def _metadata(meta: dict[str, Any], losses: Losses) -> dict[str, Any]:
     for key in meta:
         if key in _SERVER_META:
             losses.cosmetic(("metadata", key), "set by the API server")
         elif key not in _META_KEYS:
             losses.drop(("metadata", key))
-    annotations = dict(as_map(meta.get("annotations")))
-    if _LAST_APPLIED in annotations:
-        del annotations[_LAST_APPLIED]
-        losses.cosmetic(("metadata", "annotations", _LAST_APPLIED), "written by kubectl")
-    out = {k: meta[k] for k in ("name", "namespace", "labels") if meta.get(k)}
-    if annotations:
-        out["annotations"] = annotations
+    out = {k: meta[k] for k in ("name", "namespace") if meta.get(k)}
+    again = rewritten(meta)
+    for kind in ("labels", "annotations"):
+        kept = {k: v for k, v in as_map(meta.get(kind)).items() if (kind, k) not in again}
+        if kept:
+            out[kind] = kept
+    for (kind, key), who in again.items():
+        losses.cosmetic(("metadata", kind, key), f"written again by {who}")
     return out
 
 

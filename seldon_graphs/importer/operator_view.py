@@ -16,14 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compile import MANAGED_BY
 from ..manifest.walk import UNKNOWN_IMPLEMENTATION, as_list, as_map, as_str, is_prepack
 from . import flow
-from .compose import transport_of
+from .compose import rewritten, transport_of
 
-_OURS = {"app.kubernetes.io/managed-by": MANAGED_BY}
-_SOURCE_ANNOTATION = "seldon-graphs.io/source"
-_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _SPEC_DONE = frozenset(
     {"name", "predictors", "replicas", "protocol", "transport", "annotations", "serverType"}
 )
@@ -40,16 +36,11 @@ def operator_view(sdep: dict[str, Any]) -> dict[str, Any]:
     protocol = as_str(spec.get("protocol")) or "seldon"
     protocol = "v2" if protocol == "kfserving" else protocol
     preds = [as_map(p) for p in as_list(spec.get("predictors"))]
-    labels = {
-        k: v
-        for k, v in as_map(meta.get("labels")).items()
-        if _OURS.get(k) != v and (k, v) != ("app.kubernetes.io/name", name)
-    }
-    annotations = {
-        k: v
-        for k, v in as_map(meta.get("annotations")).items()
-        if k not in (_SOURCE_ANNOTATION, _LAST_APPLIED)
-    }
+    again = rewritten(meta)
+    labels, annotations = (
+        {k: v for k, v in as_map(meta.get(field)).items() if (field, k) not in again}
+        for field in ("labels", "annotations")
+    )
     body = {k: v for k, v in spec.items() if k not in _SPEC_DONE}
     return {
         "name": name,

@@ -98,3 +98,19 @@ def _check_lossy(lossy: Trip, reasons: list[str], expected: dict[str, Any]) -> N
 def test_exceptions_name_existing_files() -> None:
     names = {p.name for folder in ("valid", "more") for p in (SELDON_EXAMPLES / folder).glob("*")}
     assert set(EXCEPTIONS) <= names
+
+
+@pytest.mark.parametrize("source", _manifests())
+def test_importing_the_compiled_manifest_gives_the_same_files(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Import is the inverse of compile on what it writes: its provenance labels and
+    annotation, pod names and pull policy are read back as what compile writes again."""
+    first = round_trip(source, tmp_path / "first", capsys, "--lossy")
+    if first.compile_code != 0:
+        assert DEPLOY in EXCEPTIONS[source.name], first.compile_output
+        return
+    (compiled,) = (tmp_path / "first" / "build").glob("*/seldondeployment.yaml")
+    again = round_trip(compiled, tmp_path / "again", capsys)
+    assert again.import_code == 0, again.import_output
+    assert again.files == first.files
