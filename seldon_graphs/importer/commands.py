@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..diagnostics import render_json, render_text
 from ..emit import OutputError
@@ -49,13 +49,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         if refusal:
             print(f"seldon-graphs import: {refusal}; nothing written", file=sys.stderr)
             return EXIT_PROBLEMS
-        return _write(folder, outcome, args.force)
+        # With --format json stdout holds the JSON alone.
+        return _write(folder, outcome, args.force, sys.stderr if args.format == "json" else None)
     except OutputError as exc:
         print(f"seldon-graphs import: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def _write(folder: Path, outcome: Outcome, force: bool) -> int:
+def _write(folder: Path, outcome: Outcome, force: bool, report: TextIO | None) -> int:
     try:
         written = write_all(folder, outcome.files, force)
     except OSError as exc:
@@ -63,7 +64,7 @@ def _write(folder: Path, outcome: Outcome, force: bool) -> int:
         print(f"seldon-graphs import: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {path}", file=report or sys.stdout)
     return EXIT_OK
 
 

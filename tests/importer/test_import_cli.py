@@ -205,6 +205,10 @@ def test_json_diagnostics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 1
     (record,) = json.loads(out)
     assert (record["line"], record["column"], record["rule"]) == (21, 9, "import-dropped")
+    args = ("import", str(src), "--format", "json", "-o", str(tmp_path / "g"), "--lossy")
+    code, out, err = _run(capsys, *args)
+    assert (code, [r["rule"] for r in json.loads(out)]) == (0, ["import-dropped"])
+    assert err == f"wrote {tmp_path / 'g' / 'demo.yaml'}\n"
 
 
 def test_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
