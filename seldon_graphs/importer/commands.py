@@ -50,13 +50,15 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"seldon-graphs import: {refusal}; nothing written", file=sys.stderr)
             return EXIT_PROBLEMS
         # With --format json stdout holds the JSON alone.
-        return _write(folder, outcome, args.force, sys.stderr if args.format == "json" else None)
+        return _write(
+            folder, outcome, args.force, sys.stderr if args.format == "json" else sys.stdout
+        )
     except OutputError as exc:
         print(f"seldon-graphs import: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def _write(folder: Path, outcome: Outcome, force: bool, report: TextIO | None) -> int:
+def _write(folder: Path, outcome: Outcome, force: bool, report: TextIO) -> int:
     try:
         written = write_all(folder, outcome.files, force)
     except OSError as exc:
@@ -64,7 +66,7 @@ def _write(folder: Path, outcome: Outcome, force: bool, report: TextIO | None) -
         print(f"seldon-graphs import: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     for path in written:
-        print(f"wrote {path}", file=report or sys.stdout)
+        print(f"wrote {path}", file=report)
     return EXIT_OK
 
 
