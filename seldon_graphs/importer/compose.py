@@ -24,7 +24,7 @@ from .predictor import graph_body, state_kinds
 
 _TOP_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec"})
 _META_KEYS = frozenset({"name", "namespace", "labels", "annotations"})
-# Written by the API server or kubectl, and written again by them.
+# Set by the API server, which sets them again.
 _SERVER_META = frozenset(
     {"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"}
 )

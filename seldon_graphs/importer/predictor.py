@@ -102,6 +102,8 @@ def graph_body(
     over the predictor's, which win over it (as the operator reads them).
     """
     root = as_map(pred.get("graph"))
+    if not as_str(root.get("name")):
+        raise Inexpressible((*at, "graph"), "a predictor without a graph (or a nameless root)")
     units = flow.units(root, (*at, "graph"))
     _unique_names(units)
     pods = read_pods(pred, at, losses)

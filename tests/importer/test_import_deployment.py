@@ -140,3 +140,12 @@ def test_no_predictors(tmp_path: Path) -> None:
         "spec: no predictors: nothing to import"
     ]
     assert outcome.files == {}
+
+
+def test_predictor_without_graph(tmp_path: Path) -> None:
+    obj = sdep(unit("m", "MODEL"))
+    del obj["spec"]["predictors"][0]["graph"]
+    outcome = run_import(obj, tmp_path)
+    assert [d.message for d in outcome.diagnostics if d.is_error] == [
+        "spec.predictors[0].graph: a predictor without a graph (or a nameless root)"
+    ]
