@@ -14,6 +14,7 @@ SG := $(BIN)/seldon-graphs
 CLUSTER_NAME ?= seldon
 CONTEXT ?= kind-$(CLUSTER_NAME)
 WAIT ?= 300
+REGISTRY ?=
 INGRESS ?= none
 MONITORING ?= 0
 
@@ -91,7 +92,7 @@ kind-down:
 	CLUSTER_NAME=$(CLUSTER_NAME) scripts/kind-down.sh
 
 deploy: $(STAMP)
-	$(SG) deploy $(GRAPH) --context $(CONTEXT) --wait $(WAIT)
+	$(SG) deploy $(GRAPH) --context $(CONTEXT) --wait $(WAIT) $(if $(REGISTRY),--registry $(REGISTRY))
 
 status: $(STAMP)
 	$(SG) status $(GRAPH) --context $(CONTEXT)

@@ -162,6 +162,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         stock=_str(body.get("stock")),
         implementation=implementation,
         image=_str(body.get("image")),
+        server_image=_str(body.get("server_image")),
         kind=Role(kind.upper()) if kind and kind.upper() in _KINDS else None,
         params=params,
         model_uri=_str(body.get("model_uri")),
@@ -246,6 +247,7 @@ def parse(
         annotations=_str_pairs(doc.get("annotations")),
         labels=_str_pairs(doc.get("labels")),
         registry=_str(doc.get("registry")),
+        image_pull_secret=_str(doc.get("image_pull_secret")),
         rest_timeout_ms=_int(doc.get("rest_timeout_ms")),
         runtime=Runtime(
             seldon_core=_str(runtime.get("seldon_core")) or defaults.seldon_core
@@ -299,6 +301,8 @@ def _secret_indent(key: LScalar, indent: int | None, depth: int) -> int | None:
     if indent is not None or not isinstance(key.value, str):
         return indent
     if depth == 2 and key.value in _SECRET_REFERENCES:  # nodes -> name -> secret
+        return None
+    if depth == 0 and key.value == "image_pull_secret":  # names a Secret, holds none
         return None
     return key.pos.col if safety.secret_name(key.value) else None
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import catalog
+
 
 @dataclass(frozen=True, order=True)
 class Pos:
@@ -51,28 +53,16 @@ class Source(enum.StrEnum):
     NONE = "none"  # no source key: already reported (missing, or misspelt as an unknown key)
 
 
-# DSL spelling -> Seldon implementation name.
-SERVERS: dict[str, str] = {
-    "sklearn": "SKLEARN_SERVER",
-    "xgboost": "XGBOOST_SERVER",
-    "mlflow": "MLFLOW_SERVER",
-    "tensorflow": "TENSORFLOW_SERVER",
-    "triton": "TRITON_SERVER",
-    "huggingface": "HUGGINGFACE_SERVER",
-    "tempo": "TEMPO_SERVER",
-}
+# `server_image` values: the operator's image for the server, or one we build with the
+# versions that wrote the model (docs/decisions/0006-models-the-cluster-can-load.md).
+SERVER_IMAGES = ("prepackaged", "generated")
 
-BUILTINS: dict[str, str] = {
-    "random-abtest": "RANDOM_ABTEST",
-    # Java-engine leftovers the Go executor does not implement; accepted with a warning.
-    "average-combiner": "AVERAGE_COMBINER",
-    "simple-model": "SIMPLE_MODEL",
-    "simple-router": "SIMPLE_ROUTER",
-}
-
-PROTOCOLS = ("seldon", "v2", "tensorflow")
-TRANSPORTS = ("rest", "grpc")
-PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
+# Seldon's names live in catalog; re-exported for the graph-file side that spells them.
+SERVERS = catalog.SERVERS
+BUILTINS = catalog.BUILTINS
+PROTOCOLS = catalog.PROTOCOLS
+TRANSPORTS = catalog.TRANSPORTS
+PARAM_TYPES = catalog.PARAM_TYPES
 
 
 @dataclass(frozen=True)
@@ -129,6 +119,7 @@ class NodeSpec:
     stock: str | None = None  # STOCK nodes: name in wrappers.stock.CATALOG
     implementation: str | None = None  # SERVER and BUILTIN nodes: Seldon's name
     image: str | None = None  # IMAGE nodes, or an image override for SERVER nodes
+    server_image: str | None = None  # SERVER nodes: "generated" = built with the model's versions
     kind: Role | None = None  # stated role; None = inferred by lowering
     params: tuple[Param, ...] = ()
     model_uri: str | None = None  # what the cluster downloads (s3://, gs://, ...)
@@ -190,6 +181,7 @@ class GraphSpec:
     annotations: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     registry: str | None = None
+    image_pull_secret: str | None = None  # each pod's imagePullSecrets
     rest_timeout_ms: int | None = None
     runtime: Runtime = field(default_factory=Runtime)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)

@@ -10,9 +10,11 @@ Ingress (Istio/Ambassador) routes `/seldon/<namespace>/<sdep>/` to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..sdep import Predictor, SeldonDeployment, as_map, as_str, read
 from .kube import JsonDict
 from .names import predictor_service
 
@@ -36,42 +38,87 @@ class Endpoint:
     ingress: str | None  # base URL of the ingress gateway, e.g. http://localhost:8080
     path: str = PREDICT  # the prediction path for the graph's protocol
     sample: str = SAMPLE  # a request body in that protocol
+    predictor: str = ""
+    local_port: int | None = None  # the port-forward's local side; `port` when None
+    shadow: bool = False  # mirrors the main predictors' traffic; its answers are discarded
+
+    @property
+    def local(self) -> int:
+        return self.port if self.local_port is None else self.local_port
 
     @property
     def url(self) -> str:
         if self.ingress:
             return f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}{self.path}"
-        return f"http://localhost:{self.port}{self.path}"
+        return f"http://localhost:{self.local}{self.path}"
 
     def port_forward(self) -> str:
         ctx = f" --context {self.context}" if self.context else ""
-        ports = f"{self.port}:{self.port}"
+        ports = f"{self.local}:{self.port}"
         return f"kubectl{ctx} -n {self.namespace} port-forward svc/{self.service} {ports}"
 
     def curl(self) -> str:
         return f"curl -s -X POST {self.url} -H 'Content-Type: application/json' -d '{self.sample}'"
 
-    def render(self) -> str:
-        lines = [f"endpoint: {self.url}"]
+    def render(self, label: str = "") -> str:
+        lines = [f"endpoint{f' ({label})' if label else ''}: {self.url}"]
         if not self.ingress:
             lines.append(f"  {self.port_forward()} &")
         lines.append(f"  {self.curl()}")
         return "\n".join(lines)
 
 
+def render_endpoints(endpoints: Sequence[Endpoint]) -> str:
+    """One predictor: its endpoint as ever. Several: each, labelled with its predictor."""
+    if len(endpoints) == 1:
+        return endpoints[0].render()
+    return "\n".join(
+        e.render(f"predictor {e.predictor}" + (", shadow" if e.shadow else "")) for e in endpoints
+    )
+
+
 def endpoint_of(sdep: JsonDict, context: str | None = None, ingress: str | None = None) -> Endpoint:
-    meta = sdep["metadata"]
-    service, port = _service(sdep)
-    path, sample = prediction_path(sdep)
-    return Endpoint(meta["namespace"], meta["name"], service, port, context, ingress, path, sample)
+    """The endpoint of the first predictor that takes traffic (see `endpoints_of`)."""
+    found = endpoints_of(sdep, context, ingress)
+    main = [e for e in found if not e.shadow]
+    return (main or list(found))[0]
 
 
-def prediction_path(sdep: JsonDict) -> tuple[str, str]:
-    """The path the executor serves predictions on for this graph's protocol, and a body."""
-    spec = sdep.get("spec") or {}
-    protocol = str(spec.get("protocol") or "seldon")
-    predictor = (spec.get("predictors") or [{}])[0]
-    root = str((predictor.get("graph") or {}).get("name") or "")
+def endpoints_of(
+    sdep: JsonDict, context: str | None = None, ingress: str | None = None
+) -> tuple[Endpoint, ...]:
+    """One endpoint per predictor, in order. Behind an ingress they share its URL (it splits
+    traffic by weight); without one, each is a port-forward to its own predictor Service,
+    on local ports 8000, 8001, ... so that all of them can be open at once."""
+    model = read(sdep)
+    predictors = model.predictors or (Predictor(),)
+    address = _address(model) if len(predictors) == 1 else None
+    found = []
+    for i, predictor in enumerate(predictors):
+        service, port = address or (_service(model, predictor), EXECUTOR_PORT)
+        path, sample = _path(model, predictor)
+        found.append(
+            Endpoint(
+                model.namespace,
+                model.name,
+                service,
+                port,
+                context,
+                ingress,
+                path,
+                sample,
+                predictor=predictor.name or "",
+                local_port=port + i,
+                shadow=predictor.shadow is True,
+            )
+        )
+    return tuple(found)
+
+
+def _path(model: SeldonDeployment, predictor: Predictor) -> tuple[str, str]:
+    """The path the executor serves predictions on for this protocol, and a body."""
+    protocol = model.protocol
+    root = (predictor.graph.name if predictor.graph else None) or ""
     if protocol in ("v2", "kfserving"):
         return f"/v2/models/{root}/infer", V2_SAMPLE
     if protocol == "tensorflow":
@@ -79,13 +126,16 @@ def prediction_path(sdep: JsonDict) -> tuple[str, str]:
     return PREDICT, SAMPLE
 
 
-def _service(sdep: JsonDict) -> tuple[str, int]:
-    url = ((sdep.get("status") or {}).get("address") or {}).get("url")
-    if url:
-        parts = urlsplit(url)
-        if parts.hostname:
-            return parts.hostname.split(".")[0], parts.port or EXECUTOR_PORT
-    predictor = (sdep.get("spec", {}).get("predictors") or [{}])[0]
-    named = (predictor.get("annotations") or {}).get("seldon.io/svc-name")
-    name = named or predictor_service(sdep["metadata"]["name"], predictor.get("name", "default"))
-    return name, EXECUTOR_PORT
+def _address(model: SeldonDeployment) -> tuple[str, int] | None:
+    """The Service the operator wrote into `status.address.url` (one per SeldonDeployment,
+    so it names a predictor's Service only when there is one predictor)."""
+    url = as_str(as_map(as_map(model.status).get("address")).get("url"))
+    parts = urlsplit(url)
+    if url and parts.hostname:
+        return parts.hostname.split(".")[0], parts.port or EXECUTOR_PORT
+    return None
+
+
+def _service(model: SeldonDeployment, predictor: Predictor) -> str:
+    named = (predictor.annotations or {}).get("seldon.io/svc-name")
+    return named or predictor_service(model.name, predictor.name or "default")

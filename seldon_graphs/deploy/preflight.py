@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..sdep import PredictiveUnit, SeldonDeployment, read
 from . import initializers
 from .errors import DeployError, ForbiddenError, OperatorMissingError
 from .kube import GROUP, PLURAL, VERSION, JsonDict, Kube
-from .secrets import AWS_KEYS
+from .secrets import AWS_KEYS, DOCKER_CONFIG_KEY
 
 
 def preflight(kube: Kube, manifest: JsonDict) -> bool:
@@ -86,6 +87,7 @@ def _check_secrets(kube: Kube, manifest: JsonDict, namespace: str, ns_exists: bo
             f"--from-env {FROM_ENV}` (or --from-file FILE)",
         )
     _check_secret_keys(kube, manifest, namespace, found)
+    _check_pull_secrets(manifest, namespace, found)
 
 
 # What `secret create` converts for the storage initializer (the walkthrough's variables).
@@ -96,27 +98,27 @@ def _check_secret_keys(
     kube: Kube, manifest: JsonDict, namespace: str, secrets: dict[str, dict[str, str]]
 ) -> None:
     """Each downloaded model's secret holds the keys its storage initializer reads."""
-    units = [u for u in _units(manifest) if u.get("modelUri") and u.get("envSecretRefName")]
+    units = [u for u in _units(read(manifest)) if u.model_uri and u.env_secret_ref_name]
     if not units:
         return
     default = _initializer_image(kube)
     problems = []
     for unit in units:
-        secret = secrets.get(str(unit["envSecretRefName"]))
+        secret = secrets.get(unit.env_secret_ref_name or "")
         if secret is None:
             continue  # unreadable: the existence check already decided
-        image = str(unit.get("storageInitializerImage") or default)
-        lacking = initializers.missing_keys(image, str(unit["modelUri"]), secret)
+        image = unit.storage_initializer_image or default
+        lacking = initializers.missing_keys(image, unit.model_uri or "", secret)
         if lacking:
             problems.append(_lacking(unit, image, lacking, secret))
     if problems:
         raise DeployError("\n".join(problems), _keys_hint(namespace))
 
 
-def _lacking(unit: JsonDict, image: str, lacking: list[str], secret: dict[str, str]) -> str:
+def _lacking(unit: PredictiveUnit, image: str, lacking: list[str], secret: dict[str, str]) -> str:
     text = (
-        f"secret {unit['envSecretRefName']!r} lacks {', '.join(lacking)}, which the storage "
-        f"initializer {image} reads to download {unit['modelUri']} (node {unit['name']})"
+        f"secret {unit.env_secret_ref_name!r} lacks {', '.join(lacking)}, which the storage "
+        f"initializer {image} reads to download {unit.model_uri} (node {unit.name})"
     )
     if initializers.flavour(image) is initializers.Flavour.RCLONE and any(
         k in secret for k in AWS_KEYS
@@ -142,23 +144,62 @@ def _initializer_image(kube: Kube) -> str:
     return initializers.image_from_config_map(data)
 
 
-def _units(manifest: JsonDict) -> Iterator[JsonDict]:
-    for predictor in manifest.get("spec", {}).get("predictors") or []:
-        stack = [predictor.get("graph") or {}]
+def _check_pull_secrets(
+    manifest: JsonDict, namespace: str, secrets: dict[str, dict[str, str]]
+) -> None:
+    """Each pod's image pull secret is a Docker config granting a registry its images
+    come from (the kubelet ignores any other Secret silently: ImagePullBackOff)."""
+    from ..registry import hosts_in_docker_config_json, registry_host
+
+    problems = []
+    for pod in _pods(manifest):
+        images = [str(c["image"]) for c in pod.get("containers") or [] if c.get("image")]
+        wanted = {registry_host(image) for image in images}
+        for ref in (pod.get("imagePullSecrets") or []) if wanted else []:
+            data = secrets.get(str(ref.get("name")))
+            if data is None:
+                continue  # unreadable: the existence check already decided
+            granted = hosts_in_docker_config_json(data.get(DOCKER_CONFIG_KEY, ""))
+            if granted is None:
+                problems.append(f"secret {ref['name']!r} holds no {DOCKER_CONFIG_KEY}")
+            elif not granted & wanted:
+                problems.append(
+                    f"secret {ref['name']!r} grants {', '.join(sorted(granted)) or 'no registry'}"
+                    f", but the pod's images come from {', '.join(sorted(wanted))}"
+                )
+    if problems:
+        raise DeployError(
+            "image pull secret: " + "; ".join(sorted(set(problems))),
+            f"recreate it with `seldon-graphs secret create NAME --namespace {namespace} "
+            "--docker-registry REGISTRY` (from your `docker login`)",
+        )
+
+
+def _pods(manifest: JsonDict) -> Iterator[JsonDict]:
+    for predictor in read(manifest).predictors:
+        for component in predictor.components:
+            yield component.spec or {}
+
+
+def _units(model: SeldonDeployment) -> Iterator[PredictiveUnit]:
+    """Every unit, last child first: the order these problems have always been listed in."""
+    for predictor in model.predictors:
+        stack = [predictor.graph] if predictor.graph else []
         while stack:
             unit = stack.pop()
             yield unit
-            stack.extend(unit.get("children") or [])
+            stack.extend(unit.kids)
 
 
 def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
     """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
-    for unit in _units(manifest):
-        if unit.get("envSecretRefName"):
-            yield str(unit["envSecretRefName"])
-    for predictor in manifest.get("spec", {}).get("predictors") or []:
-        for component in predictor.get("componentSpecs") or []:
-            yield from _pod_secrets((component or {}).get("spec") or {})
+    model = read(manifest)
+    for unit in model.units():
+        if unit.env_secret_ref_name:
+            yield unit.env_secret_ref_name
+    for predictor in model.predictors:
+        for component in predictor.components:
+            yield from _pod_secrets(component.spec or {})
 
 
 def _pod_secrets(pod: dict[str, Any]) -> Iterator[str]:

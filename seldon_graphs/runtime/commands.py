@@ -20,10 +20,11 @@ from .walk import PUID_HEADER, ExecutorError
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
     from .server import Backend, GraphServer
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from .messages import EXAMPLE
+
 DEFAULT_GRAPH = "graphs/iris.yaml"
 RUNTIMES = ("inprocess", "process", "docker")
-EXAMPLE = '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,9 +7,9 @@ import sys
 from typing import TextIO
 
 from seldon_graphs.settings import Flags, add_flags
-from seldon_graphs.spec import GraphSpec, Source
+from seldon_graphs.spec import GraphSpec
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also smoke-test images that are up to date (import + construct with params)",
     )
     p.add_argument("--kind-load", metavar="CLUSTER", help="load the images into a kind cluster")
+    registry_auth_arg(p)
     add_flags(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show the build output too")
     p.set_defaults(func=cmd_build)
@@ -36,6 +37,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("node", metavar="NODE")
     add_flags(p)
     p.set_defaults(func=cmd_dockerfile)
+
+
+def registry_auth_arg(p: argparse.ArgumentParser) -> None:
+    """`--registry-auth-file` (build, deploy, diff, secret create)."""
+    p.add_argument(
+        "--registry-auth-file",
+        metavar="FILE",
+        help="registry credentials in the format of ~/.docker/config.json "
+        "(default: that file, or $DOCKER_CONFIG/config.json)",
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[GraphSpec, object] | None:
@@ -93,6 +104,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             progress=progress,
             force=args.force,
             check=args.check,
+            auth_file=args.registry_auth_file,
         )
     except BuildError as exc:
         progress.close()
@@ -101,13 +113,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     built = sum(r.built for r in results)
     print(f"{len(results)} image(s), {built} built, {len(results) - built} up to date")
     for result in results:
-        print(f"{result.node}\t{result.image}")
+        pinned = f"\t{result.image.rsplit(':', 1)[0]}@{result.digest}" if result.digest else ""
+        print(f"{result.node}\t{result.image}{pinned}")
     return EXIT_OK
 
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:
     from seldon_graphs.tree import TreeNode
-    from seldon_graphs.wrapper.context import ContextError, plan_context
+    from seldon_graphs.wrapper.context import ContextError, builds_image, plan_node
 
     loaded = _load(args)
     if loaded is None:
@@ -115,7 +128,7 @@ def cmd_dockerfile(args: argparse.Namespace) -> int:
     spec, tree = loaded
     assert isinstance(tree, TreeNode)
     roles = {t.name: t.role for t in tree.walk()}
-    names = [n.name for n in spec.nodes if n.source in (Source.PYTHON, Source.STOCK)]
+    names = [n.name for n in spec.nodes if builds_image(n)]
     if args.node not in roles:
         print(
             f"error: no node named {args.node!r} in {args.graph}; "
@@ -124,7 +137,7 @@ def cmd_dockerfile(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     node = spec.node(args.node)
-    if node.source not in (Source.PYTHON, Source.STOCK):
+    if not builds_image(node):
         print(
             f"error: node {node.name} is a {node.source} node: it has no wrapper image "
             f"(nodes with images: {', '.join(names) or 'none'})",
@@ -132,7 +145,7 @@ def cmd_dockerfile(args: argparse.Namespace) -> int:
         )
         return EXIT_PROBLEMS
     try:
-        plan = plan_context(spec, node, roles[node.name])
+        plan = plan_node(spec, node, roles[node.name])
     except ContextError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
