@@ -9,10 +9,9 @@ from typing import Any, TextIO
 
 from ..diagnostics import render_json, render_text
 from ..emit import OutputError
+from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .importing import Outcome, import_text
 from .write import check_folder, write_all
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: Any) -> None:
@@ -55,7 +54,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     except OutputError as exc:
         print(f"seldon-graphs import: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
 
 
 def _write(folder: Path, outcome: Outcome, force: bool, report: TextIO) -> int:

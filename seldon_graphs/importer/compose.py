@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import api, emit
+from ..catalog import PROTOCOLS
 from ..compile import MANAGED_BY
 from ..manifest.finding import JsonPath
 from ..manifest.walk import as_map, as_str, predictors
 from ..parse import find_root
-from ..spec import PROTOCOLS
 from . import flow
 from .losses import Inexpressible, Losses
 from .predictor import graph_body, state_kinds

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..catalog import EXECUTOR_BUILTINS, UNKNOWN_IMPLEMENTATION
 from ..manifest.finding import JsonPath
 from ..manifest.walk import as_list, as_map, as_str, is_prepack
-from ..spec import BUILTINS, Role
+from ..spec import Role
 from ..tree import TreeNode
 from .losses import Inexpressible
 
 _ROUTER_BUILTINS = frozenset({"RANDOM_ABTEST", "SIMPLE_ROUTER"})
 _COMBINER_BUILTINS = frozenset({"AVERAGE_COMBINER"})
-_BUILTINS = frozenset(BUILTINS.values())
 # Roles a node's place in the flow never gives it: they are always stated.
 STATED = frozenset({Role.ROUTER, Role.COMBINER, Role.OUTPUT_TRANSFORMER})
 
@@ -33,7 +33,7 @@ def role(pu: dict[str, Any], at: JsonPath = ()) -> Role:
     """The unit's type as the operator's defaulting leaves it (`addDefaultsToGraph`); `at`
     is where the unit is, for the error about a type Seldon does not know."""
     impl = as_str(pu.get("implementation"))
-    if impl in _BUILTINS and pu.get("type") is None:
+    if impl in EXECUTOR_BUILTINS and pu.get("type") is None:
         return Role.UNKNOWN_TYPE  # what the executor dispatches on is the implementation
     if is_prepack(pu):
         return Role.MODEL
@@ -104,7 +104,7 @@ def units(pu: dict[str, Any], at: JsonPath) -> list[tuple[dict[str, Any], JsonPa
 
 def shape(pu: dict[str, Any]) -> tuple[Any, ...]:
     """(name, role, implementation, children...) as the operator would run the tree."""
-    impl = as_str(pu.get("implementation")) or "UNKNOWN_IMPLEMENTATION"
+    impl = as_str(pu.get("implementation")) or UNKNOWN_IMPLEMENTATION
     return (as_str(pu.get("name")), role(pu).value, impl, tuple(shape(c) for c in children(pu)))
 
 

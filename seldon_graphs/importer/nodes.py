@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..catalog import BUILTINS, SERVERS, UNKNOWN_IMPLEMENTATION
 from ..manifest.finding import JsonPath
-from ..manifest.walk import UNKNOWN_IMPLEMENTATION, as_list, as_map, as_str
+from ..manifest.walk import as_list, as_map, as_str
 from ..safety import secret_name
-from ..spec import BUILTINS, SERVERS
 from .losses import Inexpressible, Losses
 
 SERVER_NAMES = {impl: name for name, impl in SERVERS.items()}

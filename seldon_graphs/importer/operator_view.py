@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest.walk import UNKNOWN_IMPLEMENTATION, as_list, as_map, as_str, is_prepack
+from ..catalog import UNKNOWN_IMPLEMENTATION
+from ..manifest.walk import as_list, as_map, as_str, is_prepack
 from . import flow
 from .compose import rewritten, transport_of
 
