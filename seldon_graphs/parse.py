@@ -213,10 +213,18 @@ def parse(
                 "a graph needs at least `name:` and `nodes:`",
             )
         return None, reporter
-    _conceal_secrets(doc, reporter)
+    conceal_secrets(doc, reporter)
     check_structure(doc, reporter)
+    return parse_document(doc, file, root, reporter), reporter
+
+
+def parse_document(
+    doc: Located, file: Path, root: Path | None, reporter: Reporter
+) -> GraphSpec | None:
+    """A graph's already-loaded mapping -> GraphSpec: a whole graph file, or a graph written
+    inline in a deployment file (whose positions are then the deployment file's)."""
     if not isinstance(doc, LMap):
-        return None, reporter
+        return None
     nodes_map = doc.get("nodes")
     pairs = [
         (_name_key(k, reporter), v)
@@ -229,7 +237,7 @@ def parse(
     )
     runtime = doc.get("runtime")
     defaults = Runtime()
-    spec = GraphSpec(
+    return GraphSpec(
         file=file,
         root=root or find_root(file),
         name=_str(doc.get("name")) or "",
@@ -258,7 +266,6 @@ def parse(
         positions=_positions(doc),
         keys=_key_positions(doc),
     )
-    return spec, reporter
 
 
 def _key_positions(body: LMap) -> dict[str, Pos]:
@@ -274,7 +281,7 @@ def _key_positions(body: LMap) -> dict[str, Pos]:
 _SECRET_REFERENCES = ("secret", "secret_env")
 
 
-def _conceal_secrets(root: Located, reporter: Reporter) -> None:
+def conceal_secrets(root: Located, reporter: Reporter) -> None:
     """Values under secret-looking keys (`password:`, `env: {API_TOKEN: ...}`) are kept out
     of every diagnostic, whatever the diagnostic is about."""
     seen: set[int] = set()  # aliases share subtrees: visit each once

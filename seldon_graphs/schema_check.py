@@ -36,11 +36,35 @@ def graph_schema() -> dict[str, Any]:
     return schema
 
 
+DEPLOYMENT_SCHEMA_FILE = SCHEMA_FILE.with_name("deployment.schema.json")
+
+
 @functools.cache
-def _validator() -> Any:
+def inline_graph_schema() -> dict[str, Any]:
+    """A graph written inline in a deployment file: the deployment names it, its predictor
+    and places it."""
+    schema = json.loads(json.dumps(graph_schema()))
+    for key in ("name", "namespace", "predictor"):
+        del schema["properties"][key]
+    schema["required"] = ["nodes"]
+    out: dict[str, Any] = schema
+    return out
+
+
+@functools.cache
+def deployment_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(DEPLOYMENT_SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+_SCHEMAS = {"graph": graph_schema, "inline": inline_graph_schema, "deployment": deployment_schema}
+
+
+@functools.cache
+def _validator(kind: str = "graph") -> Any:
     import jsonschema  # a quarter of `validate`'s start-up: only for files that need it
 
-    return jsonschema.Draft7Validator(graph_schema())
+    return jsonschema.Draft7Validator(_SCHEMAS[kind]())
 
 
 def _describe(value: Any) -> str:
@@ -58,12 +82,13 @@ def _where(path: Iterable[Any]) -> str:
     return f"`{'.'.join(str(p) for p in parts)}`" if parts else "the file"
 
 
-def check_structure(root: Located, reporter: Reporter) -> None:
-    """Report every schema violation in `root` (the whole file)."""
+def check_structure(root: Located, reporter: Reporter, *, kind: str = "graph") -> None:
+    """Report every schema violation in `root`: a whole graph file (`graph`), a graph
+    written inline in a deployment file (`inline`) or a deployment file (`deployment`)."""
     plain = root.plain()
-    if surely_valid(graph_schema(), plain):
+    if surely_valid(_SCHEMAS[kind](), plain):
         return
-    found = _validator().iter_errors(plain)
+    found = _validator(kind).iter_errors(plain)
     errors = sorted(found, key=lambda e: [str(p) for p in e.absolute_path])
     for err in errors:
         _report(err, root, reporter)
@@ -111,9 +136,10 @@ def _report(err: Any, root: Located, reporter: Reporter) -> None:
     if validator == "minProperties":
         reporter.error(node.pos, f"{_where(path)} is empty", "empty", schema.get("x-error"))
         return
-    if validator == "minimum":
+    if validator in ("minimum", "maximum"):
+        bound = "at least" if validator == "minimum" else "at most"
         reporter.error(
-            node.pos, f"{_where(path)} must be at least {err.validator_value}", "bad-value"
+            node.pos, f"{_where(path)} must be {bound} {err.validator_value}", "bad-value"
         )
         return
     reporter.error(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .kube import JsonDict
-from .names import predictor_service
+from .names import hashed, predictor_service
 
 PREDICT = "/api/v1.0/predictions"
 SAMPLE = '{"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}'
@@ -24,6 +24,23 @@ V2_SAMPLE = (
 )
 TENSORFLOW_SAMPLE = '{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
 EXECUTOR_PORT = 8000
+EXPLAIN = "/api/v1.0/explain"
+EXPLAINER_PORT = 9000  # the explainer Service `<sdep>-<predictor>-explainer` serves http here
+
+
+@dataclass(frozen=True)
+class PredictorEndpoint:
+    """One predictor of a SeldonDeployment with several (or with an explainer)."""
+
+    name: str
+    service: str
+    share: str  # "traffic 90%" or "shadow"
+    explainer: bool
+    local_port: int  # where `kubectl port-forward` puts its executor on localhost
+
+    @property
+    def explainer_service(self) -> str:
+        return hashed(f"{self.service}-explainer")
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,8 @@ class Endpoint:
     ingress: str | None  # base URL of the ingress gateway, e.g. http://localhost:8080
     path: str = PREDICT  # the prediction path for the graph's protocol
     sample: str = SAMPLE  # a request body in that protocol
+    # Every predictor, when there are several or one has an explainer; else empty.
+    predictors: tuple[PredictorEndpoint, ...] = ()
 
     @property
     def url(self) -> str:
@@ -43,34 +62,92 @@ class Endpoint:
             return f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}{self.path}"
         return f"http://localhost:{self.port}{self.path}"
 
-    def port_forward(self) -> str:
+    def port_forward(self, service: str = "", ports: str = "") -> str:
         ctx = f" --context {self.context}" if self.context else ""
-        ports = f"{self.port}:{self.port}"
-        return f"kubectl{ctx} -n {self.namespace} port-forward svc/{self.service} {ports}"
+        ports = ports or f"{self.port}:{self.port}"
+        svc = service or self.service
+        return f"kubectl{ctx} -n {self.namespace} port-forward svc/{svc} {ports}"
 
-    def curl(self) -> str:
-        return f"curl -s -X POST {self.url} -H 'Content-Type: application/json' -d '{self.sample}'"
+    def curl(self, url: str = "") -> str:
+        return (
+            f"curl -s -X POST {url or self.url} -H 'Content-Type: application/json' "
+            f"-d '{self.sample}'"
+        )
 
     def render(self) -> str:
         lines = [f"endpoint: {self.url}"]
+        if self.predictors:
+            return "\n".join([*lines, *self._predictor_lines()])
         if not self.ingress:
             lines.append(f"  {self.port_forward()} &")
         lines.append(f"  {self.curl()}")
         return "\n".join(lines)
+
+    def _predictor_lines(self) -> list[str]:
+        lines: list[str] = []
+        if self.ingress:
+            split = ", ".join(f"{p.name} {p.share}" for p in self.predictors)
+            lines.append(f"  the ingress splits requests: {split}")
+            lines.append(f"  {self.curl()}")
+        for i, p in enumerate(self.predictors):
+            if self.ingress and not p.explainer:
+                continue  # reached through the ingress's split above
+            lines.append(f"  predictor {p.name} ({p.share}):")
+            if not self.ingress:
+                lines.append(f"    {self.port_forward(p.service, f'{p.local_port}:{self.port}')} &")
+                lines.append(f"    {self.curl(f'http://localhost:{p.local_port}{self.path}')}")
+            if p.explainer:
+                lines.extend(f"    {line}" for line in self._explain_lines(p, i))
+        return lines
+
+    def _explain_lines(self, p: PredictorEndpoint, index: int) -> list[str]:
+        if self.ingress:
+            base = f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}-explainer"
+            return [f"explain: {self.curl(f'{base}/{p.name}{EXPLAIN}')}"]
+        local = EXPLAINER_PORT + index
+        forward = self.port_forward(p.explainer_service, f"{local}:{EXPLAINER_PORT}")
+        return [f"explain: {forward} &", f"  {self.curl(f'http://localhost:{local}{EXPLAIN}')}"]
 
 
 def endpoint_of(sdep: JsonDict, context: str | None = None, ingress: str | None = None) -> Endpoint:
     meta = sdep["metadata"]
     service, port = _service(sdep)
     path, sample = prediction_path(sdep)
-    return Endpoint(meta["namespace"], meta["name"], service, port, context, ingress, path, sample)
+    every = predictor_endpoints(sdep, port)
+    return Endpoint(
+        meta["namespace"], meta["name"], service, port, context, ingress, path, sample, every
+    )
+
+
+def predictor_endpoints(sdep: JsonDict, port: int) -> tuple[PredictorEndpoint, ...]:
+    """Each predictor's Service, share and explainer; empty for one plain predictor (whose
+    endpoint is the deployment's and needs no list)."""
+    predictors = (sdep.get("spec") or {}).get("predictors") or []
+    if len(predictors) == 1 and not predictors[0].get("explainer"):
+        return ()
+    return tuple(
+        PredictorEndpoint(
+            str(p.get("name", "")),
+            _predictor_service(sdep, p),
+            "shadow" if p.get("shadow") is True else f"traffic {p.get('traffic', 100)}%",
+            bool(p.get("explainer")),
+            port + i,
+        )
+        for i, p in enumerate(predictors)
+    )
+
+
+def _predictor_service(sdep: JsonDict, predictor: JsonDict) -> str:
+    named = (predictor.get("annotations") or {}).get("seldon.io/svc-name")
+    default = predictor_service(sdep["metadata"]["name"], predictor.get("name", "default"))
+    return str(named or default)
 
 
 def prediction_path(sdep: JsonDict) -> tuple[str, str]:
     """The path the executor serves predictions on for this graph's protocol, and a body."""
     spec = sdep.get("spec") or {}
     protocol = str(spec.get("protocol") or "seldon")
-    predictor = (spec.get("predictors") or [{}])[0]
+    predictor = _main_predictor(sdep)
     root = str((predictor.get("graph") or {}).get("name") or "")
     if protocol in ("v2", "kfserving"):
         return f"/v2/models/{root}/infer", V2_SAMPLE
@@ -85,7 +162,12 @@ def _service(sdep: JsonDict) -> tuple[str, int]:
         parts = urlsplit(url)
         if parts.hostname:
             return parts.hostname.split(".")[0], parts.port or EXECUTOR_PORT
-    predictor = (sdep.get("spec", {}).get("predictors") or [{}])[0]
-    named = (predictor.get("annotations") or {}).get("seldon.io/svc-name")
-    name = named or predictor_service(sdep["metadata"]["name"], predictor.get("name", "default"))
-    return name, EXECUTOR_PORT
+    return _predictor_service(sdep, _main_predictor(sdep)), EXECUTOR_PORT
+
+
+def _main_predictor(sdep: JsonDict) -> JsonDict:
+    """The predictor that answers most requests: the highest traffic, never the shadow."""
+    predictors = (sdep.get("spec") or {}).get("predictors") or [{}]
+    mains = [p for p in predictors if p.get("shadow") is not True] or predictors
+    out: JsonDict = max(mains, key=lambda p: int(p.get("traffic") or 0))
+    return out

@@ -19,7 +19,7 @@ def build_images_step(target: Target, dest: ImageTarget) -> None:
     plans = list(getattr(target.graph, "contexts", None) or [])
     if not plans:
         return  # nothing of ours to build: prepackaged servers and ready-made images only
-    if dest.push and not getattr(target.spec, "registry", None):
+    if dest.push and not target.registry:
         raise DeployError(
             f"{target.file}: the graph has Python nodes but no `registry:` (nor any other "
             "registry setting), and the cluster is not kind, so their images have nowhere to go",

@@ -31,6 +31,14 @@ class NodeStatus:
 
 
 @dataclass(frozen=True)
+class PredictorStatus:
+    """The node containers of one predictor, in a SeldonDeployment with several."""
+
+    name: str
+    nodes: tuple[NodeStatus, ...]
+
+
+@dataclass(frozen=True)
 class Status:
     namespace: str
     name: str
@@ -38,6 +46,7 @@ class Status:
     description: str
     nodes: tuple[NodeStatus, ...]
     endpoint: Endpoint
+    predictors: tuple[PredictorStatus, ...] = ()  # when there are several
 
     @property
     def available(self) -> bool:
@@ -48,8 +57,14 @@ class Status:
         lines = [f"{self.namespace}/{self.name}: {self.state or 'no state yet'}"]
         if self.description and not self.available:
             lines.append(f"  {self.description}")
-        lines.append("nodes:")
-        lines.extend(n.render(width) for n in self.nodes)
+        if self.predictors:
+            width = max([width, *(len(n.name) for p in self.predictors for n in p.nodes)])
+            for p in self.predictors:
+                lines.append(f"predictor {p.name}, nodes:")
+                lines.extend(n.render(width) for n in p.nodes)
+        else:
+            lines.append("nodes:")
+            lines.extend(n.render(width) for n in self.nodes)
         lines.append(self.endpoint.render())
         return "\n".join(lines)
 
@@ -66,18 +81,44 @@ def read_status(kube: Kube, sdep: JsonDict, ingress: str | None = None) -> Statu
         str(st.get("description") or ""),
         nodes,
         endpoint_of(sdep, kube.conn.context, ingress),
+        _predictor_statuses(sdep, pods),
     )
+
+
+def _predictor_statuses(sdep: JsonDict, pods: list[Any]) -> tuple[PredictorStatus, ...]:
+    predictors = sdep.get("spec", {}).get("predictors") or []
+    if len(predictors) < 2:
+        return ()
+    out = []
+    for p in predictors:
+        mine = _pods_of(p, pods)
+        names = [*_unit_names(p.get("graph") or {}), EXECUTOR]
+        out.append(PredictorStatus(str(p.get("name")), tuple(_node_status(n, mine) for n in names)))
+    return tuple(out)
+
+
+def _pods_of(predictor: JsonDict, pods: list[Any]) -> list[Any]:
+    """The operator labels a predictor's pods `version: <its version label>` (Istio routes
+    on it); a pod without that label could be any predictor's."""
+    version = (predictor.get("labels") or {}).get("version") or predictor.get("name")
+    return [p for p in pods if (p.metadata.labels or {}).get("version", version) == version]
 
 
 def graph_nodes(sdep: JsonDict) -> list[str]:
     """Node names in pre-order over every predictor's graph."""
     names: list[str] = []
     for predictor in sdep.get("spec", {}).get("predictors") or []:
-        stack = [predictor.get("graph") or {}]
-        while stack:
-            unit = stack.pop()
-            names.append(str(unit.get("name")))
-            stack.extend(reversed(unit.get("children") or []))
+        names.extend(_unit_names(predictor.get("graph") or {}))
+    return names
+
+
+def _unit_names(root: JsonDict) -> list[str]:
+    names: list[str] = []
+    stack = [root]
+    while stack:
+        unit = stack.pop()
+        names.append(str(unit.get("name")))
+        stack.extend(reversed(unit.get("children") or []))
     return names
 
 
