@@ -34,6 +34,8 @@ class PredictorSpec:
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     explainer: Explainer | None = None
+    # Its traffic is unknown: written as something else, or maybe under a misspelt key.
+    unsure: bool = False
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
     keys: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
 

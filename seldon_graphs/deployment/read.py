@@ -22,7 +22,7 @@ from ..parse import (
     find_root,
     parse_document,
 )
-from ..schema_check import check_structure
+from ..schema_check import check_structure, deployment_schema
 from ..spec import GraphSpec, Pos
 from ..tree import TreeNode
 from ..yamlpos import LMap, Located, LScalar, load_document
@@ -124,11 +124,12 @@ def _predictor(key: LScalar, body: Located, reporter: Reporter) -> PredictorSpec
     if not isinstance(body, LMap):
         return PredictorSpec(name, key.pos, None)
     shadow = body.get("shadow")
+    traffic = body.get("traffic")
     return PredictorSpec(
         name=name,
         pos=key.pos,
         graph_file=_str(body.get("graph")),
-        traffic=_int(body.get("traffic")),
+        traffic=_int(traffic),
         shadow=isinstance(shadow, LScalar) and shadow.value is True,
         replicas=_int(body.get("replicas")),
         labels=_str_pairs(body.get("labels")),
@@ -136,7 +137,13 @@ def _predictor(key: LScalar, body: Located, reporter: Reporter) -> PredictorSpec
         explainer=_explainer(body.get("explainer")),
         positions=_positions(body),
         keys=_key_positions(body),
+        unsure=(traffic is not None and _int(traffic) is None) or _unknown_keys(body),
     )
+
+
+def _unknown_keys(body: LMap) -> bool:
+    allowed = deployment_schema()["properties"]["predictors"]["additionalProperties"]
+    return any(k.value not in allowed["properties"] for k, _ in body.items())
 
 
 def _explainer(node: Located | None) -> Explainer | None:
@@ -208,6 +215,7 @@ def _inline_graph(
     reporter: Reporter,
     flags: settings.Flags | None,
 ) -> PredictorGraph:
+    node = _without_placement(node, reporter)
     check_structure(node, reporter, kind="inline")
     parsed = parse_document(node, dep.file, dep.root, reporter)
     if parsed is not None:
@@ -225,3 +233,27 @@ def _inline_graph(
     if any(d.is_error for d in reporter.items[before:]):
         return PredictorGraph(predictor)
     return PredictorGraph(predictor, spec, tree)
+
+
+_PLACEMENT = {
+    "name": "its name from `deployment:`",
+    "namespace": "its namespace from the deployment file's `namespace:`",
+    "predictor": "its predictor name from its key under `predictors:`",
+}
+
+
+def _without_placement(node: LMap, reporter: Reporter) -> LMap:
+    """An inline graph's `name:`, `namespace:` or `predictor:`, reported as what the
+    deployment file decides, then left out (one mistake, one error)."""
+    kept = []
+    for key, value in node.items():
+        if key.value in _PLACEMENT:
+            reporter.error(
+                key.pos,
+                f"a graph written inline takes {_PLACEMENT[str(key.value)]}",
+                "unknown-key",
+                f"remove `{key.value}:` here",
+            )
+        else:
+            kept.append((key, value))
+    return LMap(node.pos, kept)

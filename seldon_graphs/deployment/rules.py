@@ -10,7 +10,7 @@ from ..check import _check_metadata, _dns_help
 from ..compile import service_names
 from ..diagnostics import Reporter
 from ..safety import dns_label
-from ..spec import GraphSpec
+from ..spec import GraphSpec, Pos
 from .model import DeploymentSpec, PredictorSpec
 from .read import PredictorGraph
 
@@ -89,7 +89,11 @@ def _check_shadows(predictors: tuple[PredictorSpec, ...], r: Reporter) -> None:
 
 
 def _check_traffic(dep: DeploymentSpec, r: Reporter) -> None:
+    """Skipped where a share is not known: a traffic that is not a number, a misspelt key,
+    a predictor that YAML would have dropped as a duplicate (already reported)."""
     mains = [p for p in dep.predictors if not p.shadow]
+    if any(p.unsure for p in mains) or r.has_rule("duplicate-key"):
+        return
     if len(mains) > 1:
         for p in mains:
             if p.traffic is None:
@@ -133,13 +137,21 @@ def _check_shared_settings(graphs: list[PredictorGraph], r: Reporter) -> None:
         for key, value in _shared(spec).items():
             if value != want[key]:
                 r.error(
-                    predictor.at("graph"),
+                    _setting_at(predictor, spec, key),
                     f"the graph of predictor `{predictor.name}` has {key} {_show(value)}, "
                     f"but `{first.name}`'s has {_show(want[key])}; a "
                     f"SeldonDeployment has one {key} for all its predictors",
                     "deploy-mismatch",
                     f"give every predictor's graph the same `{key}`",
                 )
+
+
+def _setting_at(predictor: PredictorSpec, spec: GraphSpec, key: str) -> Pos:
+    """Where the differing setting is written: in an inline graph, its own key's value;
+    else the predictor's graph file (whose own lines are another file's)."""
+    if predictor.graph_file is None and key in spec.positions:
+        return spec.at(key)
+    return predictor.at("graph")
 
 
 def _show(value: object) -> str:
