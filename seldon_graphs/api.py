@@ -15,7 +15,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import check, compat_check, context_check, dataflow, diagnostics, emit, lower, settings
+from . import (
+    check,
+    compat_check,
+    context_check,
+    dataflow,
+    diagnostics,
+    emit,
+    lower,
+    scaling_check,
+    settings,
+)
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
@@ -110,6 +120,7 @@ def analyze_spec(
     spec = _with_settings(spec, flags, reporter)
     if spec is not None:
         unsure = check.check_spec(spec, reporter)
+        scaling_check.check_scaling(spec, reporter)
         context_check.check_contexts(spec, reporter)
         compat_check.check_models(spec, reporter)
         g = dataflow.build(spec, reporter)

@@ -89,6 +89,31 @@ def _resources(node: NodeSpec) -> dict[str, Any]:
     return out
 
 
+def scaling_specs(node: NodeSpec) -> dict[str, Any]:
+    """A componentSpec's `hpaSpec` (autoscaling/v2 metrics: Seldon's `metricsv2`) and
+    `pdbSpec`, for the node's `hpa:` and `pdb:`."""
+    out: dict[str, Any] = {}
+    if node.hpa is not None:
+        hpa: dict[str, Any] = {"minReplicas": node.hpa.min, "maxReplicas": node.hpa.max}
+        targets = (("cpu", node.hpa.cpu), ("memory", node.hpa.memory))
+        metrics = [_utilisation(name, target) for name, target in targets if target is not None]
+        if metrics:
+            hpa["metricsv2"] = metrics
+        out["hpaSpec"] = hpa
+    if node.pdb is not None:
+        pairs = (
+            ("minAvailable", node.pdb.min_available),
+            ("maxUnavailable", node.pdb.max_unavailable),
+        )
+        out["pdbSpec"] = {k: v for k, v in pairs if v is not None}
+    return out
+
+
+def _utilisation(resource: str, percent: int) -> dict[str, Any]:
+    target = {"type": "Utilization", "averageUtilization": percent}
+    return {"type": "Resource", "resource": {"name": resource, "target": target}}
+
+
 def component_specs(
     spec: GraphSpec, tree: TreeNode, images: Mapping[str, str]
 ) -> list[dict[str, Any]]:
@@ -104,6 +129,7 @@ def component_specs(
             cs: dict[str, Any] = {"metadata": {"name": node.name}}
             if node.replicas is not None:
                 cs["replicas"] = node.replicas
+            cs.update(scaling_specs(node))
             cs["spec"] = {"containers": [c]}
             out.append(cs)
         return out

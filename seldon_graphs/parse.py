@@ -16,8 +16,10 @@ from .spec import (
     SERVERS,
     Edge,
     GraphSpec,
+    Hpa,
     NodeSpec,
     Param,
+    Pdb,
     Pos,
     PythonRef,
     Resources,
@@ -179,12 +181,34 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
             gpu=_int(res.get("gpu")) if isinstance(res, LMap) else None,
         ),
         replicas=_int(body.get("replicas")),
+        hpa=_hpa(body.get("hpa")),
+        pdb=_pdb(body.get("pdb")),
         logger=(logger_mode, _str(logger.get("url")))
         if logger_mode and isinstance(logger, LMap)
         else None,
         positions=positions,
         keys=_key_positions(body),
     )
+
+
+def _hpa(node: Located | None) -> Hpa | None:
+    if not isinstance(node, LMap) or (most := _int(node.get("max"))) is None:
+        return None  # the schema check says what is missing
+    fewest = _int(node.get("min"))
+    return Hpa(
+        most, 1 if fewest is None else fewest, _int(node.get("cpu")), _int(node.get("memory"))
+    )
+
+
+def _pdb(node: Located | None) -> Pdb | None:
+    if not isinstance(node, LMap):
+        return None
+    return Pdb(_count(node.get("min_available")), _count(node.get("max_unavailable")))
+
+
+def _count(node: Located | None) -> int | str | None:
+    """A pod count or a percentage (`"50%"`), as a PodDisruptionBudget takes them."""
+    return _int(node) if _int(node) is not None else _str(node)
 
 
 def _flow(root: LMap, reporter: Reporter) -> ParsedFlow:

@@ -251,7 +251,7 @@ def _without_placement(node: LMap, reporter: Reporter) -> LMap:
             reporter.error(
                 key.pos,
                 f"a graph written inline takes {_PLACEMENT[str(key.value)]}",
-                "unknown-key",
+                "deploy-inline",
                 f"remove `{key.value}:` here",
             )
         else:
