@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from seldon_graphs import load_deployment
+from seldon_graphs.deploy import endpoint
 from seldon_graphs.deploy.endpoint import endpoint_of
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = """-H 'Content-Type: application/json' -d '{"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}'"""
+SAMPLE = "-H 'Content-Type: application/json' -d '" + endpoint.SAMPLE + "'"
 
 
 @pytest.fixture
