@@ -85,10 +85,20 @@ def _conceal(doc: Located, reporter: Reporter) -> None:
             conceal_secrets(LMap(doc.pos, [(key, value)]), reporter)
             continue
         for _, body in value.items():
-            entries = body.items() if isinstance(body, LMap) else iter(())
-            for k, v in entries:
-                single = LMap(body.pos, [(k, v)])
-                conceal_secrets(v if k.value == "graph" else single, reporter)
+            _conceal_predictor(body, reporter)
+
+
+def _conceal_predictor(body: Located, reporter: Reporter) -> None:
+    entries = list(body.items()) if isinstance(body, LMap) else []
+    for k, v in entries:
+        if k.value == "graph":
+            conceal_secrets(v, reporter)
+        elif k.value == "explainer" and isinstance(v, LMap):
+            # Its `secret:` names a Secret, as a node's does; it holds none.
+            named = [(ek, ev) for ek, ev in v.items() if ek.value != "secret"]
+            conceal_secrets(LMap(v.pos, named), reporter)
+        else:
+            conceal_secrets(LMap(body.pos, [(k, v)]), reporter)
 
 
 def _predictor_bodies(doc: LMap) -> dict[str, Located]:

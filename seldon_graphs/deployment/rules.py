@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..check import _check_metadata, _dns_help
 from ..compile import service_names
 from ..diagnostics import Reporter
-from ..safety import dns_label
+from ..safety import dns_label, dns_subdomain
 from ..spec import GraphSpec, Pos
 from .model import DeploymentSpec, PredictorSpec
 from .read import PredictorGraph
@@ -19,6 +19,7 @@ TRAFFIC_TOTAL = 100
 
 def check(dep: DeploymentSpec, graphs: list[PredictorGraph], r: Reporter) -> None:
     _check_names(dep, r)
+    _check_explainers(dep, r)
     _check_labels(dep, r)
     _check_shadows(dep.predictors, r)
     _check_traffic(dep, r)
@@ -36,6 +37,23 @@ def _check_names(dep: DeploymentSpec, r: Reporter) -> None:
     ):
         if value and (why := dns_label(value)):
             r.error(pos, why, "bad-name", _dns_help(value))
+
+
+def _check_explainers(dep: DeploymentSpec, r: Reporter) -> None:
+    for p in dep.predictors:
+        secret = p.explainer.secret if p.explainer is not None else None
+        if p.explainer is None or secret is None:
+            continue
+        if why := dns_subdomain(secret):
+            r.error(p.at("explainer.secret"), why, "bad-name", _dns_help(secret))
+        elif p.explainer.model_uri is None:
+            r.error(
+                p.at("explainer.secret"),
+                "the explainer's `secret` holds storage credentials for its `model_uri`, "
+                "which it does not have",
+                "unused-key",
+                "remove it, or add the `model_uri` it is for",
+            )
 
 
 def _check_labels(dep: DeploymentSpec, r: Reporter) -> None:
