@@ -27,7 +27,11 @@ EXAMPLE = '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="run a graph locally behind Seldon's executor API")
+    p = sub.add_parser(
+        "run",
+        help="run a graph locally behind Seldon's executor API (a deployment file: one "
+        "executor per predictor behind a local ingress)",
+    )
     p.add_argument("graph", metavar="GRAPH", nargs="?", default=DEFAULT_GRAPH)
     _runtime_flags(p, default="process")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
@@ -36,6 +40,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--max-concurrency", type=positive, default=128, help="requests in flight (default: 128)"
     )
     p.add_argument("--verbose", action="store_true", help="echo every node's log lines")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="a deployment file's traffic split: the seed of its draws (default: 0)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("predict", help="send one request through a graph; print the answer")
@@ -84,13 +94,19 @@ def _integer(text: str) -> int:
 
 def model_uris(pairs: list[str], spec: Any) -> dict[str, str]:
     """--model-uri NODE=PATH pairs; each NODE must be a server node of `spec`."""
+    out = uri_pairs(pairs)
+    _check_model_nodes(spec, out)
+    return out
+
+
+def uri_pairs(pairs: list[str]) -> dict[str, str]:
+    """--model-uri NODE=PATH pairs as given, not yet checked against a graph."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")
         if not sep or not name or not path:
             raise SystemExit(_usage(f"--model-uri expects NODE=PATH, got {pair!r}"))
         out[name] = path
-    _check_model_nodes(spec, out)
     return out
 
 
@@ -138,8 +154,10 @@ def _data_file(name: str) -> str:
         raise SystemExit(_usage(f"--data @{name}: cannot read it: {exc.strerror or exc}")) from None
 
 
-def backend(args: argparse.Namespace, spec: Any, tree: Any) -> Backend:
-    uris = model_uris(args.model_uri, spec)
+def backend(
+    args: argparse.Namespace, spec: Any, tree: Any, uris: dict[str, str] | None = None
+) -> Backend:
+    uris = model_uris(args.model_uri, spec) if uris is None else uris
     inject = routing_injection()
     if args.runtime == "inprocess":
         from .inprocess import InProcessBackend
@@ -167,6 +185,12 @@ def _graph(path: str) -> tuple[Any, Any] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ..deployment import is_deployment_file
+
+    if is_deployment_file(args.graph):
+        from .run_deployment import run_deployment
+
+        return run_deployment(args)
     loaded = _graph(args.graph)
     if loaded is None:
         return EXIT_PROBLEMS

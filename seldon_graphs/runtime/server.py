@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
@@ -345,7 +345,20 @@ def _error(exc: ExecutorError) -> web.Response:
     return web.Response(status=exc.status, body=body, headers={"Content-Type": content_type})
 
 
-async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], None]) -> None:
+class Serving(Protocol):
+    """What `serve_forever` runs: a GraphServer, or runtime.ingress's Ingress."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+ServingT = TypeVar("ServingT", bound=Serving)
+
+
+async def serve_forever(server: ServingT, on_ready: Callable[[ServingT], None]) -> None:
     """Run until SIGINT/SIGTERM, then shut down gracefully (children included); a second
     signal while shutting down stops at once."""
     loop = asyncio.get_running_loop()
