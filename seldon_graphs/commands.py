@@ -187,6 +187,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
             picture.dot_program()  # before loading: say what to install first
     except picture.PictureError as exc:
         return _error(str(exc), EXIT_PROBLEMS)
+    if deployment.is_deployment_file(args.graph):
+        return _error(
+            f"{args.graph} is a deployment file; `graph` draws one graph: give it a "
+            "predictor's graph file",
+            EXIT_USAGE,
+        )
     graph = _load(args.graph, "text", False)
     if graph is None:
         return EXIT_PROBLEMS
