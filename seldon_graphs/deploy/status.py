@@ -10,6 +10,7 @@ from .diagnose import diagnose
 from .endpoint import Endpoint, endpoint_of
 from .kube import JsonDict, Kube
 from .names import sdep_selector
+from .rollout import deployment_name
 
 EXECUTOR = "seldon-container-engine"
 
@@ -91,17 +92,21 @@ def _predictor_statuses(sdep: JsonDict, pods: list[Any]) -> tuple[PredictorStatu
         return ()
     out = []
     for p in predictors:
-        mine = _pods_of(p, pods)
+        mine = _pods_of(sdep["metadata"]["name"], p, pods)
         names = [*_unit_names(p.get("graph") or {}), EXECUTOR]
         out.append(PredictorStatus(str(p.get("name")), tuple(_node_status(n, mine) for n in names)))
     return tuple(out)
 
 
-def _pods_of(predictor: JsonDict, pods: list[Any]) -> list[Any]:
-    """The operator labels a predictor's pods `version: <its version label>` (Istio routes
-    on it); a pod without that label could be any predictor's."""
-    version = (predictor.get("labels") or {}).get("version") or predictor.get("name")
-    return [p for p in pods if (p.metadata.labels or {}).get("version", version) == version]
+def _pods_of(sdep: str, predictor: JsonDict, pods: list[Any]) -> list[Any]:
+    """A predictor's pods: those of the Deployments the operator names after its
+    componentSpecs (`<deployment>-<rs hash>-<pod hash>`)."""
+    components = predictor.get("componentSpecs") or []
+    prefixes = tuple(
+        f"{deployment_name(sdep, str(predictor.get('name')), i, c)}-"
+        for i, c in enumerate(components)
+    )
+    return [p for p in pods if prefixes and str(p.metadata.name).startswith(prefixes)]
 
 
 def graph_nodes(sdep: JsonDict) -> list[str]:
