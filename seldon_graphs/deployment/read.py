@@ -103,7 +103,12 @@ def _conceal_predictor(body: Located, reporter: Reporter) -> None:
 
 def _predictor_bodies(doc: LMap) -> dict[str, Located]:
     node = doc.get("predictors")
-    return {str(k.value): v for k, v in node.items()} if isinstance(node, LMap) else {}
+    return {_name(k): v for k, v in node.items()} if isinstance(node, LMap) else {}
+
+
+def _name(key: LScalar) -> str:
+    """A predictor's name as written (`on:` is `on`, though YAML reads a boolean)."""
+    return key.value if isinstance(key.value, str) else key.text
 
 
 def _deployment(doc: LMap, file: Path, root: Path, reporter: Reporter) -> DeploymentSpec:
@@ -130,7 +135,7 @@ def _predictor(key: LScalar, body: Located, reporter: Reporter) -> PredictorSpec
             "bad-name",
             f'quote it: `"{key.text}":`',
         )
-    name = str(key.value) if isinstance(key.value, str) else key.text
+    name = _name(key)
     if not isinstance(body, LMap):
         return PredictorSpec(name, key.pos, None)
     shadow = body.get("shadow")
