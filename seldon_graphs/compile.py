@@ -8,7 +8,7 @@ input always gives byte-identical YAML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .spec import GraphSpec, NodeSpec, Source
@@ -140,15 +140,7 @@ def manifest(
     spec: GraphSpec, tree: TreeNode, images: Mapping[str, str], source: str
 ) -> dict[str, Any]:
     """The SeldonDeployment for `spec`. `images` maps wrapped nodes to their image names."""
-    metadata: dict[str, Any] = {"name": spec.name}
-    if spec.namespace:
-        metadata["namespace"] = spec.namespace
-    metadata["labels"] = {
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        "app.kubernetes.io/name": spec.name,
-        **dict(spec.labels),
-    }
-    metadata["annotations"] = {"seldon-graphs.io/source": source}
+    meta = metadata(spec.name, spec.namespace, spec.labels, {"seldon-graphs.io/source": source})
     annotations = dict(spec.annotations)
     if spec.rest_timeout_ms is not None:
         annotations["seldon.io/rest-timeout"] = str(spec.rest_timeout_ms)
@@ -167,9 +159,28 @@ def manifest(
     return {
         "apiVersion": API_VERSION,
         "kind": "SeldonDeployment",
-        "metadata": metadata,
+        "metadata": meta,
         "spec": body,
     }
+
+
+def metadata(
+    name: str,
+    namespace: str | None,
+    labels: Iterable[tuple[str, str]],
+    annotations: Mapping[str, str],
+) -> dict[str, Any]:
+    """A SeldonDeployment's metadata: our two labels first, then the user's."""
+    out: dict[str, Any] = {"name": name}
+    if namespace:
+        out["namespace"] = namespace
+    out["labels"] = {
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/name": name,
+        **dict(labels),
+    }
+    out["annotations"] = dict(annotations)
+    return out
 
 
 def service_names(spec: GraphSpec, tree: TreeNode) -> dict[str, str]:

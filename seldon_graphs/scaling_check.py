@@ -19,25 +19,13 @@ _SCALING_KEYS = ("hpa", "pdb")
 def check_scaling(spec: GraphSpec, r: Reporter) -> None:
     for node in spec.nodes:
         if node.source is Source.BUILTIN:
-            _builtin(node, r)
-            continue
+            continue  # no pod at all: check.py says the keys have no effect
         if spec.pods == "single":
             _single_pod(node, r)
             continue  # the keys have no pod to act on: nothing more follows from them
         if node.hpa is not None:
             _check_hpa(node, node.hpa, r)
         _check_pdb(node, r)
-
-
-def _builtin(node: NodeSpec, r: Reporter) -> None:
-    for key in _SCALING_KEYS:
-        if key in node.positions:
-            r.error(
-                node.at(key),
-                f"builtin nodes run inside the executor; `{key}` has no effect",
-                "unused-key",
-                "remove it",
-            )
 
 
 def _single_pod(node: NodeSpec, r: Reporter) -> None:

@@ -275,3 +275,11 @@ def test_explain_shows_each_predictors_tree(capsys: pytest.CaptureFixture[str]) 
         "predictor canary: traffic 10%, graph graphs/iris-v2.yaml",
         "predictor mirror: shadow (a copy of every request), graph written inline",
     ]
+
+
+def test_deploy_checks_the_explainers_secret_exists(root: Path) -> None:
+    """preflight looks for every Secret the manifest names: the explainer's too."""
+    from seldon_graphs.deploy.preflight import referenced_secrets
+
+    sdep = seldon_graphs.load_deployment(write(root, "deploy.yaml", CANARY_FILE)).manifest()
+    assert list(referenced_secrets(sdep)) == ["minio"]

@@ -152,11 +152,14 @@ def _units(manifest: JsonDict) -> Iterator[JsonDict]:
 
 
 def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
-    """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
+    """Secret names the SeldonDeployment refers to (graph units, explainers, pod specs)."""
     for unit in _units(manifest):
         if unit.get("envSecretRefName"):
             yield str(unit["envSecretRefName"])
     for predictor in manifest.get("spec", {}).get("predictors") or []:
+        explainer = predictor.get("explainer") or {}
+        if explainer.get("envSecretRefName"):
+            yield str(explainer["envSecretRefName"])
         for component in predictor.get("componentSpecs") or []:
             yield from _pod_secrets((component or {}).get("spec") or {})
 

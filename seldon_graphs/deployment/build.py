@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..compile import API_VERSION, MANAGED_BY
+from ..compile import API_VERSION, metadata
 from .model import DeploymentSpec, Explainer, PredictorSpec
 
 SOURCE_ANNOTATION = "seldon-graphs.io/source"
@@ -20,15 +20,7 @@ def manifest(
     dep: DeploymentSpec, compiled: Sequence[tuple[PredictorSpec, dict[str, Any]]], source: str
 ) -> dict[str, Any]:
     """`compiled` pairs each predictor with its graph's own SeldonDeployment."""
-    metadata: dict[str, Any] = {"name": dep.name}
-    if dep.namespace:
-        metadata["namespace"] = dep.namespace
-    metadata["labels"] = {
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        "app.kubernetes.io/name": dep.name,
-        **dict(dep.labels),
-    }
-    metadata["annotations"] = {SOURCE_ANNOTATION: source, **dict(dep.annotations)}
+    notes = {SOURCE_ANNOTATION: source, **dict(dep.annotations)}
     first = compiled[0][1]["spec"]
     # Protocol, transport and annotations are the same in every graph (deployment.rules).
     body = {k: v for k, v in first.items() if k != "predictors"}
@@ -36,7 +28,7 @@ def manifest(
     return {
         "apiVersion": API_VERSION,
         "kind": "SeldonDeployment",
-        "metadata": metadata,
+        "metadata": metadata(dep.name, dep.namespace, dep.labels, notes),
         "spec": body,
     }
 

@@ -6,8 +6,10 @@ only once the object reaches a cluster; here each is reported at the token that 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ..check import _check_derived_names as check_derived_names
 from ..check import _check_metadata, _dns_help
-from ..compile import service_names
 from ..diagnostics import Reporter
 from ..safety import dns_label, dns_subdomain
 from ..spec import GraphSpec, Pos
@@ -180,31 +182,15 @@ def _show(value: object) -> str:
 
 def _check_derived_names(dep: DeploymentSpec, pg: PredictorGraph, r: Reporter) -> None:
     """The names the operator derives from the deployment's and predictor's names (the
-    graph file's own check used the graph's)."""
+    graph file's own check used the graph's), reported at `deployment:`."""
     spec, tree = pg.spec, pg.tree
     assert spec is not None and tree is not None
-    parts = [dep.name, pg.predictor.name]
-    if any(not part or dns_label(part) for part in parts):
+    if not dep.name:
         return
-    placed = GraphSpec(
-        spec.file,
-        spec.root,
-        dep.name,
-        dep.namespace,
-        spec.nodes,
-        spec.edges,
-        pods=spec.pods,
+    placed = replace(
+        spec,
+        name=dep.name,
         predictor=pg.predictor.name,
+        positions={"name": dep.at("deployment")},
     )
-    seen: set[str] = set()
-    for what, name in service_names(placed, tree).items():
-        if len(name) > 63 and name not in seen:
-            seen.add(name)
-            r.warning(
-                dep.at("deployment"),
-                f"the {what} would be `{name}` ({len(name)} "
-                "characters); the operator replaces names over 63 characters with "
-                "`seldon-<md5>`",
-                "long-name",
-                "shorten the graph, predictor or node name",
-            )
+    check_derived_names(placed, tree, r)

@@ -18,7 +18,9 @@ from .nodes import routing_injection
 from .walk import PUID_HEADER, ExecutorError
 
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
-    from .server import Backend, GraphServer
+    from collections.abc import Callable
+
+    from .server import Backend, GraphServer, ServingT
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 DEFAULT_GRAPH = "graphs/iris.yaml"
@@ -195,7 +197,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_PROBLEMS
     from .page import Page
-    from .server import GraphServer, ServerOptions, serve_forever
+    from .server import GraphServer, ServerOptions
 
     spec, tree = loaded
     options = ServerOptions(
@@ -205,11 +207,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         name=spec.name,
         max_concurrency=args.max_concurrency,
     )
+    return serve(
+        lambda: GraphServer(backend(args, spec, tree), options, Page.of(spec, tree)),
+        _announce,
+        args.host,
+    )
+
+
+def serve(make: Callable[[], ServingT], announce: Callable[[ServingT], None], host: str) -> int:
+    """Run what `make` builds until a stop signal; its problems as messages and exit codes."""
+    from .server import serve_forever
+
     try:
-        server = GraphServer(backend(args, spec, tree), options, Page.of(spec, tree))
-        asyncio.run(serve_forever(server, _announce))
+        asyncio.run(serve_forever(make(), announce))
     except socket.gaierror as exc:
-        return _usage(f"--host {args.host}: {exc.strerror}")
+        return _usage(f"--host {host}: {exc.strerror}")
     except (RuntimeProblem, OSError) as exc:
         print(f"seldon-graphs: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from .messages import status_body
-from .server import GraphServer
+from .server import GraphServer, listen, local_url
 from .walk import PUID_HEADER
 
 PREDICTOR_HEADER = "Seldon-Predictor"
@@ -84,25 +84,26 @@ class Counts:
     mirrored: Counter[str]  # ok, failed, dropped
 
     def prometheus(self, deployment: str) -> str:
-        lines = [
-            "# HELP seldon_ingress_requests_total Requests the ingress sent to each predictor.",
-            "# TYPE seldon_ingress_requests_total counter",
-        ]
-        lines += [
-            f'seldon_ingress_requests_total{{deployment_name="{deployment}",'
-            f'predictor_name="{name}"}} {count}'
-            for name, count in sorted(self.routed.items())
-        ]
-        lines += [
-            "# HELP seldon_ingress_shadow_total Mirrored requests by outcome.",
-            "# TYPE seldon_ingress_shadow_total counter",
-        ]
-        lines += [
-            f'seldon_ingress_shadow_total{{deployment_name="{deployment}",outcome="{outcome}"}} '
-            f"{count}"
-            for outcome, count in sorted(self.mirrored.items())
-        ]
-        return "\n".join(lines) + "\n"
+        routed = _counter(
+            "seldon_ingress_requests_total",
+            "Requests the ingress sent to each predictor.",
+            {
+                f'deployment_name="{deployment}",predictor_name="{k}"': v
+                for k, v in self.routed.items()
+            },
+        )
+        mirrored = _counter(
+            "seldon_ingress_shadow_total",
+            "Mirrored requests by outcome.",
+            {f'deployment_name="{deployment}",outcome="{k}"': v for k, v in self.mirrored.items()},
+        )
+        return "\n".join([*routed, *mirrored]) + "\n"
+
+
+def _counter(name: str, description: str, samples: Mapping[str, int]) -> list[str]:
+    """One counter family in Prometheus' text format, its samples sorted by labels."""
+    lines = [f"# HELP {name} {description}", f"# TYPE {name} counter"]
+    return lines + [f"{name}{{{labels}}} {count}" for labels, count in sorted(samples.items())]
 
 
 class Ingress:
@@ -128,16 +129,11 @@ class Ingress:
         app.router.add_route("*", "/{tail:.*}", self.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.options.host, self.options.port)
-        await site.start()
-        sockets = getattr(getattr(site, "_server", None), "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        _, self.port = await listen(self._runner, self.options.host, self.options.port)
 
     @property
     def url(self) -> str:
-        host = self.options.host if self.options.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return local_url(self.options.host, self.port)
 
     def abort(self) -> None:
         for p in self.predictors.values():

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,10 +12,9 @@ from ..deployment import Deployment, analyze_deployment
 from ..deployment.model import DeploymentSpec, PredictorSpec
 from ..spec import GraphSpec, Source
 from ..tree import TreeNode
-from .commands import EXAMPLE, EXIT_OK, EXIT_PROBLEMS, _usage, backend, uri_pairs
-from .errors import RuntimeProblem
+from .commands import EXAMPLE, EXIT_PROBLEMS, _usage, backend, serve, uri_pairs
 from .ingress import PREDICTOR_HEADER, Ingress, IngressOptions, Predictor
-from .server import Backend, GraphServer, ServerOptions, serve_forever
+from .server import Backend, GraphServer, ServerOptions
 
 MakeBackend = Callable[[GraphSpec, TreeNode], Backend]
 
@@ -66,15 +63,9 @@ def run_deployment(args: argparse.Namespace) -> int:
     def make(spec: GraphSpec, tree: TreeNode) -> Backend:
         return backend(args, spec, tree, uris[spec.predictor])
 
-    try:
-        ingress = ingress_for(dep, make, options, args.max_concurrency)
-        asyncio.run(serve_forever(ingress, _announce))
-    except socket.gaierror as exc:
-        return _usage(f"--host {args.host}: {exc.strerror}")
-    except (RuntimeProblem, OSError) as exc:
-        print(f"seldon-graphs: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    return serve(
+        lambda: ingress_for(dep, make, options, args.max_concurrency), _announce, args.host
+    )
 
 
 def _uris(wanted: dict[str, str], dep: Deployment) -> dict[str, dict[str, str]]:

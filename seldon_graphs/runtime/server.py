@@ -297,17 +297,11 @@ class GraphServer:
         await self.backend.start()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self.options.host, self.options.port)
-        await self._site.start()
-        server = getattr(self._site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self._site, self.port = await listen(self._runner, self.options.host, self.options.port)
 
     @property
     def url(self) -> str:
-        host = self.options.host if self.options.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return local_url(self.options.host, self.port)
 
     def abort(self) -> None:
         """A second stop signal: stop draining, stop the nodes now."""
@@ -326,6 +320,19 @@ class GraphServer:
         await self.backend.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+async def listen(runner: web.AppRunner, host: str, port: int) -> tuple[web.TCPSite, int]:
+    """Serve `runner` on host:port; returns the site and the port bound (0 picks one)."""
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = getattr(getattr(site, "_server", None), "sockets", None) or []
+    return site, sockets[0].getsockname()[1] if sockets else port
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a client on this machine reaches a server bound to `host`."""
+    return f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
 
 
 def _payload(request: web.Request, body: bytes) -> Payload:
