@@ -283,3 +283,12 @@ def test_deploy_checks_the_explainers_secret_exists(root: Path) -> None:
 
     sdep = seldon_graphs.load_deployment(write(root, "deploy.yaml", CANARY_FILE)).manifest()
     assert list(referenced_secrets(sdep)) == ["minio"]
+
+
+def test_predict_and_graph_take_graph_files_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", str(IRIS_CANARY), "--data", "[[1, 2]]"]) == 2
+    assert "is a deployment file; `predict` sends a request through one graph" in (
+        capsys.readouterr().err
+    )
+    assert main(["graph", str(IRIS_CANARY)]) == 2
+    assert "is a deployment file; `graph` draws one graph" in capsys.readouterr().err

@@ -243,6 +243,13 @@ def _announce(server: GraphServer) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from ..deployment import is_deployment_file
+
+    if is_deployment_file(args.graph):
+        return _usage(
+            f"{args.graph} is a deployment file; `predict` sends a request through one graph: "
+            "give it a predictor's graph file, or `run` the deployment"
+        )
     body = request_body(args.data)
     loaded = _graph(args.graph)
     if loaded is None:
