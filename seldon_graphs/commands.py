@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import api, deployment, emit, picture, settings
-from .schema_check import graph_schema
+from .schema_check import deployment_schema, graph_schema
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("schema", help="print the graph file's JSON Schema")
+    p.add_argument("--deployment", action="store_true", help="the deployment file's schema instead")
     p.set_defaults(func=cmd_schema)
 
 
@@ -235,5 +236,5 @@ def _error(message: str, code: int) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
-    print(json.dumps(graph_schema(), indent=2))
+    print(json.dumps(deployment_schema() if args.deployment else graph_schema(), indent=2))
     return EXIT_OK

@@ -292,3 +292,12 @@ def test_predict_and_graph_take_graph_files_only(capsys: pytest.CaptureFixture[s
     )
     assert main(["graph", str(IRIS_CANARY)]) == 2
     assert "is a deployment file; `graph` draws one graph" in capsys.readouterr().err
+
+
+def test_schema_prints_the_deployment_files_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "--deployment"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["required"] == ["deployment", "predictors"]
+    assert schema == json.loads(
+        (REPO / "seldon_graphs" / "schema" / "deployment.schema.json").read_text()
+    )
