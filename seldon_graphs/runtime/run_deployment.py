@@ -20,9 +20,10 @@ MakeBackend = Callable[[GraphSpec, TreeNode], Backend]
 
 
 def placed(spec: GraphSpec, dep: DeploymentSpec, predictor: PredictorSpec) -> GraphSpec:
-    """A predictor's graph named as the cluster names it: the executor's metrics and
-    PREDICTOR_ID carry the deployment's and the predictor's names, not the graph file's."""
-    return replace(spec, name=dep.name, namespace=dep.namespace, predictor=predictor.name)
+    """A predictor's graph as the cluster places it: its executor's PREDICTOR_ID and metrics
+    carry the predictor's name. The graph keeps its own name, which names its images, so
+    `meta.requestPath` and the docker runtime's images are the cluster's."""
+    return replace(spec, namespace=dep.namespace, predictor=predictor.name)
 
 
 def ingress_for(
