@@ -231,7 +231,8 @@ def _inline_graph(
     flags: settings.Flags | None,
 ) -> PredictorGraph:
     node = _without_placement(node, reporter)
-    check_structure(node, reporter, kind="inline")
+    whole = f"the graph of predictor `{predictor.name}`"
+    check_structure(node, reporter, kind="inline", whole=whole)
     parsed = parse_document(node, dep.file, dep.root, reporter)
     if parsed is not None:
         # Named and placed by the deployment: its own name problems are reported there.
