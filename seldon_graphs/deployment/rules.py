@@ -26,6 +26,7 @@ def check(dep: DeploymentSpec, graphs: list[PredictorGraph], r: Reporter) -> Non
     _check_shadows(dep.predictors, r)
     _check_traffic(dep, r)
     _check_shared_settings(graphs, r)
+    _check_webhook_annotations(graphs, r)
     for pg in graphs:
         if pg.spec is not None and pg.tree is not None:
             _check_derived_names(dep, pg, r)
@@ -55,6 +56,34 @@ def _check_explainers(dep: DeploymentSpec, r: Reporter) -> None:
                 "which it does not have",
                 "unused-key",
                 "remove it, or add the `model_uri` it is for",
+            )
+
+
+SVC_NAME, NO_ENGINE = "seldon.io/svc-name", "seldon.io/no-engine"
+
+
+def _check_webhook_annotations(graphs: list[PredictorGraph], r: Reporter) -> None:
+    """Seldon's webhook rules on predictor annotations (reference §2.1 rules 6 and 8)."""
+    named: dict[str, str] = {}
+    for pg in graphs:
+        p, notes = pg.predictor, dict(pg.predictor.annotations)
+        service = notes.get(SVC_NAME)
+        if service in named:
+            r.error(
+                p.at(f"annotations.{SVC_NAME}"),
+                f"Found duplicate service name in {SVC_NAME} with value {service} "
+                f"(predictor `{named[service]}` has it already)",
+                "webhook",
+                "give each predictor its own Service name",
+            )
+        elif service is not None:
+            named[service] = p.name
+        if NO_ENGINE in notes and pg.spec is not None and len(pg.spec.nodes) > 1:
+            r.error(
+                p.key_at(f"annotations.{NO_ENGINE}"),
+                "Running without engine only valid for single element graphs",
+                "webhook",
+                f"remove the `{NO_ENGINE}` annotation, or give `{p.name}` a one-node graph",
             )
 
 
