@@ -2,6 +2,7 @@
 
 The pipeline, in order (each module takes the previous one's output):
 
+    detect   which files are deployment files (top-level `predictors:`)
     model    DeploymentSpec, PredictorSpec, Explainer (typed; values keep file:line:col)
     read     deployment file -> DeploymentSpec; each predictor's graph analysed as a graph
              file is (a graph file, or a mapping written inline)
@@ -14,13 +15,12 @@ The pipeline, in order (each module takes the previous one's output):
 
 from __future__ import annotations
 
+from .detect import is_deployment_file, is_deployment_text
 from .loaded import (
     Deployment,
     DeploymentAnalysis,
     analyze_deployment,
     analyze_deployment_text,
-    is_deployment_file,
-    is_deployment_text,
     load_deployment,
 )
 

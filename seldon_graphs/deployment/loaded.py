@@ -8,7 +8,6 @@ deployment.compile("build/")   # manifest + each predictor's wrapper build conte
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,22 +22,6 @@ from .read import PredictorGraph, read
 
 if TYPE_CHECKING:
     from ..wrapper.context import ContextPlan
-
-# A deployment file is a YAML file whose top level has `predictors:` (a graph file has
-# `nodes:`); block style is what the docs show and what `import` writes.
-_PREDICTORS_KEY = re.compile(r"^[\"']?predictors[\"']?[ \t]*:", re.MULTILINE)
-
-
-def is_deployment_text(text: str) -> bool:
-    return _PREDICTORS_KEY.search(text) is not None
-
-
-def is_deployment_file(path: str | os.PathLike[str]) -> bool:
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return False  # the graph loader reports the unreadable file
-    return is_deployment_text(data.decode("utf-8", errors="replace"))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from ..schema_check import check_structure, deployment_schema
 from ..spec import GraphSpec, Pos
 from ..tree import TreeNode
 from ..yamlpos import LMap, Located, LScalar, load_document
+from .detect import is_deployment_file
 from .model import DeploymentSpec, Explainer, PredictorSpec
 
 
@@ -207,6 +208,14 @@ def _graph_file(
             "missing-file",
             "graph paths are relative to the project directory: the nearest folder above "
             "the deployment file with a pyproject.toml, .git or seldon-graphs.toml",
+        )
+        return PredictorGraph(predictor)
+    if is_deployment_file(path):
+        reading.reporter.error(
+            at,
+            f"`{rel}` is a deployment file; a predictor's graph is a graph file",
+            "graph-errors",
+            "name a graph file (with `nodes:`), or write the graph inline",
         )
         return PredictorGraph(predictor)
     result = api.analyze(path, flags)
