@@ -8,9 +8,9 @@
 #   CLUSTER_NAME    kind cluster name                   (default: seldon -> context kind-seldon)
 #   SELDON_VERSION  seldon-core-operator chart version  (default: 1.17.1, the last Apache-2.0)
 #   INGRESS         none | istio                        (default: none: use kubectl port-forward)
-#   MONITORING      1 = Prometheus + Grafana with Seldon's dashboards (seldon-core-analytics)
+#   MONITORING      1 = Prometheus + Grafana with our Seldon dashboard in namespace
+#                   seldon-monitoring (deploy/monitoring/monitoring.yaml, docs/monitoring.md)
 #   ISTIO_VERSION   Istio charts for INGRESS=istio      (default: 1.19.3)
-#   ANALYTICS_VERSION  seldon-core-analytics chart      (default: $SELDON_VERSION)
 #   MINIO           1 = MinIO (S3) in namespace minio-system, buckets models and mlflow
 #   MINIO_VERSION   the official MinIO chart (charts.min.io)  (default: 5.4.0)
 #   KIND_CONFIG     kind cluster config                 (default: scripts/kind/cluster.yaml)
@@ -27,13 +27,14 @@ MONITORING=${MONITORING:-0}
 MINIO=${MINIO:-0}
 MINIO_VERSION=${MINIO_VERSION:-5.4.0}
 ISTIO_VERSION=${ISTIO_VERSION:-1.19.3}
-ANALYTICS_VERSION=${ANALYTICS_VERSION:-$SELDON_VERSION}
 KIND_CONFIG=${KIND_CONFIG:-$kind_dir/cluster.yaml}
+MONITORING_MANIFEST=$here/../deploy/monitoring/monitoring.yaml
 KIND_RELEASE=v0.20.0 # the kind release the pinned node image was built for
 SELDON_CHARTS=https://storage.googleapis.com/seldon-charts
 ISTIO_CHARTS=https://istio-release.storage.googleapis.com/charts
 MINIO_CHARTS=https://charts.min.io/
 MINIO_NS=minio-system
+MONITORING_NS=seldon-monitoring # the namespace deploy/monitoring/monitoring.yaml uses
 TIMEOUT=${TIMEOUT:-10m}
 
 step="checking the tools"
@@ -185,29 +186,39 @@ operator_stamp() {
     -o "jsonpath={.metadata.annotations.seldon-graphs/operator-release}" 2>/dev/null || true
 }
 
-install_monitoring() {
-  helm_install seldon-core-analytics seldon-core-analytics "$SELDON_CHARTS" "$ANALYTICS_VERSION" \
-    seldon-system
-}
-
-# The root credentials live only in the Secret minio-root (a random password, passed to kubectl
-# through a file descriptor, never as an argument); reused when it exists, so reruns keep it.
-ensure_minio_secret() {
-  local k=(kubectl --context "$CONTEXT")
-  if "${k[@]}" -n "$MINIO_NS" get secret minio-root >/dev/null 2>&1; then
-    say "MinIO credentials: reusing secret $MINIO_NS/minio-root"
+# ensure_credentials WHAT NAMESPACE SECRET USER_KEY PASSWORD_KEY: a Secret holding a user
+# `seldon-graphs` and a random password, passed to kubectl through a file descriptor, never as
+# an argument; reused when it exists, so reruns keep it. It lives only in the cluster.
+ensure_credentials() {
+  local what=$1 ns=$2 secret=$3 user_key=$4 password_key=$5 k=(kubectl --context "$CONTEXT")
+  if "${k[@]}" -n "$ns" get secret "$secret" >/dev/null 2>&1; then
+    say "$what credentials: reusing secret $ns/$secret"
     return
   fi
-  say "MinIO credentials: creating secret $MINIO_NS/minio-root (random password)"
-  "${k[@]}" get namespace "$MINIO_NS" >/dev/null 2>&1 || "${k[@]}" create namespace "$MINIO_NS"
+  say "$what credentials: creating secret $ns/$secret (random password)"
+  "${k[@]}" get namespace "$ns" >/dev/null 2>&1 || "${k[@]}" create namespace "$ns"
   local password
   password=$(printf '%08x%08x%08x%08x' "$SRANDOM" "$SRANDOM" "$SRANDOM" "$SRANDOM")
-  "${k[@]}" -n "$MINIO_NS" create secret generic minio-root \
-    --from-env-file=<(printf 'rootUser=seldon-graphs\nrootPassword=%s\n' "$password")
+  "${k[@]}" -n "$ns" create secret generic "$secret" \
+    --from-env-file=<(printf '%s=seldon-graphs\n%s=%s\n' "$user_key" "$password_key" "$password")
+}
+
+# Our own manifests (seldon-core-analytics 1.17.1 renders APIs Kubernetes 1.27 no longer serves).
+install_monitoring() {
+  ensure_credentials Grafana "$MONITORING_NS" grafana-admin admin-user admin-password
+  say "applying Prometheus and Grafana (deploy/monitoring/monitoring.yaml)"
+  kubectl --context "$CONTEXT" apply --server-side --field-manager=kind-up \
+    -f "$MONITORING_MANIFEST"
+  local app
+  for app in prometheus grafana; do
+    say "waiting for $app in $MONITORING_NS"
+    kubectl --context "$CONTEXT" -n "$MONITORING_NS" rollout status "deployment/$app" \
+      --timeout=300s
+  done
 }
 
 install_minio() {
-  ensure_minio_secret
+  ensure_credentials MinIO "$MINIO_NS" minio-root rootUser rootPassword
   helm_install minio minio "$MINIO_CHARTS" "$MINIO_VERSION" "$MINIO_NS" -f "$kind_dir/minio.values.yaml"
 }
 
@@ -229,10 +240,17 @@ next_steps() {
     printf '    (pass --ingress http://localhost:8080 to deploy/status for a ready curl)\n'
   fi
   [[ $MINIO == 1 ]] && minio_steps
-  if [[ $MONITORING == 1 ]]; then
-    printf '    Grafana: kubectl --context %s -n seldon-system port-forward svc/seldon-core-analytics-grafana 3000:80\n' "$CONTEXT"
-    printf '             then http://localhost:3000, dashboard "Prediction Analytics"\n'
-  fi
+  [[ $MONITORING == 1 ]] && monitoring_steps
+  return 0
+}
+
+monitoring_steps() {
+  local k="kubectl --context $CONTEXT -n $MONITORING_NS"
+  printf '    Grafana:    %s port-forward svc/grafana 3000:3000 &\n' "$k"
+  printf '                http://localhost:3000, user seldon-graphs, dashboard "Seldon Core (seldon-graphs)"\n'
+  printf "                password: %s get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d\n" "$k"
+  printf '    Prometheus: %s port-forward svc/prometheus 9090:9090 &\n' "$k"
+  printf '                http://localhost:9090/targets (what is scraped), docs/monitoring.md\n'
 }
 
 main() {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .generated_servers import is_generated
 from .spec import GraphSpec, NodeSpec, Source
 from .tree import TreeNode
 
@@ -63,7 +64,7 @@ def container(node: NodeSpec, image: str | None) -> dict[str, Any]:
     resources = _resources(node)
     if resources:
         out["resources"] = resources
-    if node.source in (Source.PYTHON, Source.STOCK):
+    if node.source in (Source.PYTHON, Source.STOCK) or is_generated(node):
         # Our wrapper images are built to run as this user; say so, so the pod enforces it.
         out["securityContext"] = {
             "allowPrivilegeEscalation": False,

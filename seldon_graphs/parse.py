@@ -164,6 +164,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         stock=_str(body.get("stock")),
         implementation=implementation,
         image=_str(body.get("image")),
+        server_image=_str(body.get("server_image")),
         kind=Role(kind.upper()) if kind and kind.upper() in _KINDS else None,
         params=params,
         model_uri=_str(body.get("model_uri")),

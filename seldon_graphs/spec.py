@@ -70,6 +70,10 @@ BUILTINS: dict[str, str] = {
     "simple-router": "SIMPLE_ROUTER",
 }
 
+# `server_image` values: the operator's image for the server, or one we build with the
+# versions that wrote the model (docs/decisions/0006-models-the-cluster-can-load.md).
+SERVER_IMAGES = ("prepackaged", "generated")
+
 PROTOCOLS = ("seldon", "v2", "tensorflow")
 TRANSPORTS = ("rest", "grpc")
 PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
@@ -147,6 +151,7 @@ class NodeSpec:
     stock: str | None = None  # STOCK nodes: name in wrappers.stock.CATALOG
     implementation: str | None = None  # SERVER and BUILTIN nodes: Seldon's name
     image: str | None = None  # IMAGE nodes, or an image override for SERVER nodes
+    server_image: str | None = None  # SERVER nodes: "generated" = built with the model's versions
     kind: Role | None = None  # stated role; None = inferred by lowering
     params: tuple[Param, ...] = ()
     model_uri: str | None = None  # what the cluster downloads (s3://, gs://, ...)

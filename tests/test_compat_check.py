@@ -142,29 +142,51 @@ def test_a_model_file_as_local_uri(tmp_path: Path) -> None:
     assert (d.rule, d.line, d.is_error) == ("model-server", 3, False)
 
 
-def test_the_income_example_as_trained_here(tmp_path: Path) -> None:
-    """What train.py writes today: lr may load differently, gb (GradientBoosting) cannot
-    load in sklearnserver:1.17.1 (both warnings: see compat_check's docstring).
-    docs/decisions/0006 records the route to a deployable income."""
+@pytest.fixture(scope="module")
+def income_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project holding graphs/income.yaml's example, its models trained by train.py."""
     import importlib.util
 
+    root = tmp_path_factory.mktemp("income")
     spec = importlib.util.spec_from_file_location("income_train", REPO / "examples/income/train.py")
     assert spec is not None and spec.loader is not None
     trainer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(trainer)
-    out = tmp_path / "models" / "income"
-    trainer.train(force=True, out=out)
-    text = (REPO / "graphs" / "income.yaml").read_text()
-    (tmp_path / "examples").symlink_to(REPO / "examples")
-    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
-    graph = tmp_path / "income.yaml"
+    trainer.train(force=True, out=root / "models" / "income")
+    (root / "examples").symlink_to(REPO / "examples")
+    (root / "pyproject.toml").write_text("[project]\nname='x'\n")
+    return root
+
+
+def _income(root: Path, text: str) -> tuple[list[tuple[int, bool]], tuple[int, int], Any]:
+    """(line, is_error) of each model-server finding, the lines of `lr` and `gb`, the spec."""
+    graph = root / "income.yaml"
     graph.write_text(text)
-    result = api.analyze_text(text, graph, display="income.yaml", root=tmp_path)
-    found = [
-        (d.line, "cannot load in the cluster" in d.message)
-        for d in result.diagnostics
-        if d.rule == "model-server" and not d.is_error
-    ]
+    result = api.analyze_text(text, graph, display="income.yaml", root=root)
+    found = [(d.line, d.is_error) for d in result.diagnostics if d.rule == "model-server"]
     lines = text.splitlines()
     lr, gb = (n + 1 for n, ln in enumerate(lines) if ln.lstrip().startswith(("lr:", "gb:")))
+    return found, (lr, gb), result.spec
+
+
+def test_the_income_example_as_trained_here_loads_in_its_generated_images(
+    income_project: Path,
+) -> None:
+    """graphs/income.yaml serves its models from generated images: nothing to report, and
+    each image pins the scikit-learn read from its model (the one installed here)."""
+    from seldon_graphs.generated_servers import pins
+
+    found, _, spec = _income(income_project, (REPO / "graphs" / "income.yaml").read_text())
+    assert found == []
+    for name in ("lr", "gb"):
+        pinned = pins(spec, spec.node(name))
+        assert pinned is not None
+        assert (pinned.version, pinned.read_from) == (SKLEARN, "the model")
+
+
+def test_the_income_example_in_seldons_sklearnserver(income_project: Path) -> None:
+    """Without the generated images: lr may load differently (a warning), gb (its pickle
+    imports sklearn._loss) cannot load in sklearnserver:1.17.1 (an error)."""
+    text = (REPO / "graphs" / "income.yaml").read_text().replace("server_image: generated, ", "")
+    found, (lr, gb), _ = _income(income_project, text)
     assert found == [(lr, False), (gb, True)]

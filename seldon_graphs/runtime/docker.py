@@ -6,9 +6,10 @@ port on 127.0.0.1 only. They are supervised like the process runtime's nodes
 (supervision.py): one that stops (a crash, `docker kill`, `docker stop`), stops answering, or
 does not answer in time after a start is reported and started again, with the same back-off
 (Docker's own restart policy is not used: it ignores `docker kill`). Server nodes run
-Seldon's server image with the local model folder mounted read-only at /mnt/models, as the
-storage initializer would leave it. Everything made here carries the label
-`io.seldon-graphs.run=<id>` and is removed by `close()`.
+Seldon's server image (or their generated one: `server_image: generated`) with the local
+model folder mounted read-only at /mnt/models, as the storage initializer would leave it.
+Everything made here carries the label `io.seldon-graphs.run=<id>` and is removed by
+`close()`.
 """
 
 from __future__ import annotations
@@ -153,8 +154,9 @@ class DockerBackend:
         if missing:
             raise DockerUnavailable(
                 f"images not available locally: {', '.join(missing)}. Build the wrapper "
-                f"images with `seldon-graphs build {self.spec.file}`; pull Seldon's server "
-                "images (or use --runtime process) for server nodes"
+                f"images (and generated server images) with `seldon-graphs build "
+                f"{self.spec.file}`; pull Seldon's server images (or use --runtime process) "
+                "for other server nodes"
             )
         await loop.run_in_executor(None, self._create)
         await self._wait_ready()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..generated_servers import is_generated
 from ..spec import GraphSpec, NodeSpec, Role, Source
 from . import servers
 from .errors import RuntimeProblem
@@ -65,14 +66,14 @@ def node_image(spec: GraphSpec, node: NodeSpec, role: Role) -> str:
     (it shows in `meta.requestPath` and the default metadata)."""
     if node.image:
         return node.image
-    if node.source == Source.SERVER:
+    if node.source == Source.SERVER and not is_generated(node):
         server = (node.implementation or "").lower().replace("_server", "server")
         return f"seldonio/{server}:{spec.runtime.seldon_core}"
-    if node.source in (Source.PYTHON, Source.STOCK) and role != Role.UNKNOWN_TYPE:
-        from ..wrapper.context import ContextError, plan_context
+    if node.source in (Source.PYTHON, Source.STOCK, Source.SERVER) and role != Role.UNKNOWN_TYPE:
+        from ..wrapper.context import ContextError, plan_node
 
         try:
-            return plan_context(spec, node, role).image
+            return plan_node(spec, node, role).image
         except (ContextError, OSError):
             pass  # a graph the image builder refuses can still run locally
     prefix = f"{spec.registry.rstrip('/')}/" if spec.registry else ""

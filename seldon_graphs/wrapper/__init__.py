@@ -10,6 +10,8 @@ In pipeline order:
 - `context`: `plan_context` / `plan_graph` -> ContextPlan (deterministic build context,
   content-hash tag), `check_context` (the same checks, for `validate`), `write_context`
   (atomic);
+- `server_context`: `plan_server_context`, the context of a generated server image
+  (`server_image: generated`), assembled by `context` around runtime/servers.py;
 - `init`: PID 1 of every image (stdlib only, copied verbatim): stops the whole server;
 - `smoke`: run inside a new image before it is tagged (stdlib only): loads the node as
   seldon-core-microservice will, so a node that would crash at start fails its build;

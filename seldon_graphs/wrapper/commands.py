@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from seldon_graphs.settings import Flags, add_flags
-from seldon_graphs.spec import GraphSpec, Source
+from seldon_graphs.spec import GraphSpec
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -107,7 +107,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:
     from seldon_graphs.tree import TreeNode
-    from seldon_graphs.wrapper.context import ContextError, plan_context
+    from seldon_graphs.wrapper.context import ContextError, builds_image, plan_node
 
     loaded = _load(args)
     if loaded is None:
@@ -115,7 +115,7 @@ def cmd_dockerfile(args: argparse.Namespace) -> int:
     spec, tree = loaded
     assert isinstance(tree, TreeNode)
     roles = {t.name: t.role for t in tree.walk()}
-    names = [n.name for n in spec.nodes if n.source in (Source.PYTHON, Source.STOCK)]
+    names = [n.name for n in spec.nodes if builds_image(n)]
     if args.node not in roles:
         print(
             f"error: no node named {args.node!r} in {args.graph}; "
@@ -124,7 +124,7 @@ def cmd_dockerfile(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     node = spec.node(args.node)
-    if node.source not in (Source.PYTHON, Source.STOCK):
+    if not builds_image(node):
         print(
             f"error: node {node.name} is a {node.source} node: it has no wrapper image "
             f"(nodes with images: {', '.join(names) or 'none'})",
@@ -132,7 +132,7 @@ def cmd_dockerfile(args: argparse.Namespace) -> int:
         )
         return EXIT_PROBLEMS
     try:
-        plan = plan_context(spec, node, roles[node.name])
+        plan = plan_node(spec, node, roles[node.name])
     except ContextError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -1,4 +1,5 @@
-"""Docker build contexts for the Python and stock nodes of a graph.
+"""Docker build contexts for the Python and stock nodes of a graph (and, through
+`assemble`, for generated server images: server_context.py).
 
 `plan_context` is pure: the same spec, node and role give byte-identical files, and the
 image tag is a hash of them, so an unchanged node is never rebuilt. `write_context` puts a
@@ -36,12 +37,13 @@ import re
 import shutil
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 from seldon_graphs import emit, safety
+from seldon_graphs.generated_servers import is_generated
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
 from seldon_graphs.tree import TreeNode
 
@@ -63,11 +65,13 @@ __all__ = [
     "FileRef",
     "Finding",
     "SmokeInputs",
+    "builds_image",
     "check_context",
     "image_tag",
     "label_arguments",
     "plan_context",
     "plan_graph",
+    "plan_node",
     "runtime_licence",
     "write_context",
 ]
@@ -225,26 +229,74 @@ def plan_context(
     inputs = _inputs(spec, node, found)
     found.raise_if_failed()
     assert inputs is not None
-    graph, name, version, base = inputs.graph, inputs.name, inputs.version, inputs.base
-    small, large = _split_by_size({f"{inputs.module}.py": inputs.code, **inputs.files}, name)
+    small, large = _split_by_size({f"{inputs.module}.py": inputs.code, **inputs.files}, inputs.name)
     generated = {
-        "requirements.txt": _requirements(version, inputs.requirements),
+        "requirements.txt": _requirements(inputs.version, inputs.requirements),
         f"{ADAPTER_MODULE}.py": Path(_adapter_module.__file__).read_bytes(),
         f"{ENTRY_MODULE}.py": _entry(inputs.module, inputs.class_name, role).encode(),
         f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
         ".s2i/environment": _s2i_environment(role).encode(),
         ".dockerignore": _DOCKERIGNORE.encode(),
     }
+    parts = Parts(
+        inputs.root,
+        inputs.name,
+        ImageSettings(inputs.registry, inputs.version, inputs.base),
+        role,
+        f"seldon-graphs wrapper: node {inputs.name} ({role})",
+        small,
+        large,
+        generated,
+    )
+    smoke = _smoke_inputs(spec, inputs.root, node, inputs.module, inputs.class_name)
+    return assemble(spec, parts, smoke, base_id, tuple(found.items))
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    registry: str
+    version: str  # of the seldon-core runtime
+    base: str  # base image
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One image's context before hashing: the project files (read, or measured when
+    large) and the generated files; the Dockerfile is made from them."""
+
+    root: Path
+    name: str  # the node's
+    settings: ImageSettings
+    role: Role
+    description: str  # the image's description label
+    small: dict[str, bytes]
+    large: dict[str, _Pending]
+    generated: dict[str, bytes]
+
+
+def assemble(
+    spec: GraphSpec,
+    parts: Parts,
+    smoke: SmokeInputs,
+    base_id: str | None = None,
+    warnings: tuple[Finding, ...] = (),
+) -> ContextPlan:
+    """The plan of `parts`: their Dockerfile, digest and content-hash tag.
+
+    The files are a pure function of the arguments. The tag also covers `base_id`, the base
+    image's ID (looked up on the local engine when None, "" when it has none)."""
+    name, role, (registry, version, base) = parts.name, parts.role, astuple(parts.settings)
+    graph = spec.name
     # Two digests, each over every path and content: the inputs' (a label) and the final
     # context's (the tag). One read of each large file feeds both.
-    planned: dict[str, bytes | _Pending] = {**small, **large, **generated}
+    planned: dict[str, bytes | _Pending] = {**parts.small, **parts.large, **parts.generated}
     views = (_RunningDigest(planned), _RunningDigest(_large_files_apart(planned)))
-    refs = {rel: _hash_large(large[rel], views, name) for rel in sorted(large)}
+    refs = {rel: _hash_large(parts.large[rel], views, name) for rel in sorted(parts.large)}
     digest_of_inputs = views[0].finish()
     labels = {
         "org.opencontainers.image.title": f"{graph}-{name}",
-        "org.opencontainers.image.description": f"seldon-graphs wrapper: node {name} ({role})",
-        "org.opencontainers.image.source": _source_label(spec, inputs.root),
+        "org.opencontainers.image.description": parts.description,
+        "org.opencontainers.image.source": _source_label(spec, parts.root),
         "org.opencontainers.image.version": digest_of_inputs[:12],
         "org.opencontainers.image.created": CREATED,
         "org.opencontainers.image.base.name": base,
@@ -253,10 +305,10 @@ def plan_context(
         "io.seldon-graphs.role": str(role),
         "io.seldon-graphs.runtime": f"seldon-core=={version} ({runtime_licence(version)})",
     }
-    contents: dict[str, Content] = {**small, **refs, **generated}
+    contents: dict[str, Content] = {**parts.small, **refs, **parts.generated}
     files = _large_files_apart(contents)
     grpc = spec.transport == "grpc"
-    dockerfile = _dockerfile(base, labels, role, spec.name, name, files, grpc).encode()
+    dockerfile = _dockerfile(base, labels, role, graph, name, files, grpc).encode()
     files["Dockerfile"] = dockerfile
     files = dict(sorted(files.items()))
     digest = views[1].finish({"Dockerfile": dockerfile})
@@ -264,7 +316,7 @@ def plan_context(
         from seldon_graphs.settings import base_image_id
 
         base_id = base_image_id(base)
-    image = f"{inputs.registry}/{graph}-{name}:{image_tag(digest, base_id)}"
+    image = f"{registry}/{graph}-{name}:{image_tag(digest, base_id)}"
     return ContextPlan(
         name,
         files,
@@ -273,16 +325,20 @@ def plan_context(
         role,
         version,
         base,
-        warnings=tuple(found.items),
+        warnings=warnings,
         base_id=base_id,
-        smoke=_smoke_inputs(spec, inputs.root, node, inputs.module, inputs.class_name),
+        smoke=smoke,
     )
 
 
 def check_context(spec: GraphSpec, node: NodeSpec) -> tuple[Finding, ...]:
     """Every error and warning planning `node`'s context would give, without planning it."""
     found = Findings(node.name)
-    _inputs(spec, node, found)
+    if is_generated(node):  # no project files: the image settings are all it reads
+        _settings(spec, node, found)
+        _root(spec, found)
+    else:
+        _inputs(spec, node, found)
     return tuple(found.items)
 
 
@@ -293,13 +349,27 @@ def image_tag(digest: str, base_id: str) -> str:
     return hashlib.sha256(f"{digest}\0{base_id}".encode()).hexdigest()[:12]
 
 
+def builds_image(node: NodeSpec) -> bool:
+    """Whether seldon-graphs builds the node's image: python and stock nodes, and server
+    nodes with `server_image: generated`."""
+    return node.source in (Source.PYTHON, Source.STOCK) or is_generated(node)
+
+
+def plan_node(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPlan:
+    """The build context of a node whose image seldon-graphs builds (see builds_image)."""
+    if is_generated(node):
+        from .server_context import plan_server_context  # it builds on this module
+
+        return plan_server_context(spec, node)
+    return plan_context(spec, node, role)
+
+
 def plan_graph(spec: GraphSpec, tree: TreeNode) -> list[ContextPlan]:
-    """The contexts of every python and stock node, in tree (pre-)order."""
-    wrapped = (Source.PYTHON, Source.STOCK)
+    """The contexts of every node whose image seldon-graphs builds, in tree (pre-)order."""
     return [
-        plan_context(spec, spec.node(t.name), t.role)
+        plan_node(spec, spec.node(t.name), t.role)
         for t in tree.walk()
-        if spec.node(t.name).source in wrapped
+        if builds_image(spec.node(t.name))
     ]
 
 

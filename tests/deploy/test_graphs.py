@@ -61,7 +61,8 @@ def test_income_deploys(kube: Kube, cluster: FakeCluster, income: Target, clock:
     assert endpoint is not None and endpoint.service == "income-default"
     ((target, dest),) = built
     assert dest == ImageTarget("seldon", push=False)
-    assert {c.node for c in target.graph.contexts} == {"features", "vote", "label"}
+    # lr and gb: generated server images (server_image: generated)
+    assert {c.node for c in target.graph.contexts} == {"features", "vote", "label", "lr", "gb"}
     stored = cluster.sdeps[("models", "income")]
     assert stored["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "seldon-graphs"
 
@@ -118,7 +119,7 @@ def test_image_step_loads_into_kind(monkeypatch: pytest.MonkeyPatch, income: Tar
     _images_module(monkeypatch, calls)
     build_images_step(income, ImageTarget("seldon", push=False))
     ((plans, kwargs),) = calls
-    assert len(plans) == 3 and kwargs["kind_cluster"] == "seldon" and kwargs["push"] is False
+    assert len(plans) == 5 and kwargs["kind_cluster"] == "seldon" and kwargs["push"] is False
 
 
 def test_image_step_translates_build_errors(

@@ -193,12 +193,10 @@ def test_istio_ingress_and_monitoring(tmp_path: Path) -> None:
     assert (
         "seldon-core-operator.istio.values.yaml" in seldon and "--kube-context kind-demo" in seldon
     )
-    assert any(
-        "seldon-core-analytics seldon-core-analytics" in c and "--version 1.17.1" in c
-        for c in calls
-    )
+    assert not any("seldon-core-analytics" in c for c in calls)  # our manifests instead
+    assert any(c.endswith("deploy/monitoring/monitoring.yaml") for c in calls)
     assert "http://localhost:8080/seldon/<namespace>/<name>/api/v1.0/predictions" in result.stdout
-    assert "Prediction Analytics" in result.stdout
+    assert "port-forward svc/grafana 3000:3000" in result.stdout
 
 
 def test_bsl_versions_are_named(tmp_path: Path) -> None:
@@ -260,8 +258,8 @@ ISTIO_STEPS = [
     ),
     ("kubectl --context kind-seldon apply ", "applying the Seldon gateway"),
     (
-        "helm upgrade --install seldon-core-analytics ",
-        "helm: seldon-core-analytics (seldon-core-analytics 1.17.1) in seldon-system",
+        "kubectl --context kind-seldon apply --server-side --field-manager=kind-up",
+        "applying Prometheus and Grafana (deploy/monitoring/monitoring.yaml)",
     ),
 ]
 

@@ -96,23 +96,34 @@ def test_successful_bodies_are_html_escaped_like_go(server_factory):
 
 
 def test_live_answers_while_an_in_process_node_computes(server_factory):
+    """The node holds its request until /live has answered: a server that ran user code
+    on its event loop would never answer /live (requests' timeout fails the test)."""
     import threading
-    import time
+
+    entered, release = threading.Event(), threading.Event()
 
     class Slow:
         def predict(self, X: object, names: object) -> object:
-            time.sleep(1.0)
+            entered.set()
+            release.wait(10)
             return X
 
     url = server_factory(InProcessBackend(*tags_chain(), overrides={"two": Slow()})).server.url
-    slow = threading.Thread(target=requests.post, args=(f"{url}/api/v1.0/predictions",),
-                            kwargs={"json": X})  # fmt: skip
+    answers: list[int] = []
+    slow = threading.Thread(
+        target=lambda: answers.append(
+            requests.post(f"{url}/api/v1.0/predictions", json=X, timeout=20).status_code
+        )
+    )
     slow.start()
-    time.sleep(0.2)
-    started = time.monotonic()
-    assert requests.get(f"{url}/live", timeout=5).status_code == 200
-    assert time.monotonic() - started < 0.5
-    slow.join()
+    try:
+        assert entered.wait(10)
+        assert requests.get(f"{url}/live", timeout=5).status_code == 200
+        assert answers == []  # the prediction is still being held
+    finally:
+        release.set()
+        slow.join(20)
+    assert answers == [200]
 
 
 def test_error_bodies_are_html_escaped_like_go(server_factory):

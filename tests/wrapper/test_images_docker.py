@@ -184,7 +184,9 @@ def test_second_build_builds_nothing_and_is_fast(built: Built) -> None:
     start = time.monotonic()
     again = build_images(list(built.plans.values()), client=built.client)
     assert [r.built for r in again] == [False] * len(built.plans)
-    assert time.monotonic() - start < 2.0
+    # Nothing built is the proof; the bound (a rebuild takes minutes) only catches an
+    # accidental full context upload, loosely so that a loaded machine cannot fail it.
+    assert time.monotonic() - start < 15.0
 
 
 def test_nodes_with_the_same_requirements_share_the_requirements_layer(built: Built) -> None:
@@ -329,6 +331,9 @@ def _start(built: Built, node: str, environment: dict[str, str]) -> tuple[Any, s
     ids=["rest", "grpc", "grpc-2-rest-3"],
 )
 def test_docker_stop_is_quick_and_exits_0(built: Built, environment: dict[str, str]) -> None:
+    # Exit code 0 is the proof that SIGTERM ended it: the SIGKILL docker sends after the
+    # 10 s grace period would give 137. The time bound only catches a shutdown that dawdles
+    # most of the grace period away; it is loose so a loaded machine cannot fail it.
     container, _ = _start(built, "double", environment)
     try:
         start = time.monotonic()
@@ -336,7 +341,7 @@ def test_docker_stop_is_quick_and_exits_0(built: Built, environment: dict[str, s
         took = time.monotonic() - start
         container.reload()
         assert container.attrs["State"]["ExitCode"] == 0
-        assert took < 2.0, f"docker stop took {took:.1f}s"
+        assert took < 8.0, f"docker stop took {took:.1f}s"
     finally:
         container.remove(force=True)
 
