@@ -22,6 +22,7 @@ from . import (
     dataflow,
     diagnostics,
     emit,
+    engine,
     lower,
     scaling_check,
     settings,
@@ -29,6 +30,7 @@ from . import (
 from . import compile as compiler
 from . import parse as parser
 from .diagnostics import Diagnostic, Reporter
+from .errors import SeldonGraphsError
 from .spec import GraphSpec
 from .tree import TreeNode
 
@@ -37,9 +39,12 @@ if TYPE_CHECKING:
     from .wrapper.context import ContextPlan
 
 MANIFEST_FILE = "seldondeployment.yaml"
+# Wrapper image tags cover the base image's ID, which only the engine knows; the compiler
+# asks through settings, and this facade (above both) tells settings whom to ask.
+settings.use_engine(engine.image_id)
 
 
-class GraphError(Exception):
+class GraphError(SeldonGraphsError):
     """A graph file with errors. `diagnostics` holds all of them (and any warnings)."""
 
     def __init__(self, diagnostics: list[Diagnostic], sources: Mapping[str, str]) -> None:

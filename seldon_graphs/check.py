@@ -10,34 +10,29 @@ from pathlib import Path
 from wrappers.stock import CATALOG
 
 from . import safety
-from .compile import service_names
+from .catalog import (
+    ENGINE_CONTAINER,
+    INITIALIZER_SUFFIX,
+    PARAM_TYPES,
+    PROTOCOLS,
+    SERVER_PROTOCOLS,
+    TFSERVING_CONTAINER,
+    UNIMPLEMENTED_BUILTINS,
+)
+from .compile import deployment
 from .diagnostics import Reporter, did_you_mean
 from .schema_check import graph_schema
-from .spec import PARAM_TYPES, PROTOCOLS, GraphSpec, NodeSpec, Role, Source
+from .sdep.names import DerivedName, derived_names
+from .spec import GraphSpec, NodeSpec, Role, Source
 from .tree import TreeNode
 
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T|E|P|Ei|Pi)?$")
-# Prepackaged servers: which protocols have an image (reference §2.5) and what they are.
-SERVER_PROTOCOLS: dict[str, tuple[str, ...]] = {
-    "SKLEARN_SERVER": ("seldon", "v2"),
-    "XGBOOST_SERVER": ("seldon", "v2"),
-    "MLFLOW_SERVER": ("seldon", "v2"),
-    "TENSORFLOW_SERVER": ("seldon", "tensorflow"),
-    "TRITON_SERVER": ("v2",),
-    "HUGGINGFACE_SERVER": ("v2",),
-    "TEMPO_SERVER": ("v2",),
-}
-UNIMPLEMENTED_BUILTINS = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
 _BUILTIN_INSTEAD = {
     "AVERAGE_COMBINER": "to average the children's outputs, use `stock: mean-combiner`",
     "SIMPLE_ROUTER": "to choose a branch, use `builtin: random-abtest` or a stock router",
     "SIMPLE_MODEL": "for a node that passes its input on, use `stock: identity`",
 }
 SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
-# Container names the operator adds to pods itself (reference §2.2, §2.5).
-ENGINE_CONTAINER = "seldon-container-engine"
-TFSERVING_CONTAINER = "tfserving"
-INITIALIZER_SUFFIX = "-model-initializer"
 _IMAGE_HELP = "an image is `registry/name:tag` in lower case, e.g. `ghcr.io/team/model:1.0`"
 
 
@@ -665,14 +660,22 @@ def _check_derived_names(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
     if any(safety.dns_label(part) for part in parts):
         return
     seen: set[str] = set()
-    for what, name in service_names(spec, tree).items():
-        if len(name) > 63 and name not in seen:
-            seen.add(name)
+    for derived in derived_names(deployment(spec, tree, {}, "")):
+        if derived.too_long and derived.name not in seen:
+            seen.add(derived.name)
             r.warning(
                 spec.at("name"),
-                f"the {what} would be `{name}` ({len(name)} "
+                f"the {_what(spec, derived)} would be `{derived.name}` ({len(derived.name)} "
                 "characters); the operator replaces names over 63 characters with "
                 "`seldon-<md5>`",
                 "long-name",
                 "shorten the graph, predictor or node name",
             )
+
+
+def _what(spec: GraphSpec, derived: DerivedName) -> str:
+    if derived.kind == "Service":
+        return f"Service of `{derived.owner}`"
+    if derived.kind == "Deployment" and spec.pods == "per-node":
+        return f"Deployment of `{derived.owner}`"
+    return derived.kind

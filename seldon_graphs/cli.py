@@ -9,7 +9,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, SeldonGraphsError
+
 GC_THRESHOLD = (100_000, 50, 100)
 
 # Each module adds its subcommands with `register(subparsers)`; a subcommand sets
@@ -98,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except SeldonGraphsError as err:
+        # A command that did not report it itself: the message is for the user, no traceback.
+        print(err.render(), file=sys.stderr)
+        return err.exit_code
     except Exception:
         traceback.print_exc()
         print(

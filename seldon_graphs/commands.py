@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import api, deployment, emit, picture, settings
+from . import api, deployment, picture, settings
+from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .schema_check import deployment_schema, graph_schema
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -137,11 +136,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .wrapper.findings import ContextError
 
-    try:
+    try:  # an OutputError (exit 2) is reported by cli.main
         folder = graph.compile(args.out)
-    except emit.OutputError as exc:
-        print(f"seldon-graphs: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except ContextError as exc:  # a large file changed while its context was made
         print(f"seldon-graphs: error: {exc}; nothing was written", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -2,8 +2,9 @@
 
 The manifest never relies on the operator's defaulting for what changes behaviour: protocol,
 transport, every node's type and implementation, and the graph container in
-componentSpecs[0] are all written out. Dicts are built in a fixed key order, so the same
-input always gives byte-identical YAML.
+componentSpecs[0] are all written out. The manifest is built as the typed model in
+seldon_graphs/sdep, whose fields are in a fixed key order, so the same input always gives
+byte-identical YAML.
 """
 
 from __future__ import annotations
@@ -11,38 +12,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import sdep
 from .generated_servers import is_generated
 from .spec import GraphSpec, NodeSpec, Source
 from .tree import TreeNode
 
-API_VERSION = "machinelearning.seldon.io/v1"
+API_VERSION = sdep.API_VERSION
 WRAPPER_UID = 8888
 MANAGED_BY = "seldon-graphs"
 
 
-def predictive_unit(tree: TreeNode, spec: GraphSpec) -> dict[str, Any]:
+def predictive_unit(tree: TreeNode, spec: GraphSpec) -> sdep.PredictiveUnit:
     """The `graph` of a predictor: one PredictiveUnit per tree node, recursively."""
     node = spec.node(tree.name)
-    unit: dict[str, Any] = {
-        "name": tree.name,
-        "type": tree.role.value,
-        "implementation": tree.implementation,
-    }
-    if node.model_uri:
-        unit["modelUri"] = node.model_uri
-    if node.secret:
-        unit["envSecretRefName"] = node.secret
-    if node.service_account:
-        unit["serviceAccountName"] = node.service_account
-    if node.params:
-        unit["parameters"] = [
-            {"name": p.name, "type": p.type, "value": p.text} for p in node.params
-        ]
+    logger = None
     if node.logger:
         mode, url = node.logger
-        unit["logger"] = {"mode": mode, **({"url": url} if url else {})}
-    unit["children"] = [predictive_unit(c, spec) for c in tree.children]
-    return unit
+        logger = sdep.Logger(mode=mode, url=url or None)
+    params = tuple(sdep.Parameter(name=p.name, type=p.type, value=p.text) for p in node.params)
+    return sdep.PredictiveUnit(
+        name=tree.name,
+        type=tree.role.value,
+        implementation=tree.implementation,
+        model_uri=node.model_uri or None,
+        env_secret_ref_name=node.secret or None,
+        service_account_name=node.service_account or None,
+        parameters=params or None,
+        logger=logger,
+        children=tuple(predictive_unit(c, spec) for c in tree.children),
+    )
 
 
 def has_container(node: NodeSpec) -> bool:
@@ -90,34 +88,9 @@ def _resources(node: NodeSpec) -> dict[str, Any]:
     return out
 
 
-def scaling_specs(node: NodeSpec) -> dict[str, Any]:
-    """A componentSpec's `hpaSpec` (autoscaling/v2 metrics: Seldon's `metricsv2`) and
-    `pdbSpec`, for the node's `hpa:` and `pdb:`."""
-    out: dict[str, Any] = {}
-    if node.hpa is not None:
-        hpa: dict[str, Any] = {"minReplicas": node.hpa.min, "maxReplicas": node.hpa.max}
-        targets = (("cpu", node.hpa.cpu), ("memory", node.hpa.memory))
-        metrics = [_utilisation(name, target) for name, target in targets if target is not None]
-        if metrics:
-            hpa["metricsv2"] = metrics
-        out["hpaSpec"] = hpa
-    if node.pdb is not None:
-        pairs = (
-            ("minAvailable", node.pdb.min_available),
-            ("maxUnavailable", node.pdb.max_unavailable),
-        )
-        out["pdbSpec"] = {k: v for k, v in pairs if v is not None}
-    return out
-
-
-def _utilisation(resource: str, percent: int) -> dict[str, Any]:
-    target = {"type": "Utilization", "averageUtilization": percent}
-    return {"type": "Resource", "resource": {"name": resource, "target": target}}
-
-
 def component_specs(
     spec: GraphSpec, tree: TreeNode, images: Mapping[str, str]
-) -> list[dict[str, Any]]:
+) -> tuple[sdep.ComponentSpec, ...]:
     """Containers in tree pre-order, so componentSpecs[0] holds the first graph container
     (the operator injects the executor next to it)."""
     nodes = [spec.node(t.name) for t in tree.walk()]
@@ -125,44 +98,75 @@ def component_specs(
         (n, container(n, images.get(n.name) or n.image)) for n in nodes if has_container(n)
     ]
     if spec.pods == "per-node":
-        out = []
-        for node, c in containers:
-            cs: dict[str, Any] = {"metadata": {"name": node.name}}
-            if node.replicas is not None:
-                cs["replicas"] = node.replicas
-            cs.update(scaling_specs(node))
-            cs["spec"] = {"containers": [c]}
-            out.append(cs)
-        return out
-    return [{"metadata": {"name": "graph"}, "spec": {"containers": [c for _, c in containers]}}]
+        return tuple(
+            sdep.ComponentSpec(
+                metadata=sdep.ObjectMeta(name=node.name),
+                replicas=node.replicas,
+                spec={"containers": [c]},
+                hpa_spec=hpa_spec(node),
+                pdb_spec=pdb_spec(node),
+            )
+            for node, c in containers
+        )
+    pod = {"containers": [c for _, c in containers]}
+    return (sdep.ComponentSpec(metadata=sdep.ObjectMeta(name="graph"), spec=pod),)
+
+
+def hpa_spec(node: NodeSpec) -> sdep.HpaSpec | None:
+    """The node's `hpa:` as Seldon's hpaSpec, its targets in the autoscaling/v2 form
+    (`metricsv2`; `metrics` is v2beta1's, which Kubernetes 1.26 no longer serves)."""
+    if node.hpa is None:
+        return None
+    targets = (("cpu", node.hpa.cpu), ("memory", node.hpa.memory))
+    metrics = [_utilisation(name, target) for name, target in targets if target is not None]
+    return sdep.HpaSpec(
+        min_replicas=node.hpa.min, max_replicas=node.hpa.max, metricsv2=metrics or None
+    )
+
+
+def _utilisation(resource: str, percent: int) -> dict[str, Any]:
+    target = {"type": "Utilization", "averageUtilization": percent}
+    return {"type": "Resource", "resource": {"name": resource, "target": target}}
+
+
+def pdb_spec(node: NodeSpec) -> sdep.PdbSpec | None:
+    if node.pdb is None:
+        return None
+    return sdep.PdbSpec(
+        min_available=node.pdb.min_available, max_unavailable=node.pdb.max_unavailable
+    )
 
 
 def manifest(
     spec: GraphSpec, tree: TreeNode, images: Mapping[str, str], source: str
 ) -> dict[str, Any]:
+    """The SeldonDeployment for `spec` in its plain form (see `deployment`)."""
+    return deployment(spec, tree, images, source).to_dict()
+
+
+def deployment(
+    spec: GraphSpec, tree: TreeNode, images: Mapping[str, str], source: str
+) -> sdep.SeldonDeployment:
     """The SeldonDeployment for `spec`. `images` maps wrapped nodes to their image names."""
     meta = metadata(spec.name, spec.namespace, spec.labels, {"seldon-graphs.io/source": source})
     annotations = dict(spec.annotations)
     if spec.rest_timeout_ms is not None:
         annotations["seldon.io/rest-timeout"] = str(spec.rest_timeout_ms)
-    body: dict[str, Any] = {"protocol": spec.protocol, "transport": spec.transport}
-    if annotations:
-        body["annotations"] = annotations
-    predictor: dict[str, Any] = {
-        "name": spec.predictor,
-        "replicas": spec.replicas if spec.replicas is not None else 1,
-        "traffic": 100,
-        "labels": {"version": spec.predictor},
-        "componentSpecs": component_specs(spec, tree, images),
-        "graph": predictive_unit(tree, spec),
-    }
-    body["predictors"] = [predictor]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "SeldonDeployment",
-        "metadata": meta,
-        "spec": body,
-    }
+    predictor = sdep.Predictor(
+        name=spec.predictor,
+        replicas=spec.replicas if spec.replicas is not None else 1,
+        traffic=100,
+        labels={"version": spec.predictor},
+        component_specs=component_specs(spec, tree, images),
+        graph=predictive_unit(tree, spec),
+    )
+    body = sdep.SeldonDeploymentSpec(
+        protocol=spec.protocol,
+        transport=spec.transport,
+        annotations=annotations or None,
+        predictors=(predictor,),
+    )
+    return sdep.SeldonDeployment(api_version=API_VERSION, kind=sdep.KIND, metadata=meta, spec=body)
 
 
 def metadata(
@@ -170,28 +174,15 @@ def metadata(
     namespace: str | None,
     labels: Iterable[tuple[str, str]],
     annotations: Mapping[str, str],
-) -> dict[str, Any]:
+) -> sdep.ObjectMeta:
     """A SeldonDeployment's metadata: our two labels first, then the user's."""
-    out: dict[str, Any] = {"name": name}
-    if namespace:
-        out["namespace"] = namespace
-    out["labels"] = {
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        "app.kubernetes.io/name": name,
-        **dict(labels),
-    }
-    out["annotations"] = dict(annotations)
-    return out
-
-
-def service_names(spec: GraphSpec, tree: TreeNode) -> dict[str, str]:
-    """The Kubernetes names the operator derives from ours, by what they name."""
-    nodes = [n for n in (spec.node(t.name) for t in tree.walk()) if has_container(n)]
-    names = {f"Service of `{n.name}`": f"{spec.name}-{spec.predictor}-{n.name}" for n in nodes}
-    names["predictor Service"] = f"{spec.name}-{spec.predictor}"
-    if spec.pods == "per-node":
-        for i, n in enumerate(nodes):
-            names[f"Deployment of `{n.name}`"] = f"{spec.name}-{spec.predictor}-{i}-{n.name}"
-    else:
-        names["Deployment"] = f"{spec.name}-{spec.predictor}-0-graph"
-    return names
+    return sdep.ObjectMeta(
+        name=name,
+        namespace=namespace or None,
+        labels={
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "app.kubernetes.io/name": name,
+            **dict(labels),
+        },
+        annotations=dict(annotations),
+    )

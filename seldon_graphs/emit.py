@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from . import blockyaml
+from .errors import EXIT_USAGE, SeldonGraphsError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -57,9 +58,11 @@ _MARKER_TEXT = (
 )
 
 
-class OutputError(Exception):
+class OutputError(SeldonGraphsError):
     """An output path that cannot be written without destroying something, or at all; the
     message names the path and what to do."""
+
+    exit_code = EXIT_USAGE  # the user chose the path (`-o`)
 
 
 @contextmanager

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, TextIO
 
+from .errors import SeldonGraphsError
 from .wrapper import smoke as _smoke_module
 from .wrapper.context import CHUNK, CheckedReader, Content, ContextPlan, FileChanged
 
@@ -77,7 +78,7 @@ _ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-class BuildError(Exception):
+class BuildError(SeldonGraphsError):
     """Base of image-build errors; `render()` is what the CLI prints."""
 
     def __init__(self, message: str, hint: str = "") -> None:

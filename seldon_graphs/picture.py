@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .errors import SeldonGraphsError
 from .spec import GraphSpec, NodeSpec, Role, Source
 from .tree import TreeNode
 
@@ -42,7 +43,7 @@ _DOT_SHAPE = {
 }
 
 
-class PictureError(Exception):
+class PictureError(SeldonGraphsError):
     """A picture could not be rendered (no `dot`, or `dot` failed)."""
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .catalog import V2_PROTOCOLS
+
 
 @dataclass(frozen=True)
 class ServerImage:
@@ -47,7 +49,7 @@ CATALOG: dict[tuple[str, str], ServerImage] = {
 
 
 def server_image(implementation: str | None, protocol: str) -> ServerImage | None:
-    key = "v2" if protocol == "kfserving" else protocol
+    key = "v2" if protocol in V2_PROTOCOLS else protocol
     return CATALOG.get((implementation or "", key))
 
 

@@ -20,19 +20,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import http.client
-import json
 import os
 import re
-import socket
 import tomllib
-import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import safety
+from .errors import SeldonGraphsError
 from .spec import GraphSpec, Runtime
 
 __all__ = [
@@ -47,6 +44,7 @@ __all__ = [
     "base_image_id",
     "registry_problem",
     "resolve",
+    "use_engine",
 ]
 
 KEYS = ("registry", "base_image", "seldon_core")
@@ -60,11 +58,10 @@ _GRAPH_KEY["seldon_core"] = "runtime.seldon_core"
 # Docker's reference grammar, lower case (see registry_problem), without tag or digest.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REGISTRY = re.compile(rf"{_COMPONENT}(?:\.{_COMPONENT})*(?::[0-9]+)?(?:/{_COMPONENT})*\Z")
-_DEFAULT_SOCKET = "/var/run/docker.sock"
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-class SettingsError(ValueError):
+class SettingsError(SeldonGraphsError, ValueError):
     """A setting's value or the config file is wrong; `file`/`line`/`col` say where."""
 
     def __init__(self, message: str, file: str = "", line: int = 1, col: int = 1) -> None:
@@ -149,62 +146,30 @@ def registry_problem(registry: str) -> str | None:
     return None
 
 
+def _no_engine(_ref: str) -> str:
+    return ""
+
+
+# The compiler needs the base image's ID (it is part of every wrapper image's tag) but talks
+# to no engine itself: the facade (seldon_graphs.api) installs engine.image_id here.
+_image_ids: Callable[[str], str] = _no_engine
+
+
+def use_engine(image_ids: Callable[[str], str]) -> None:
+    """Where `base_image_id` asks for an image's ID (engine.image_id once the package is
+    imported; tests may install a stand-in)."""
+    global _image_ids
+    _image_ids = image_ids
+    base_image_id.cache_clear()
+
+
 @functools.cache
 def base_image_id(ref: str) -> str:
     """The local engine's ID (`sha256:...`) for `ref`, or "" when no engine has it.
 
-    Cached per process: build, compile and deploy in one process see one answer. A slow or
-    absent engine costs at most a 3 s timeout, once. A local engine (a Unix socket, the
-    usual case) is asked with one plain HTTP request, so `compile` does not import the
-    Docker SDK (a third of its start-up); a remote DOCKER_HOST goes through the SDK, which
-    knows TLS and ssh.
+    Cached per process: build, compile and deploy in one process see one answer.
     """
-    host = os.environ.get("DOCKER_HOST", "")
-    if host and not host.startswith("unix://"):
-        return _sdk_image_id(ref)
-    socket_path = host.removeprefix("unix://") or _DEFAULT_SOCKET
-    if not Path(socket_path).exists():
-        return ""
-    conn = _UnixHTTPConnection(socket_path, timeout=3)
-    try:
-        conn.request("GET", f"/images/{urllib.parse.quote(ref, safe='/:@')}/json")
-        answer = conn.getresponse()
-        body = answer.read()
-        return str(json.loads(body).get("Id", "")) if answer.status == 200 else ""
-    except (OSError, ValueError, http.client.HTTPException):
-        return ""
-    finally:
-        conn.close()
-
-
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP to the engine's Unix socket (the Docker SDK does the same with more layers)."""
-
-    def __init__(self, socket_path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = socket_path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.socket_path)
-        self.sock = sock
-
-
-def _sdk_image_id(ref: str) -> str:
-    try:
-        import docker
-        from docker.errors import DockerException
-
-        client = docker.from_env(timeout=3)
-    except Exception:  # a broken SDK configuration means "not resolvable", not a crash
-        return ""
-    try:
-        return str(client.images.get(ref).id)
-    except (DockerException, OSError):
-        return ""
-    finally:
-        client.close()
+    return _image_ids(ref)
 
 
 # --- the layers ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import catalog
+
 
 @dataclass(frozen=True, order=True)
 class Pos:
@@ -51,32 +53,16 @@ class Source(enum.StrEnum):
     NONE = "none"  # no source key: already reported (missing, or misspelt as an unknown key)
 
 
-# DSL spelling -> Seldon implementation name.
-SERVERS: dict[str, str] = {
-    "sklearn": "SKLEARN_SERVER",
-    "xgboost": "XGBOOST_SERVER",
-    "mlflow": "MLFLOW_SERVER",
-    "tensorflow": "TENSORFLOW_SERVER",
-    "triton": "TRITON_SERVER",
-    "huggingface": "HUGGINGFACE_SERVER",
-    "tempo": "TEMPO_SERVER",
-}
-
-BUILTINS: dict[str, str] = {
-    "random-abtest": "RANDOM_ABTEST",
-    # Java-engine leftovers the Go executor does not implement; accepted with a warning.
-    "average-combiner": "AVERAGE_COMBINER",
-    "simple-model": "SIMPLE_MODEL",
-    "simple-router": "SIMPLE_ROUTER",
-}
-
 # `server_image` values: the operator's image for the server, or one we build with the
 # versions that wrote the model (docs/decisions/0006-models-the-cluster-can-load.md).
 SERVER_IMAGES = ("prepackaged", "generated")
 
-PROTOCOLS = ("seldon", "v2", "tensorflow")
-TRANSPORTS = ("rest", "grpc")
-PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
+# Seldon's names live in catalog; re-exported for the graph-file side that spells them.
+SERVERS = catalog.SERVERS
+BUILTINS = catalog.BUILTINS
+PROTOCOLS = catalog.PROTOCOLS
+TRANSPORTS = catalog.TRANSPORTS
+PARAM_TYPES = catalog.PARAM_TYPES
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .target import Target
     from .wait import Progress
 
-EXIT_OK, EXIT_PROBLEMS = 0, 1
+from ..errors import EXIT_OK, EXIT_PROBLEMS
 
 Command = Callable[[argparse.Namespace], int]
 

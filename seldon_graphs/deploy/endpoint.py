@@ -10,11 +10,14 @@ Ingress (Istio/Ambassador) routes `/seldon/<namespace>/<sdep>/` to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..catalog import hashed
+from ..sdep import Predictor, SeldonDeployment, as_map, as_str, read
 from .kube import JsonDict
-from .names import hashed, predictor_service
+from .names import predictor_service
 
 PREDICT = "/api/v1.0/predictions"
 SAMPLE = '{"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}'
@@ -29,21 +32,6 @@ EXPLAINER_PORT = 9000  # the explainer Service `<sdep>-<predictor>-explainer` se
 
 
 @dataclass(frozen=True)
-class PredictorEndpoint:
-    """One predictor of a SeldonDeployment with several (or with an explainer)."""
-
-    name: str
-    service: str
-    share: str  # "traffic 90%" or "shadow"
-    explainer: bool
-    local_port: int  # where `kubectl port-forward` puts its executor on localhost
-
-    @property
-    def explainer_service(self) -> str:
-        return hashed(f"{self.service}-explainer")
-
-
-@dataclass(frozen=True)
 class Endpoint:
     namespace: str
     name: str
@@ -53,20 +41,27 @@ class Endpoint:
     ingress: str | None  # base URL of the ingress gateway, e.g. http://localhost:8080
     path: str = PREDICT  # the prediction path for the graph's protocol
     sample: str = SAMPLE  # a request body in that protocol
-    # Every predictor, when there are several or one has an explainer; else empty.
-    predictors: tuple[PredictorEndpoint, ...] = ()
+    predictor: str = ""
+    local_port: int | None = None  # the port-forward's local side; `port` when None
+    shadow: bool = False  # mirrors the main predictors' traffic; its answers are discarded
+    explainer: bool = False  # an Alibi explainer beside the predictor (`/api/v1.0/explain`)
+
+    @property
+    def local(self) -> int:
+        return self.port if self.local_port is None else self.local_port
 
     @property
     def url(self) -> str:
         if self.ingress:
             return f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}{self.path}"
-        return f"http://localhost:{self.port}{self.path}"
+        return f"http://localhost:{self.local}{self.path}"
 
     def port_forward(self, service: str = "", ports: str = "") -> str:
         ctx = f" --context {self.context}" if self.context else ""
-        ports = ports or f"{self.port}:{self.port}"
-        svc = service or self.service
-        return f"kubectl{ctx} -n {self.namespace} port-forward svc/{svc} {ports}"
+        ports = ports or f"{self.local}:{self.port}"
+        return (
+            f"kubectl{ctx} -n {self.namespace} port-forward svc/{service or self.service} {ports}"
+        )
 
     def curl(self, url: str = "") -> str:
         return (
@@ -74,81 +69,84 @@ class Endpoint:
             f"-d '{self.sample}'"
         )
 
-    def render(self) -> str:
-        lines = [f"endpoint: {self.url}"]
-        if self.predictors:
-            return "\n".join([*lines, *self._predictor_lines()])
+    def render(self, label: str = "") -> str:
+        lines = [f"endpoint{f' ({label})' if label else ''}: {self.url}"]
         if not self.ingress:
             lines.append(f"  {self.port_forward()} &")
         lines.append(f"  {self.curl()}")
+        if self.explainer:
+            lines.extend(f"  {line}" for line in self._explain())
         return "\n".join(lines)
 
-    def _predictor_lines(self) -> list[str]:
-        lines: list[str] = []
-        if self.ingress:
-            split = ", ".join(f"{p.name} {p.share}" for p in self.predictors)
-            lines.append(f"  the ingress splits requests: {split}")
-            lines.append(f"  {self.curl()}")
-        for i, p in enumerate(self.predictors):
-            if self.ingress and not p.explainer:
-                continue  # reached through the ingress's split above
-            lines.append(f"  predictor {p.name} ({p.share}):")
-            if not self.ingress:
-                lines.append(f"    {self.port_forward(p.service, f'{p.local_port}:{self.port}')} &")
-                lines.append(f"    {self.curl(f'http://localhost:{p.local_port}{self.path}')}")
-            if p.explainer:
-                lines.extend(f"    {line}" for line in self._explain_lines(p, i))
-        return lines
-
-    def _explain_lines(self, p: PredictorEndpoint, index: int) -> list[str]:
+    @property
+    def explain_url(self) -> str:
+        """Seldon's explainer route: `<sdep>-explainer/<predictor>` behind the ingress."""
         if self.ingress:
             base = f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}-explainer"
-            return [f"explain: {self.curl(f'{base}/{p.name}{EXPLAIN}')}"]
-        local = EXPLAINER_PORT + index
-        forward = self.port_forward(p.explainer_service, f"{local}:{EXPLAINER_PORT}")
-        return [f"explain: {forward} &", f"  {self.curl(f'http://localhost:{local}{EXPLAIN}')}"]
+            return f"{base}/{self.predictor}{EXPLAIN}"
+        return f"http://localhost:{EXPLAINER_PORT + self.local - self.port}{EXPLAIN}"
+
+    def _explain(self) -> list[str]:
+        curl = f"explain: {self.curl(self.explain_url)}"
+        if self.ingress:
+            return [curl]
+        local = EXPLAINER_PORT + self.local - self.port
+        service = hashed(f"{self.service}-explainer")
+        return [f"{self.port_forward(service, f'{local}:{EXPLAINER_PORT}')} &", curl]
+
+
+def render_endpoints(endpoints: Sequence[Endpoint]) -> str:
+    """One predictor: its endpoint as ever. Several: each, labelled with its predictor."""
+    if len(endpoints) == 1:
+        return endpoints[0].render()
+    return "\n".join(
+        e.render(f"predictor {e.predictor}" + (", shadow" if e.shadow else "")) for e in endpoints
+    )
 
 
 def endpoint_of(sdep: JsonDict, context: str | None = None, ingress: str | None = None) -> Endpoint:
-    meta = sdep["metadata"]
-    service, port = _service(sdep)
-    path, sample = prediction_path(sdep)
-    every = predictor_endpoints(sdep, port)
-    return Endpoint(
-        meta["namespace"], meta["name"], service, port, context, ingress, path, sample, every
-    )
+    """The endpoint of the first predictor that takes traffic (see `endpoints_of`)."""
+    found = endpoints_of(sdep, context, ingress)
+    main = [e for e in found if not e.shadow]
+    return (main or list(found))[0]
 
 
-def predictor_endpoints(sdep: JsonDict, port: int) -> tuple[PredictorEndpoint, ...]:
-    """Each predictor's Service, share and explainer; empty for one plain predictor (whose
-    endpoint is the deployment's and needs no list)."""
-    predictors = (sdep.get("spec") or {}).get("predictors") or []
-    if len(predictors) == 1 and not predictors[0].get("explainer"):
-        return ()
-    return tuple(
-        PredictorEndpoint(
-            str(p.get("name", "")),
-            _predictor_service(sdep, p),
-            "shadow" if p.get("shadow") is True else f"traffic {p.get('traffic', 100)}%",
-            bool(p.get("explainer")),
-            port + i,
+def endpoints_of(
+    sdep: JsonDict, context: str | None = None, ingress: str | None = None
+) -> tuple[Endpoint, ...]:
+    """One endpoint per predictor, in order. Behind an ingress they share its URL (it splits
+    traffic by weight); without one, each is a port-forward to its own predictor Service,
+    on local ports 8000, 8001, ... so that all of them can be open at once."""
+    model = read(sdep)
+    predictors = model.predictors or (Predictor(),)
+    address = _address(model) if len(predictors) == 1 else None
+    found = []
+    for i, predictor in enumerate(predictors):
+        service, port = address or (_service(model, predictor), EXECUTOR_PORT)
+        path, sample = _path(model, predictor)
+        found.append(
+            Endpoint(
+                model.namespace,
+                model.name,
+                service,
+                port,
+                context,
+                ingress,
+                path,
+                sample,
+                predictor=predictor.name or "",
+                local_port=port + i,
+                shadow=predictor.shadow is True,
+                explainer=predictor.explainer is not None,
+            )
         )
-        for i, p in enumerate(predictors)
-    )
+    return tuple(found)
 
 
-def _predictor_service(sdep: JsonDict, predictor: JsonDict) -> str:
-    named = (predictor.get("annotations") or {}).get("seldon.io/svc-name")
-    default = predictor_service(sdep["metadata"]["name"], predictor.get("name", "default"))
-    return str(named or default)
-
-
-def prediction_path(sdep: JsonDict) -> tuple[str, str]:
-    """The path the executor serves predictions on for this graph's protocol, and a body."""
-    spec = sdep.get("spec") or {}
-    protocol = str(spec.get("protocol") or "seldon")
-    predictor = _main_predictor(sdep)
-    root = str((predictor.get("graph") or {}).get("name") or "")
+def _path(model: SeldonDeployment, predictor: Predictor) -> tuple[str, str]:
+    """The path the executor serves predictions on for this protocol, and a body."""
+    protocol = model.protocol
+    root = (predictor.graph.name if predictor.graph else None) or ""
     if protocol in ("v2", "kfserving"):
         return f"/v2/models/{root}/infer", V2_SAMPLE
     if protocol == "tensorflow":
@@ -156,18 +154,16 @@ def prediction_path(sdep: JsonDict) -> tuple[str, str]:
     return PREDICT, SAMPLE
 
 
-def _service(sdep: JsonDict) -> tuple[str, int]:
-    url = ((sdep.get("status") or {}).get("address") or {}).get("url")
-    if url:
-        parts = urlsplit(url)
-        if parts.hostname:
-            return parts.hostname.split(".")[0], parts.port or EXECUTOR_PORT
-    return _predictor_service(sdep, _main_predictor(sdep)), EXECUTOR_PORT
+def _address(model: SeldonDeployment) -> tuple[str, int] | None:
+    """The Service the operator wrote into `status.address.url` (one per SeldonDeployment,
+    so it names a predictor's Service only when there is one predictor)."""
+    url = as_str(as_map(as_map(model.status).get("address")).get("url"))
+    parts = urlsplit(url)
+    if url and parts.hostname:
+        return parts.hostname.split(".")[0], parts.port or EXECUTOR_PORT
+    return None
 
 
-def _main_predictor(sdep: JsonDict) -> JsonDict:
-    """The predictor that answers most requests: the highest traffic, never the shadow."""
-    predictors = (sdep.get("spec") or {}).get("predictors") or [{}]
-    mains = [p for p in predictors if p.get("shadow") is not True] or predictors
-    out: JsonDict = max(mains, key=lambda p: int(p.get("traffic") or 0))
-    return out
+def _service(model: SeldonDeployment, predictor: Predictor) -> str:
+    named = (predictor.annotations or {}).get("seldon.io/svc-name")
+    return named or predictor_service(model.name, predictor.name or "default")

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import SeldonGraphsError
+
 KIND_UP = "run `make kind-up` (a local kind cluster with Seldon Core)"
 
 
-class DeployError(Exception):
+class DeployError(SeldonGraphsError):
     """A problem the user can act on. `hint` is the next step, if we know one."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:

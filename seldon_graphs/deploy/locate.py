@@ -9,8 +9,8 @@ knows the line it was declared on.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from ..sdep import PredictiveUnit, read
 from .errors import Cause, RejectedError
 from .target import Target
 
@@ -18,25 +18,22 @@ _PRED = re.compile(r"^spec\.predictors\[(\d+)\]\.graph((?:\[\d+\]|\.children\[\d
 
 
 def node_for(cause: Cause, target: Target) -> str | None:
-    """The graph node a cause is about, if any."""
-    names = _node_names(target.manifest)
-    if cause.value in names:
+    """The graph node a cause is about, if any, in whichever predictor it sits."""
+    model = read(target.manifest)
+    if cause.value and any(u.name == cause.value for u in model.units()):
         return cause.value
     match = _PRED.match(cause.field)
     if not match:
         return None
-    predictors = target.manifest.get("spec", {}).get("predictors") or []
     index = int(match.group(1))
-    if index >= len(predictors):
+    if index >= len(model.predictors):
         return None
-    unit: Any = predictors[index].get("graph") or {}
+    unit = model.predictors[index].graph or PredictiveUnit()
     for step in re.findall(r"\d+", match.group(2)):
-        children = unit.get("children") or []
-        if int(step) >= len(children):
+        if int(step) >= len(unit.kids):
             return None
-        unit = children[int(step)]
-    name = unit.get("name")
-    return str(name) if name else None
+        unit = unit.kids[int(step)]
+    return unit.name or None
 
 
 def render_rejection(err: RejectedError, target: Target) -> str:
@@ -65,15 +62,3 @@ def _node_pos(target: Target, node: str) -> tuple[int, int] | None:
     except KeyError:
         return None
     return int(pos.line), int(pos.col)
-
-
-def _node_names(manifest: Any) -> set[str]:
-    names: set[str] = set()
-    for predictor in manifest.get("spec", {}).get("predictors") or []:
-        stack = [predictor.get("graph") or {}]
-        while stack:
-            unit = stack.pop()
-            if unit.get("name"):
-                names.add(str(unit["name"]))
-            stack.extend(unit.get("children") or [])
-    return names

@@ -16,7 +16,7 @@ from .errors import DeployError
 if TYPE_CHECKING:
     from ..spec import GraphSpec
 
-EXIT_OK, EXIT_PROBLEMS = 0, 1
+from ..errors import EXIT_OK, EXIT_PROBLEMS
 
 
 def register(sub: Any) -> None:

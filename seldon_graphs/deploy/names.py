@@ -8,17 +8,11 @@ name of a longer SeldonDeployment is a 400 from the API server, and finds nothin
 
 from __future__ import annotations
 
-import hashlib
+from ..catalog import NAME_LIMIT, hashed
 
 SDEP_LABEL = "seldon-deployment-id"  # put on every Deployment and pod by the operator
-LIMIT = 63
-
-
-def hashed(name: str) -> str:
-    """`name`, or `seldon-<md5>` when it is longer than a label value may be."""
-    if len(name) <= LIMIT:
-        return name
-    return "seldon-" + hashlib.md5(name.encode()).hexdigest()
+LIMIT = NAME_LIMIT
+__all__ = ["LIMIT", "SDEP_LABEL", "hashed", "predictor_service", "sdep_selector", "seldon_id"]
 
 
 def seldon_id(sdep_name: str) -> str:

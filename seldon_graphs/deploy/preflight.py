@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..sdep import PredictiveUnit, SeldonDeployment, read
 from . import initializers
 from .errors import DeployError, ForbiddenError, OperatorMissingError
 from .kube import GROUP, PLURAL, VERSION, JsonDict, Kube
@@ -96,27 +97,27 @@ def _check_secret_keys(
     kube: Kube, manifest: JsonDict, namespace: str, secrets: dict[str, dict[str, str]]
 ) -> None:
     """Each downloaded model's secret holds the keys its storage initializer reads."""
-    units = [u for u in _units(manifest) if u.get("modelUri") and u.get("envSecretRefName")]
+    units = [u for u in _units(read(manifest)) if u.model_uri and u.env_secret_ref_name]
     if not units:
         return
     default = _initializer_image(kube)
     problems = []
     for unit in units:
-        secret = secrets.get(str(unit["envSecretRefName"]))
+        secret = secrets.get(unit.env_secret_ref_name or "")
         if secret is None:
             continue  # unreadable: the existence check already decided
-        image = str(unit.get("storageInitializerImage") or default)
-        lacking = initializers.missing_keys(image, str(unit["modelUri"]), secret)
+        image = unit.storage_initializer_image or default
+        lacking = initializers.missing_keys(image, unit.model_uri or "", secret)
         if lacking:
             problems.append(_lacking(unit, image, lacking, secret))
     if problems:
         raise DeployError("\n".join(problems), _keys_hint(namespace))
 
 
-def _lacking(unit: JsonDict, image: str, lacking: list[str], secret: dict[str, str]) -> str:
+def _lacking(unit: PredictiveUnit, image: str, lacking: list[str], secret: dict[str, str]) -> str:
     text = (
-        f"secret {unit['envSecretRefName']!r} lacks {', '.join(lacking)}, which the storage "
-        f"initializer {image} reads to download {unit['modelUri']} (node {unit['name']})"
+        f"secret {unit.env_secret_ref_name!r} lacks {', '.join(lacking)}, which the storage "
+        f"initializer {image} reads to download {unit.model_uri} (node {unit.name})"
     )
     if initializers.flavour(image) is initializers.Flavour.RCLONE and any(
         k in secret for k in AWS_KEYS
@@ -142,26 +143,27 @@ def _initializer_image(kube: Kube) -> str:
     return initializers.image_from_config_map(data)
 
 
-def _units(manifest: JsonDict) -> Iterator[JsonDict]:
-    for predictor in manifest.get("spec", {}).get("predictors") or []:
-        stack = [predictor.get("graph") or {}]
+def _units(model: SeldonDeployment) -> Iterator[PredictiveUnit]:
+    """Every unit, last child first: the order these problems have always been listed in."""
+    for predictor in model.predictors:
+        stack = [predictor.graph] if predictor.graph else []
         while stack:
             unit = stack.pop()
             yield unit
-            stack.extend(unit.get("children") or [])
+            stack.extend(unit.kids)
 
 
 def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
     """Secret names the SeldonDeployment refers to (graph units, explainers, pod specs)."""
-    for unit in _units(manifest):
-        if unit.get("envSecretRefName"):
-            yield str(unit["envSecretRefName"])
-    for predictor in manifest.get("spec", {}).get("predictors") or []:
-        explainer = predictor.get("explainer") or {}
-        if explainer.get("envSecretRefName"):
-            yield str(explainer["envSecretRefName"])
-        for component in predictor.get("componentSpecs") or []:
-            yield from _pod_secrets((component or {}).get("spec") or {})
+    model = read(manifest)
+    for unit in model.units():
+        if unit.env_secret_ref_name:
+            yield unit.env_secret_ref_name
+    for predictor in model.predictors:
+        if predictor.explainer is not None and predictor.explainer.env_secret_ref_name:
+            yield predictor.explainer.env_secret_ref_name
+        for component in predictor.components:
+            yield from _pod_secrets(component.spec or {})
 
 
 def _pod_secrets(pod: dict[str, Any]) -> Iterator[str]:

@@ -1,4 +1,5 @@
-"""`status`: the SeldonDeployment's state, each graph node's containers, the endpoint."""
+"""`status`: the SeldonDeployment's state, and for every predictor its graph nodes' containers
+and its endpoint."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..sdep import Predictor, as_map, as_str, read
 from .diagnose import diagnose
-from .endpoint import Endpoint, endpoint_of
+from .endpoint import Endpoint, endpoints_of, render_endpoints
 from .kube import JsonDict, Kube
 from .names import sdep_selector
-from .rollout import deployment_name
 
 EXECUTOR = "seldon-container-engine"
 
@@ -33,10 +34,16 @@ class NodeStatus:
 
 @dataclass(frozen=True)
 class PredictorStatus:
-    """The node containers of one predictor, in a SeldonDeployment with several."""
-
     name: str
     nodes: tuple[NodeStatus, ...]
+    endpoint: Endpoint
+
+    def render(self, width: int, alone: bool) -> list[str]:
+        """Alone: the nodes as one list. One of several: under the predictor's name."""
+        if alone:
+            return ["nodes:", *(n.render(width) for n in self.nodes)]
+        shadow = " (shadow)" if self.endpoint.shadow else ""
+        return [f"predictor {self.name}{shadow}:", *(f"  {n.render(width)}" for n in self.nodes)]
 
 
 @dataclass(frozen=True)
@@ -45,86 +52,63 @@ class Status:
     name: str
     state: str
     description: str
-    nodes: tuple[NodeStatus, ...]
-    endpoint: Endpoint
-    predictors: tuple[PredictorStatus, ...] = ()  # when there are several
+    predictors: tuple[PredictorStatus, ...]
 
     @property
     def available(self) -> bool:
         return self.state == "Available"
+
+    @property
+    def nodes(self) -> tuple[NodeStatus, ...]:
+        return tuple(n for p in self.predictors for n in p.nodes)
 
     def render(self) -> str:
         width = max([len(n.name) for n in self.nodes] + [4])
         lines = [f"{self.namespace}/{self.name}: {self.state or 'no state yet'}"]
         if self.description and not self.available:
             lines.append(f"  {self.description}")
-        if self.predictors:
-            width = max([width, *(len(n.name) for p in self.predictors for n in p.nodes)])
-            for p in self.predictors:
-                lines.append(f"predictor {p.name}, nodes:")
-                lines.extend(n.render(width) for n in p.nodes)
-        else:
-            lines.append("nodes:")
-            lines.extend(n.render(width) for n in self.nodes)
-        lines.append(self.endpoint.render())
+        alone = len(self.predictors) == 1
+        for predictor in self.predictors:
+            lines.extend(predictor.render(width, alone))
+        lines.append(render_endpoints([p.endpoint for p in self.predictors]))
         return "\n".join(lines)
 
 
 def read_status(kube: Kube, sdep: JsonDict, ingress: str | None = None) -> Status:
-    meta, st = sdep["metadata"], sdep.get("status") or {}
-    pods = kube.pods(meta["namespace"], sdep_selector(meta["name"]))
-    names = [*graph_nodes(sdep), EXECUTOR]
-    nodes = tuple(_node_status(n, pods) for n in names)
+    """The state, and per predictor its nodes' containers (from the pods that carry the
+    predictor's labels) and its endpoint."""
+    model = read(sdep)
+    pods = kube.pods(model.namespace, sdep_selector(model.name))
+    endpoints = endpoints_of(sdep, kube.conn.context, ingress)
+    alone = len(model.predictors) <= 1
+    predictors = tuple(
+        PredictorStatus(
+            endpoint.predictor,
+            _nodes(predictor, pods if alone else _pods_of(predictor, pods)),
+            endpoint,
+        )
+        for predictor, endpoint in zip(model.predictors or (Predictor(),), endpoints, strict=True)
+    )
+    st = as_map(model.status)
     return Status(
-        meta["namespace"],
-        meta["name"],
-        str(st.get("state") or ""),
-        str(st.get("description") or ""),
-        nodes,
-        endpoint_of(sdep, kube.conn.context, ingress),
-        _predictor_statuses(sdep, pods),
+        model.namespace,
+        model.name,
+        as_str(st.get("state")),
+        as_str(st.get("description")),
+        predictors,
     )
 
 
-def _predictor_statuses(sdep: JsonDict, pods: list[Any]) -> tuple[PredictorStatus, ...]:
-    predictors = sdep.get("spec", {}).get("predictors") or []
-    if len(predictors) < 2:
-        return ()
-    out = []
-    for p in predictors:
-        mine = _pods_of(sdep["metadata"]["name"], p, pods)
-        names = [*_unit_names(p.get("graph") or {}), EXECUTOR]
-        out.append(PredictorStatus(str(p.get("name")), tuple(_node_status(n, mine) for n in names)))
-    return tuple(out)
+def _nodes(predictor: Predictor, pods: list[Any]) -> tuple[NodeStatus, ...]:
+    names = [*(u.name or "" for u in predictor.units), EXECUTOR]
+    return tuple(_node_status(n, pods) for n in names)
 
 
-def _pods_of(sdep: str, predictor: JsonDict, pods: list[Any]) -> list[Any]:
-    """A predictor's pods: those of the Deployments the operator names after its
-    componentSpecs (`<deployment>-<rs hash>-<pod hash>`)."""
-    components = predictor.get("componentSpecs") or []
-    prefixes = tuple(
-        f"{deployment_name(sdep, str(predictor.get('name')), i, c)}-"
-        for i, c in enumerate(components)
-    )
-    return [p for p in pods if prefixes and str(p.metadata.name).startswith(prefixes)]
-
-
-def graph_nodes(sdep: JsonDict) -> list[str]:
-    """Node names in pre-order over every predictor's graph."""
-    names: list[str] = []
-    for predictor in sdep.get("spec", {}).get("predictors") or []:
-        names.extend(_unit_names(predictor.get("graph") or {}))
-    return names
-
-
-def _unit_names(root: JsonDict) -> list[str]:
-    names: list[str] = []
-    stack = [root]
-    while stack:
-        unit = stack.pop()
-        names.append(str(unit.get("name")))
-        stack.extend(reversed(unit.get("children") or []))
-    return names
+def _pods_of(predictor: Predictor, pods: list[Any]) -> list[Any]:
+    """The pods of one predictor: the operator copies the predictor's labels (with `version`
+    defaulted to its name) onto each of its pods."""
+    wanted = {"version": predictor.name or "", **(predictor.labels or {})}
+    return [p for p in pods if wanted.items() <= ((p.metadata.labels or {}).items())]
 
 
 def _node_status(name: str, pods: Iterable[Any]) -> NodeStatus:

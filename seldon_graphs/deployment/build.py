@@ -28,7 +28,7 @@ def manifest(
     return {
         "apiVersion": API_VERSION,
         "kind": "SeldonDeployment",
-        "metadata": metadata(dep.name, dep.namespace, dep.labels, notes),
+        "metadata": metadata(dep.name, dep.namespace, dep.labels, notes).to_dict(),
         "spec": body,
     }
 

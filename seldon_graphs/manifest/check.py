@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..catalog import DEFAULT_SERVERS
 from ..diagnostics import Diagnostic, Reporter, Severity, did_you_mean, finalize
 from ..spec import Pos
 from ..yamlpos import LMap, Located, LScalar, LSeq, load_documents
@@ -27,7 +28,7 @@ def check_object(
     sdep: dict[str, Any],
     *,
     crd_schema: dict[str, Any] | None = None,
-    servers: Iterable[str] = webhook.DEFAULT_SERVERS,
+    servers: Iterable[str] = DEFAULT_SERVERS,
 ) -> list[Finding]:
     """Every problem in one SeldonDeployment: CRD schema (if given), webhook, extra rules.
 
@@ -55,7 +56,7 @@ def check_text(
     file: str,
     *,
     crd_schema: dict[str, Any] | None = None,
-    servers: Iterable[str] = webhook.DEFAULT_SERVERS,
+    servers: Iterable[str] = DEFAULT_SERVERS,
 ) -> list[Diagnostic]:
     """Check every SeldonDeployment in a YAML/JSON text (several documents, or a `kind: List`).
 

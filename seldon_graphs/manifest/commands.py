@@ -7,12 +7,12 @@ import os
 import sys
 from typing import Any
 
+from ..catalog import DEFAULT_SERVERS
 from ..diagnostics import Diagnostic, render_json, render_text
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .check import check_text
 from .crd import CrdError, load_crd_schema
-from .webhook import DEFAULT_SERVERS
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 CRD_ENV = "SELDON_GRAPHS_CRD"
 
 

@@ -26,6 +26,7 @@ import jsonschema
 import yaml
 
 from ..diagnostics import did_you_mean
+from ..errors import SeldonGraphsError
 from ..jsontypes import json_type
 from .finding import Finding, JsonPath, k8s_path
 
@@ -58,7 +59,7 @@ OBJECT_META = frozenset(
 )
 
 
-class CrdError(Exception):
+class CrdError(SeldonGraphsError):
     """The file given as the CRD cannot be used (unreadable, or not the SeldonDeployment CRD)."""
 
 

@@ -7,13 +7,28 @@ image for the protocol, an engine with nowhere to go. Warnings: what runs but no
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
+from ..catalog import (
+    ENDPOINT_TYPES,
+    LOGGER_MODES,
+    NO_ENGINE,
+    PARAM_TYPES,
+    SEPARATE_ENGINE,
+    SVC_NAME,
+    UNIMPLEMENTED_BUILTINS,
+    UNIT_METHODS,
+    UNIT_TYPES,
+    V2_ONLY,
+    V2_PROTOCOLS,
+    hashed,
+)
 from ..diagnostics import did_you_mean
+from ..sdep import Predictor
+from ..sdep.names import predictor_names
 from .finding import Finding, JsonPath
 from .walk import (
     Node,
@@ -29,17 +44,10 @@ from .walk import (
 )
 
 MAX_DEPTH = 11  # the CRD nests `children` 10 levels under the root; deeper ones are pruned
-TYPES = ("MODEL", "ROUTER", "COMBINER", "TRANSFORMER", "OUTPUT_TRANSFORMER", "UNKNOWN_TYPE")
-METHODS = ("TRANSFORM_INPUT", "TRANSFORM_OUTPUT", "ROUTE", "AGGREGATE", "SEND_FEEDBACK")
-PARAM_TYPES = ("INT", "FLOAT", "DOUBLE", "STRING", "BOOL")
-ENDPOINT_TYPES = ("REST", "GRPC")
-LOGGER_MODES = ("all", "request", "response")
-UNIMPLEMENTED = ("AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER")
-V2_ONLY = frozenset({"TRITON_SERVER", "HUGGINGFACE_SERVER", "TEMPO_SERVER"})
-V2 = frozenset({"v2", "kfserving"})
-SEPARATE_ENGINE = "seldon.io/engine-separate-pod"
-NO_ENGINE = "seldon.io/no-engine"
-SVC_NAME = "seldon.io/svc-name"
+TYPES = UNIT_TYPES
+METHODS = UNIT_METHODS
+UNIMPLEMENTED = UNIMPLEMENTED_BUILTINS
+V2 = V2_PROTOCOLS
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # What strtobool (the wrapper's BOOL parser) accepts.
@@ -57,7 +65,7 @@ def check(sdep: dict[str, Any]) -> list[Finding]:
             out.append(_err(("spec", "predictors", i), "predictor has no graph", "missing-graph"))
         nodes = list(walk(i, p.get("graph")))
         containers = container_names(p)
-        out += _derived_names(sdep, i, p, nodes, containers)
+        out += _derived_names(sdep, i, p)
         out += _depth(nodes)
         out += _duplicates(nodes)
         out += _containers(i, p, nodes)
@@ -85,11 +93,7 @@ def _const(path: JsonPath) -> Callable[[], JsonPath]:
 
 def seldon_hash_name(name: str) -> str:
     """The name the operator uses instead of one over 63 characters."""
-    return (
-        name
-        if len(name) <= 63
-        else "seldon-" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
-    )
+    return hashed(name)
 
 
 # --- names
@@ -164,43 +168,12 @@ def _containers_of(p: dict[str, Any]) -> Iterator[tuple[int, int, Any]]:
             yield j, k, c
 
 
-def _derived_names(
-    sdep: dict[str, Any],
-    i: int,
-    p: dict[str, Any],
-    nodes: list[Node],
-    containers: dict[str, dict[str, Any]],
-) -> Iterator[Finding]:
+def _derived_names(sdep: dict[str, Any], i: int, p: dict[str, Any]) -> Iterator[Finding]:
     """Service and Deployment names the operator derives; over 63 they become `seldon-<md5>`."""
     sdep_name = as_str(as_map(sdep.get("metadata")).get("name"))
-    pname = as_str(p.get("name"))
-    if not sdep_name or not pname:
-        return
-    if SVC_NAME not in as_map(p.get("annotations")):
-        yield from _long(
-            "predictor Service",
-            f"{sdep_name}-{pname}",
-            _const(("spec", "predictors", i, "name")),
-            SVC_NAME,
-        )
-    for node in nodes:
-        if node.name in containers or is_prepack(node.pu):
-            svc = f"{sdep_name}-{pname}-{node.name}"
-            yield from _long("Service", svc, partial(node.path, "name"))
-    for j, cs in enumerate(as_list(p.get("componentSpecs"))):
-        cs_map = as_map(cs)
-        meta_name = as_str(as_map(cs_map.get("metadata")).get("name"))
-        names = [
-            as_str(as_map(c).get("name"))
-            for c in as_list(as_map(cs_map.get("spec")).get("containers"))
-        ]
-        deployment = f"{sdep_name}-{pname}-{j}-" + (meta_name or "-".join(names))
-        yield from _long(
-            "Deployment",
-            deployment,
-            _const(("spec", "predictors", i, "componentSpecs", j)),
-            "metadata.name",
-        )
+    overrides = {"predictor Service": SVC_NAME, "Deployment": "metadata.name"}
+    for d in predictor_names(sdep_name, i, Predictor.from_dict(p)):
+        yield from _long(d.kind, d.name, _const(d.path), overrides.get(d.kind))
 
 
 def _long(

@@ -1,52 +1,57 @@
-"""Tolerant access to a SeldonDeployment dict and a pre-order walk of its graphs.
+"""A pre-order walk of a SeldonDeployment's graphs, for the checks of check-manifest.
 
 The checks run on whatever the user wrote, including values of the wrong type (the CRD
-check reports those): a field of the wrong type reads as absent, like Go's zero value.
+check reports those): a field of the wrong type reads as absent, like Go's zero value, which
+is how the typed model (seldon_graphs/sdep) reads it. The walk itself goes over the plain
+mapping so that each node keeps its index among its siblings even when a sibling is not a
+mapping; each node's own fields are read through the model (`Node.unit`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from .. import catalog
+from ..sdep import PredictiveUnit, Predictor
+from ..sdep.codec import as_int, as_list, as_map, as_str, opt_str
 from .finding import JsonPath
 
-BUILTINS = frozenset({"SIMPLE_MODEL", "SIMPLE_ROUTER", "RANDOM_ABTEST", "AVERAGE_COMBINER"})
-UNKNOWN_IMPLEMENTATION = "UNKNOWN_IMPLEMENTATION"
+__all__ = [
+    "Node",
+    "as_int",
+    "as_list",
+    "as_map",
+    "as_str",
+    "container_names",
+    "is_prepack",
+    "needs_container",
+    "opt_str",
+    "predictors",
+    "typed_predictors",
+    "walk",
+]
 
 
-def as_map(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def as_int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def opt_str(value: Any) -> str | None:
-    """A Go `*string`: None when absent (or not a string)."""
-    return value if isinstance(value, str) else None
-
-
-def is_prepack(pu: dict[str, Any]) -> bool:
+def is_prepack(pu: dict[str, Any] | PredictiveUnit) -> bool:
     """Seldon's `IsPrepack`: a non-empty implementation that is not an executor built-in."""
-    impl = as_str(pu.get("implementation"))
-    return impl != "" and impl not in BUILTINS and impl != UNKNOWN_IMPLEMENTATION
+    return catalog.is_prepack(_unit(pu).implementation)
 
 
-def needs_container(pu: dict[str, Any]) -> bool:
+def needs_container(pu: dict[str, Any] | PredictiveUnit) -> bool:
     """Nodes the operator runs in a container named after them (all but built-ins)."""
-    impl = opt_str(pu.get("implementation"))
-    return impl is None or impl == UNKNOWN_IMPLEMENTATION or is_prepack(pu)
+    return catalog.needs_container(_unit(pu).implementation)
+
+
+def _unit(pu: dict[str, Any] | PredictiveUnit) -> PredictiveUnit:
+    return pu if isinstance(pu, PredictiveUnit) else shallow_unit(pu)
+
+
+def shallow_unit(pu: dict[str, Any]) -> PredictiveUnit:
+    """One node's own fields, typed (its children are walked separately)."""
+    return PredictiveUnit.read_with(pu, {"children": None})
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,15 @@ class Node:
     index: int  # position among its parent's children (0 for the root)
     parent: Node | None
 
+    @cached_property
+    def unit(self) -> PredictiveUnit:
+        """The node's own fields through the typed model (`pu` is the plain mapping, for
+        checks that report a value of the wrong type at its exact path)."""
+        return shallow_unit(self.pu)
+
     @property
     def name(self) -> str:
-        return as_str(self.pu.get("name"))
+        return self.unit.name or ""
 
     @property
     def children(self) -> list[dict[str, Any]]:
@@ -90,6 +101,11 @@ class Node:
 def predictors(sdep: dict[str, Any]) -> list[dict[str, Any]]:
     """The predictors; non-mappings read as empty predictors (Go's zero value)."""
     return [as_map(p) for p in as_list(as_map(sdep.get("spec")).get("predictors"))]
+
+
+def typed_predictors(sdep: dict[str, Any]) -> list[Predictor]:
+    """`predictors` through the typed model, one per item (indexes stay Seldon's)."""
+    return [Predictor.from_dict(p) for p in predictors(sdep)]
 
 
 def walk(predictor: int, graph: Any, *, zero_root: bool = False) -> Iterator[Node]:

@@ -14,43 +14,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..diagnostics import did_you_mean
-from .finding import Finding, JsonPath
-from .walk import (
+from ..catalog import (
+    DEFAULT_SERVERS,
+    NO_ENGINE,
+    NO_TENSORFLOW,
+    SELDON_PROTOCOLS,
+    SERVER_TYPES,
+    SVC_NAME,
+    TRANSPORTS,
     UNKNOWN_IMPLEMENTATION,
-    Node,
-    as_int,
-    as_list,
-    as_map,
-    as_str,
-    container_names,
     is_prepack,
-    opt_str,
-    predictors,
-    walk,
 )
+from ..diagnostics import did_you_mean
+from ..sdep import Predictor, SeldonDeploymentSpec
+from .finding import Finding, JsonPath
+from .walk import Node, as_list, as_map, as_str, container_names, predictors, typed_predictors, walk
 
-PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
-TRANSPORTS = ("rest", "grpc")
-SERVER_TYPES = ("rpc", "kafka")
+PROTOCOLS = SELDON_PROTOCOLS
 KAFKA_ENVS = ("KAFKA_BROKER", "KAFKA_INPUT_TOPIC", "KAFKA_OUTPUT_TOPIC")
-NO_ENGINE = "seldon.io/no-engine"
-SVC_NAME = "seldon.io/svc-name"
-# The keys of `predictor_servers` in the seldon-config ConfigMap as the Helm chart installs it.
-DEFAULT_SERVERS = frozenset(
-    {
-        "SKLEARN_SERVER",
-        "XGBOOST_SERVER",
-        "MLFLOW_SERVER",
-        "TENSORFLOW_SERVER",
-        "TRITON_SERVER",
-        "HUGGINGFACE_SERVER",
-        "TEMPO_SERVER",
-    }
-)
-NO_TENSORFLOW = frozenset(
-    {"SKLEARN_SERVER", "XGBOOST_SERVER", "MLFLOW_SERVER", "HUGGINGFACE_SERVER"}
-)
 
 
 class _Errors:
@@ -75,8 +56,9 @@ class _Errors:
 
 def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> list[Finding]:
     """Every error Seldon's webhook would return for `sdep`, in Seldon's order."""
-    spec = as_map(sdep.get("spec"))
-    preds = predictors(sdep)
+    # The spec's own fields, typed; its predictors one by one (see typed_predictors).
+    spec = SeldonDeploymentSpec.read_with(as_map(sdep.get("spec")), {"predictors": None})
+    raw, preds = predictors(sdep), typed_predictors(sdep)
     errs = _Errors()
     _check_enums(spec, errs)
     _check_kafka(spec, preds, errs)
@@ -86,7 +68,7 @@ def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> 
         errs.invalid(
             "no-predictors",
             "spec",
-            as_str(spec.get("transport")),  # sic: Seldon reports the transport here
+            spec.transport or "",  # sic: Seldon reports the transport here
             "Graph contains no predictors",
             ("spec", "predictors"),
             "add at least one predictor with a graph",
@@ -95,13 +77,13 @@ def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> 
     seen: set[str] = set()
     known_servers = frozenset(servers)
     for i, p in enumerate(preds):
-        nodes = list(walk(i, p.get("graph"), zero_root=True))
+        nodes = list(walk(i, raw[i].get("graph"), zero_root=True))
         for node in nodes:
-            etype = as_str(as_map(node.pu.get("endpoint")).get("type"))
+            etype = node.unit.endpoint.type if node.unit.endpoint else None
             if etype:
                 transports.setdefault(etype, node)
-        name = as_str(p.get("name"))
-        if NO_ENGINE in as_map(p.get("annotations")) and len(nodes) > 1:
+        name = p.name or ""
+        if NO_ENGINE in (p.annotations or {}) and len(nodes) > 1:
             errs.invalid(
                 "no-engine",
                 f"spec.predictors[{i}]",
@@ -120,7 +102,7 @@ def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> 
                 "give every predictor its own name",
             )
         seen.add(name)
-        containers = container_names(p)
+        containers = container_names(raw[i])
         for node in nodes:
             _check_unit(spec, containers, node, known_servers, errs)
     _check_transports(spec, transports, errs)
@@ -128,29 +110,29 @@ def validate(sdep: dict[str, Any], servers: Iterable[str] = DEFAULT_SERVERS) -> 
     return errs.items
 
 
-def _check_enums(spec: dict[str, Any], errs: _Errors) -> None:
-    for key, allowed, message, rule in (
-        ("protocol", PROTOCOLS, "Invalid protocol", "protocol"),
-        ("transport", TRANSPORTS, "Invalid transport", "transport"),
-        ("serverType", SERVER_TYPES, "Invalid serverType", "server-type"),
+def _check_enums(spec: SeldonDeploymentSpec, errs: _Errors) -> None:
+    for key, given, allowed, message, rule in (
+        ("protocol", spec.protocol, PROTOCOLS, "Invalid protocol", "protocol"),
+        ("transport", spec.transport, TRANSPORTS, "Invalid transport", "transport"),
+        ("serverType", spec.server_type, SERVER_TYPES, "Invalid serverType", "server-type"),
     ):
-        value = as_str(spec.get(key))
+        value = given or ""
         if value and value not in allowed:
             hint = did_you_mean(value, allowed) or "one of " + ", ".join(allowed)
             errs.invalid(rule, "spec", value, message, ("spec", key), hint)
 
 
-def _check_kafka(spec: dict[str, Any], preds: list[dict[str, Any]], errs: _Errors) -> None:
-    if as_str(spec.get("serverType")) != "kafka":
+def _check_kafka(spec: SeldonDeploymentSpec, preds: list[Predictor], errs: _Errors) -> None:
+    if spec.server_type != "kafka":
         return
     for i, p in enumerate(preds):
-        envs = as_list(as_map(p.get("svcOrchSpec")).get("env"))
+        envs = as_list(as_map(p.svc_orch_spec).get("env"))
         found = sum(1 for e in envs if as_str(as_map(e).get("name")) in KAFKA_ENVS)
         if not envs or found < 3:
             errs.invalid(
                 "kafka-env",
                 f"spec.predictors[{i}]",
-                as_str(p.get("name")),
+                p.name or "",
                 "For kafka please supply svcOrchSpec envs KAFKA_BROKER, KAFKA_INPUT_TOPIC, "
                 "KAFKA_OUTPUT_TOPIC",
                 ("spec", "predictors", i, "svcOrchSpec", "env"),
@@ -158,30 +140,30 @@ def _check_kafka(spec: dict[str, Any], preds: list[dict[str, Any]], errs: _Error
             )
 
 
-def _check_shadow(preds: list[dict[str, Any]], errs: _Errors) -> None:
-    if len(preds) == 1 and preds[0].get("shadow") is True:
+def _check_shadow(preds: list[Predictor], errs: _Errors) -> None:
+    if len(preds) == 1 and preds[0].shadow is True:
         errs.invalid(
             "shadow-alone",
             "spec.predictors[0]",
-            as_str(preds[0].get("name")),
+            preds[0].name or "",
             "Shadow can not exist as only predictor",
             ("spec", "predictors", 0, "shadow"),
             "a shadow mirrors another predictor's traffic: add the main predictor",
         )
 
 
-def _check_svc_names(preds: list[dict[str, Any]], errs: _Errors) -> None:
+def _check_svc_names(preds: list[Predictor], errs: _Errors) -> None:
     seen: set[str] = set()
     for i, p in enumerate(preds):
-        annotations = as_map(p.get("annotations"))
+        annotations = p.annotations or {}
         if SVC_NAME not in annotations:
             continue
-        value = as_str(annotations[SVC_NAME])
+        value = annotations[SVC_NAME]
         if value in seen:
             errs.invalid(
                 "svc-name",
                 f"spec.predictors[{i}]",
-                as_str(p.get("name")),
+                p.name or "",
                 f"Found duplicate service name in {SVC_NAME} with value {value}",
                 ("spec", "predictors", i, "annotations", SVC_NAME),
                 "each predictor needs its own service name",
@@ -190,15 +172,15 @@ def _check_svc_names(preds: list[dict[str, Any]], errs: _Errors) -> None:
 
 
 def _check_unit(
-    spec: dict[str, Any],
+    spec: SeldonDeploymentSpec,
     containers: dict[str, dict[str, Any]],
     node: Node,
     servers: frozenset[str],
     errs: _Errors,
 ) -> None:
     """`checkPredictiveUnits` for one node (the walk supplies Seldon's recursion order)."""
-    pu, name = node.pu, node.name
-    impl = opt_str(pu.get("implementation"))
+    unit, name = node.unit, node.name
+    impl = unit.implementation
     if impl is None or impl == UNKNOWN_IMPLEMENTATION:
         if name not in containers:
             errs.invalid(
@@ -209,7 +191,7 @@ def _check_unit(
                 node.path("name"),
                 _container_help(name, containers),
             )
-        if as_str(pu.get("type")) == "UNKNOWN_TYPE" and not as_list(pu.get("methods")):
+        if unit.type == "UNKNOWN_TYPE" and not unit.methods:
             errs.invalid(
                 "methods",
                 node.seldon_path(),
@@ -220,22 +202,22 @@ def _check_unit(
                 "set type to MODEL, TRANSFORMER, OUTPUT_TRANSFORMER, ROUTER or COMBINER, "
                 "or list the node's methods",
             )
-    elif is_prepack(pu):
+    elif is_prepack(impl):
         _check_prepack(spec, node, impl, containers, servers, errs)
-    logger = pu.get("logger")
-    if isinstance(logger, dict) and not as_str(logger.get("mode")):
+    logger = unit.logger
+    if logger is not None and not logger.mode:
         errs.invalid(
             "logger-mode",
             node.seldon_path(),
-            as_str(logger.get("mode")),
+            "",
             "No logger mode specified",
-            node.path("logger", "mode") if "mode" in logger else node.path("logger"),
+            node.path("logger", "mode") if logger.has("mode") else node.path("logger"),
             "set logger.mode to all, request or response",
         )
 
 
 def _check_prepack(
-    spec: dict[str, Any],
+    spec: SeldonDeploymentSpec,
     node: Node,
     impl: str,
     containers: dict[str, dict[str, Any]],
@@ -243,16 +225,16 @@ def _check_prepack(
     errs: _Errors,
 ) -> None:
     name = node.name
-    if not as_str(node.pu.get("modelUri")) and impl != "HUGGINGFACE_SERVER":
+    if not node.unit.model_uri and impl != "HUGGINGFACE_SERVER":
         errs.invalid(
             "model-uri",
             node.seldon_path(),
             name,
             "Predictive unit modelUri required when using standalone servers",
-            node.path("modelUri") if "modelUri" in node.pu else node.path("implementation"),
+            node.path("modelUri") if node.unit.has("modelUri") else node.path("implementation"),
             "set modelUri to the model's location (s3://, gs://, pvc://, ...)",
         )
-    if as_str(spec.get("protocol")) == "tensorflow" and impl in NO_TENSORFLOW:
+    if spec.protocol == "tensorflow" and impl in NO_TENSORFLOW:
         errs.invalid(
             "server-protocol",
             node.seldon_path(),
@@ -284,8 +266,10 @@ def _container_help(name: str, containers: dict[str, dict[str, Any]]) -> str:
     )
 
 
-def _check_transports(spec: dict[str, Any], transports: dict[str, Node], errs: _Errors) -> None:
-    transport = as_str(spec.get("transport"))
+def _check_transports(
+    spec: SeldonDeploymentSpec, transports: dict[str, Node], errs: _Errors
+) -> None:
+    transport = spec.transport or ""
     if len(transports) > 1:
         second = list(transports.values())[1]
         errs.invalid(
@@ -311,12 +295,12 @@ def _check_transports(spec: dict[str, Any], transports: dict[str, Node], errs: _
             )
 
 
-def _check_traffic(preds: list[dict[str, Any]], errs: _Errors) -> None:
+def _check_traffic(preds: list[Predictor], errs: _Errors) -> None:
     """`checkTraffic`: all its errors carry the path `spec`."""
     total, shadows = 0, 0
     for i, p in enumerate(preds):
-        name, traffic = as_str(p.get("name")), as_int(p.get("traffic"))
-        if p.get("shadow") is True:
+        name, traffic = p.name or "", p.traffic or 0
+        if p.shadow is True:
             shadows += 1
             if shadows > 1:
                 errs.invalid(
@@ -342,7 +326,7 @@ def _check_traffic(preds: list[dict[str, Any]], errs: _Errors) -> None:
         errs.invalid(
             "traffic-sum",
             "spec",
-            as_str(preds[0].get("name")),
+            preds[0].name or "",
             "Traffic must sum to 100 for multiple predictors",
             _traffic_at(preds, 0),
             f"the non-shadow predictors' traffic adds up to {total}; make it 100",
@@ -351,12 +335,12 @@ def _check_traffic(preds: list[dict[str, Any]], errs: _Errors) -> None:
         errs.invalid(
             "traffic-single",
             "spec",
-            as_str(preds[0].get("name")),
+            preds[0].name or "",
             "Traffic must sum be 100 for a single predictor when set",
             _traffic_at(preds, 0),
             "set traffic to 100, or leave it out",
         )
 
 
-def _traffic_at(preds: list[dict[str, Any]], i: int) -> JsonPath:
-    return ("spec", "predictors", i, "traffic" if "traffic" in preds[i] else "name")
+def _traffic_at(preds: list[Predictor], i: int) -> JsonPath:
+    return ("spec", "predictors", i, "traffic" if preds[i].has("traffic") else "name")

@@ -22,10 +22,11 @@ if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
 
     from .server import Backend, GraphServer, ServingT
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from .messages import EXAMPLE
+
 DEFAULT_GRAPH = "graphs/iris.yaml"
 RUNTIMES = ("inprocess", "process", "docker")
-EXAMPLE = '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -190,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..deployment import is_deployment_file
 
     if is_deployment_file(args.graph):
-        from .run_deployment import run_deployment
+        from .deployment_commands import run_deployment
 
         return run_deployment(args)
     loaded = _graph(args.graph)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 JSON = "application/json"
+# The request `run` suggests and the page's form falls back to (an iris row).
+EXAMPLE = '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}'
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..catalog import EXECUTOR_BUILTINS, UNIT_METHODS
 from ..spec import GraphSpec, Role
 from ..tree import TreeNode
 from .errors import RuntimeProblem
 from .ports import HTTP_BASE
 
 # Implementations the executor handles itself: no container, never called over HTTP.
-BUILTINS = frozenset({"RANDOM_ABTEST", "AVERAGE_COMBINER", "SIMPLE_MODEL", "SIMPLE_ROUTER"})
+BUILTINS = EXECUTOR_BUILTINS
 
 # Seldon's PredictiveUnitMethod values (a methods-only node has no PREDICT).
-METHODS = frozenset({"TRANSFORM_INPUT", "TRANSFORM_OUTPUT", "ROUTE", "AGGREGATE", "SEND_FEEDBACK"})
+METHODS = frozenset(UNIT_METHODS)
 
 
 @dataclass(frozen=True)

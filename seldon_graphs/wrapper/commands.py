@@ -9,7 +9,7 @@ from typing import TextIO
 from seldon_graphs.settings import Flags, add_flags
 from seldon_graphs.spec import GraphSpec
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import SeldonGraphsError
+
 __all__ = ["ContextError", "Finding", "Findings"]
 
 
@@ -28,7 +30,7 @@ class Finding:
         return f"{where}{key}: {self.message}{help}"
 
 
-class ContextError(ValueError):
+class ContextError(SeldonGraphsError, ValueError):
     """A node cannot be turned into a safe build context; the message says why and what to do.
 
     `findings` holds every finding of the planning that failed (errors and warnings).

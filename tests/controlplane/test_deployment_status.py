@@ -42,8 +42,8 @@ def test_status_shows_each_predictors_nodes(plane: client.ApiClient, namespace: 
     lines = shown.out.splitlines()
     assert lines[0] == f"{namespace}/{NAME}: Available"
     assert [line for line in lines if line.startswith("predictor ")] == [
-        "predictor main, nodes:",
-        "predictor canary, nodes:",
-        "predictor mirror, nodes:",
+        "predictor main:",
+        "predictor canary:",
+        "predictor mirror (shadow):",
     ]
-    assert "  predictor canary (traffic 10%):" in lines
+    assert "endpoint (predictor canary): http://localhost:8001/api/v1.0/predictions" in lines

@@ -1,4 +1,5 @@
-"""The printed endpoint of a SeldonDeployment with several predictors covers every one."""
+"""The printed endpoints of a SeldonDeployment with several predictors: every predictor, and
+for one with an explainer its `/api/v1.0/explain`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from seldon_graphs import load_deployment
 from seldon_graphs.deploy import endpoint
-from seldon_graphs.deploy.endpoint import endpoint_of
+from seldon_graphs.deploy.endpoint import endpoint_of, endpoints_of, render_endpoints
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = "-H 'Content-Type: application/json' -d '" + endpoint.SAMPLE + "'"
@@ -22,49 +23,45 @@ def canary() -> dict[str, Any]:
 
 
 def test_port_forwards_each_predictor_and_its_explainer(canary: dict[str, Any]) -> None:
-    text = endpoint_of(canary, "kind-seldon").render()
+    text = render_endpoints(endpoints_of(canary, "kind-seldon"))
     forward = "kubectl --context kind-seldon -n seldon-deploy port-forward"
     assert text.splitlines() == [
-        "endpoint: http://localhost:8000/api/v1.0/predictions",
-        "  predictor main (traffic 90%):",
-        f"    {forward} svc/iris-main 8000:8000 &",
-        f"    curl -s -X POST http://localhost:8000/api/v1.0/predictions {SAMPLE}",
-        f"    explain: {forward} svc/iris-main-explainer 9000:9000 &",
-        f"      curl -s -X POST http://localhost:9000/api/v1.0/explain {SAMPLE}",
-        "  predictor canary (traffic 10%):",
-        f"    {forward} svc/iris-canary 8001:8000 &",
-        f"    curl -s -X POST http://localhost:8001/api/v1.0/predictions {SAMPLE}",
-        "  predictor mirror (shadow):",
-        f"    {forward} svc/iris-mirror 8002:8000 &",
-        f"    curl -s -X POST http://localhost:8002/api/v1.0/predictions {SAMPLE}",
+        "endpoint (predictor main): http://localhost:8000/api/v1.0/predictions",
+        f"  {forward} svc/iris-main 8000:8000 &",
+        f"  curl -s -X POST http://localhost:8000/api/v1.0/predictions {SAMPLE}",
+        f"  {forward} svc/iris-main-explainer 9000:9000 &",
+        f"  explain: curl -s -X POST http://localhost:9000/api/v1.0/explain {SAMPLE}",
+        "endpoint (predictor canary): http://localhost:8001/api/v1.0/predictions",
+        f"  {forward} svc/iris-canary 8001:8000 &",
+        f"  curl -s -X POST http://localhost:8001/api/v1.0/predictions {SAMPLE}",
+        "endpoint (predictor mirror, shadow): http://localhost:8002/api/v1.0/predictions",
+        f"  {forward} svc/iris-mirror 8002:8000 &",
+        f"  curl -s -X POST http://localhost:8002/api/v1.0/predictions {SAMPLE}",
     ]
 
 
-def test_through_the_ingress_the_split_and_the_explainer_url(canary: dict[str, Any]) -> None:
-    text = endpoint_of(canary, None, "http://localhost:8080/").render()
+def test_through_the_ingress_the_explainer_has_seldons_route(canary: dict[str, Any]) -> None:
+    main = endpoints_of(canary, None, "http://localhost:8080/")[0]
     base = "http://localhost:8080/seldon/seldon-deploy"
-    assert text.splitlines() == [
+    assert main.render().splitlines() == [
         f"endpoint: {base}/iris/api/v1.0/predictions",
-        "  the ingress splits requests: main traffic 90%, canary traffic 10%, mirror shadow",
         f"  curl -s -X POST {base}/iris/api/v1.0/predictions {SAMPLE}",
-        "  predictor main (traffic 90%):",
-        f"    explain: curl -s -X POST {base}/iris-explainer/main/api/v1.0/explain {SAMPLE}",
+        f"  explain: curl -s -X POST {base}/iris-explainer/main/api/v1.0/explain {SAMPLE}",
     ]
 
 
-def test_the_endpoint_is_the_main_predictors_never_the_shadows(canary: dict[str, Any]) -> None:
+def test_the_endpoint_is_a_main_predictors_never_the_shadows(canary: dict[str, Any]) -> None:
     predictors = canary["spec"]["predictors"]
-    # The shadow first, then a small canary: the main predictor still answers the curl.
-    canary["spec"]["predictors"] = [predictors[2], predictors[1], predictors[0]]
-    endpoint = endpoint_of(canary, None)
-    assert (endpoint.service, endpoint.port) == ("iris-main", 8000)
+    canary["spec"]["predictors"] = [predictors[2], predictors[0], predictors[1]]
+    found = endpoint_of(canary, None)
+    assert (found.service, found.port, found.shadow) == ("iris-main", 8000, False)
 
 
 def test_one_plain_predictor_prints_as_before(canary: dict[str, Any]) -> None:
     main = dict(canary["spec"]["predictors"][0])
     del main["explainer"]
     canary["spec"]["predictors"] = [main]
-    assert endpoint_of(canary, None).render().splitlines() == [
+    assert render_endpoints(endpoints_of(canary, None)).splitlines() == [
         "endpoint: http://localhost:8000/api/v1.0/predictions",
         "  kubectl -n seldon-deploy port-forward svc/iris-main 8000:8000 &",
         f"  curl -s -X POST http://localhost:8000/api/v1.0/predictions {SAMPLE}",
@@ -75,8 +72,8 @@ def test_a_lone_predictor_with_an_explainer_lists_the_explain_endpoint(
     canary: dict[str, Any],
 ) -> None:
     canary["spec"]["predictors"] = canary["spec"]["predictors"][:1]
-    lines = endpoint_of(canary, None).render().splitlines()
+    lines = render_endpoints(endpoints_of(canary, None)).splitlines()
     assert lines[-2:] == [
-        "    explain: kubectl -n seldon-deploy port-forward svc/iris-main-explainer 9000:9000 &",
-        f"      curl -s -X POST http://localhost:9000/api/v1.0/explain {SAMPLE}",
+        "  kubectl -n seldon-deploy port-forward svc/iris-main-explainer 9000:9000 &",
+        f"  explain: curl -s -X POST http://localhost:9000/api/v1.0/explain {SAMPLE}",
     ]

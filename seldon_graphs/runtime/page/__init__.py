@@ -15,7 +15,7 @@ from importlib import resources
 from ...picture import PictureError, describe, flow_picture, plain_svg, render
 from ...spec import GraphSpec
 from ...tree import TreeNode
-from ..commands import EXAMPLE  # what `run` suggests; the form's last resort
+from ..messages import EXAMPLE  # what `run` suggests; the form's last resort
 
 INDEX = "index.html"  # at / only: its relative links would not resolve from /page/
 STATIC = {

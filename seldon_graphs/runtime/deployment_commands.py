@@ -10,10 +10,12 @@ from dataclasses import replace
 
 from ..deployment import Deployment, analyze_deployment
 from ..deployment.model import DeploymentSpec, PredictorSpec
+from ..errors import EXIT_PROBLEMS
 from ..spec import GraphSpec, Source
 from ..tree import TreeNode
-from .commands import EXAMPLE, EXIT_PROBLEMS, _usage, backend, serve, uri_pairs
+from .commands import _usage, backend, serve, uri_pairs
 from .ingress import PREDICTOR_HEADER, Ingress, IngressOptions, Predictor
+from .messages import EXAMPLE
 from .server import Backend, GraphServer, ServerOptions
 
 MakeBackend = Callable[[GraphSpec, TreeNode], Backend]
