@@ -51,6 +51,13 @@ def _check_graph_settings(spec: GraphSpec, r: Reporter) -> None:
         r.error(spec.at("namespace"), why, "bad-name", _dns_help(spec.namespace))
     if spec.predictor and (why := safety.dns_label(spec.predictor)):
         r.error(spec.at("predictor"), why, "bad-name", _dns_help(spec.predictor))
+    if spec.image_pull_secret and (why := safety.dns_subdomain(spec.image_pull_secret)):
+        r.error(
+            spec.at("image_pull_secret"),
+            f"`image_pull_secret`: {why}",
+            "bad-name",
+            _dns_help(spec.image_pull_secret),
+        )
     if spec.registry and (why := safety.image_ref(spec.registry)):
         r.error(spec.at("registry"), why, "bad-image", _IMAGE_HELP)
     if why := safety.version(spec.runtime.seldon_core):

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "seldon_graphs.runtime.commands",
     "seldon_graphs.deploy.commands",
     "seldon_graphs.deploy.models_commands",
+    "seldon_graphs.importer.commands",
 )
 # The module that registers each subcommand (tests/test_cli_imports.py pins it against what
 # the modules register): a command line naming one imports that module alone, so `validate`
@@ -35,6 +36,7 @@ COMMAND_HOME = {
         ("deploy", "status", "diff", "promote", "delete", "secret"), COMMAND_MODULES[4]
     ),
     "models": COMMAND_MODULES[5],
+    "import": COMMAND_MODULES[6],
 }
 
 

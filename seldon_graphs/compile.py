@@ -102,13 +102,13 @@ def component_specs(
             sdep.ComponentSpec(
                 metadata=sdep.ObjectMeta(name=node.name),
                 replicas=node.replicas,
-                spec={"containers": [c]},
+                spec=_pod(spec, [c]),
                 hpa_spec=hpa_spec(node),
                 pdb_spec=pdb_spec(node),
             )
             for node, c in containers
         )
-    pod = {"containers": [c for _, c in containers]}
+    pod = _pod(spec, [c for _, c in containers])
     return (sdep.ComponentSpec(metadata=sdep.ObjectMeta(name="graph"), spec=pod),)
 
 
@@ -135,6 +135,13 @@ def pdb_spec(node: NodeSpec) -> sdep.PdbSpec | None:
     return sdep.PdbSpec(
         min_available=node.pdb.min_available, max_unavailable=node.pdb.max_unavailable
     )
+
+
+def _pod(spec: GraphSpec, containers: list[dict[str, Any]]) -> dict[str, Any]:
+    pod: dict[str, Any] = {"containers": containers}
+    if spec.image_pull_secret:
+        pod["imagePullSecrets"] = [{"name": spec.image_pull_secret}]
+    return pod
 
 
 def manifest(

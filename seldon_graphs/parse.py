@@ -279,6 +279,7 @@ def parse_document(
         annotations=_str_pairs(doc.get("annotations")),
         labels=_str_pairs(doc.get("labels")),
         registry=_str(doc.get("registry")),
+        image_pull_secret=_str(doc.get("image_pull_secret")),
         rest_timeout_ms=_int(doc.get("rest_timeout_ms")),
         runtime=Runtime(
             seldon_core=_str(runtime.get("seldon_core")) or defaults.seldon_core
@@ -331,6 +332,8 @@ def _secret_indent(key: LScalar, indent: int | None, depth: int) -> int | None:
     if indent is not None or not isinstance(key.value, str):
         return indent
     if depth == 2 and key.value in _SECRET_REFERENCES:  # nodes -> name -> secret
+        return None
+    if depth == 0 and key.value == "image_pull_secret":  # names a Secret, holds none
         return None
     return key.pos.col if safety.secret_name(key.value) else None
 

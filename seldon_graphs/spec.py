@@ -201,6 +201,7 @@ class GraphSpec:
     annotations: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     registry: str | None = None
+    image_pull_secret: str | None = None  # each pod's imagePullSecrets
     rest_timeout_ms: int | None = None
     runtime: Runtime = field(default_factory=Runtime)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
