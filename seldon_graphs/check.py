@@ -563,7 +563,16 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
                 "one PEP 508 requirement per item, e.g. `numpy>=1.26,<2`",
             )
     if node.source is Source.BUILTIN:
-        for key in ("model_uri", "image", "resources", "env", "secret_env", "replicas"):
+        for key in (
+            "model_uri",
+            "image",
+            "resources",
+            "env",
+            "secret_env",
+            "replicas",
+            "hpa",
+            "pdb",
+        ):
             if key in node.positions:
                 r.error(
                     node.at(key),

@@ -32,7 +32,9 @@ COMMAND_HOME = {
     "check-manifest": COMMAND_MODULES[1],
     **dict.fromkeys(("build", "dockerfile"), COMMAND_MODULES[2]),
     **dict.fromkeys(("run", "predict"), COMMAND_MODULES[3]),
-    **dict.fromkeys(("deploy", "status", "diff", "delete", "secret"), COMMAND_MODULES[4]),
+    **dict.fromkeys(
+        ("deploy", "status", "diff", "promote", "delete", "secret"), COMMAND_MODULES[4]
+    ),
     "models": COMMAND_MODULES[5],
     "import": COMMAND_MODULES[6],
 }

@@ -64,6 +64,29 @@ def register(sub: Any) -> None:
     registry_auth_arg(p)
     p.set_defaults(func=_guarded(cmd_diff))
 
+    p = sub.add_parser(
+        "promote",
+        help="move a deployment's traffic to a canary predictor in steps, waiting for "
+        "Available at each, rolling back on failure",
+    )
+    _cluster_args(p)
+    p.add_argument("canary", metavar="CANARY", help="the predictor to move traffic to")
+    p.add_argument(
+        "--steps",
+        type=steps,
+        default=(10, 50, 100),
+        metavar="PERCENT,...",
+        help="the canary's traffic at each step (default: 10,50,100)",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="wait this long for Available at each step (default 300)",
+    )
+    p.set_defaults(func=_guarded(cmd_promote))
+
     p = sub.add_parser("delete", help="delete a deployed graph's SeldonDeployment")
     _cluster_args(p)
     p.set_defaults(func=_guarded(cmd_delete))
@@ -114,6 +137,19 @@ def rclone_args(p: argparse.ArgumentParser) -> None:
         "--provider",
         help="rclone's S3 provider (default: Minio with an endpoint, else AWS)",
     )
+
+
+def steps(text: str) -> tuple[int, ...]:
+    """--steps 10,50,100: whole percentages from 0 to 100, each above the one before."""
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 10,50,100") from None
+    if any(not 0 <= v <= 100 for v in values):
+        raise argparse.ArgumentTypeError(f"{text}: each step is a percentage from 0 to 100")
+    if list(values) != sorted(set(values)):
+        raise argparse.ArgumentTypeError(f"{text}: each step must be above the one before")
+    return values
 
 
 def _cluster_args(p: argparse.ArgumentParser) -> None:
@@ -231,6 +267,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(text, end="")
     return EXIT_PROBLEMS
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from .promote import PromoteOptions, promote
+
+    kube, target = _open_installed(args)
+    # Deployed with images pinned by digest: promote applies the same pins, changing traffic only.
+    target = _pinned_like_live(kube, target, getattr(args, "registry_auth_file", None))
+    printer = ProgressPrinter(sys.stderr)
+    try:
+        final = promote(
+            kube, target, args.canary, PromoteOptions(args.steps, args.wait), _say, printer
+        )
+    finally:
+        printer.close()
+    shown = ", ".join(f"{name} {share}%" for name, share in final.items())
+    print(f"{target.namespace}/{target.name}: traffic {shown}")
+    print(f"  the deployment file still says the old traffic: write {shown} into {target.file}")
+    return EXIT_OK
 
 
 def _pinned_like_live(kube: Kube, target: Target, auth_file: str | None) -> Target:

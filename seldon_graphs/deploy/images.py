@@ -29,7 +29,7 @@ def build_images_step(
     if not plans:
         return target  # nothing of ours to build: prepackaged servers and ready-made images only
     push = dest.push or registry is not None
-    if push and not getattr(target.spec, "registry", None):
+    if push and not target.registry:
         raise DeployError(
             f"{target.file}: the graph has Python nodes but no `registry:` (nor any other "
             "registry setting), and the cluster is not kind, so their images have nowhere to go",

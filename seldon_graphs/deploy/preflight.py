@@ -192,12 +192,14 @@ def _units(model: SeldonDeployment) -> Iterator[PredictiveUnit]:
 
 
 def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
-    """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
+    """Secret names the SeldonDeployment refers to (graph units, explainers, pod specs)."""
     model = read(manifest)
     for unit in model.units():
         if unit.env_secret_ref_name:
             yield unit.env_secret_ref_name
     for predictor in model.predictors:
+        if predictor.explainer is not None and predictor.explainer.env_secret_ref_name:
+            yield predictor.explainer.env_secret_ref_name
         for component in predictor.components:
             yield from _pod_secrets(component.spec or {})
 

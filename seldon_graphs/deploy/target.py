@@ -1,4 +1,5 @@
-"""What we deploy: a graph file compiled by `seldon_graphs.api`, or a SeldonDeployment file.
+"""What we deploy: a graph or deployment file compiled by `seldon_graphs`, or a
+SeldonDeployment file.
 
 Accepting an already-compiled SeldonDeployment YAML/JSON lets users (and tests) deploy the
 output of `seldon-graphs compile`, or Seldon's own examples, through the same checks.
@@ -48,8 +49,20 @@ class Target:
 
     @property
     def spec(self) -> Any:
-        """The GraphSpec (positions for messages), or None for a plain manifest."""
-        return getattr(self.graph, "spec", None)
+        """The GraphSpec (positions for messages), or None for a plain manifest or a
+        deployment file (whose nodes live in several graphs)."""
+        return None if self.is_deployment else getattr(self.graph, "spec", None)
+
+    @property
+    def is_deployment(self) -> bool:
+        return hasattr(self.graph, "predictors")
+
+    @property
+    def registry(self) -> str | None:
+        """Where the wrapper images are pushed: the graph's (every graph's) registry."""
+        specs = [g.spec for _, g in self.graph.predictors] if self.is_deployment else [self.spec]
+        found = {getattr(s, "registry", None) for s in specs}
+        return found.pop() if len(found) == 1 else None
 
 
 def load_target(path: str | Path, flags: Any = None) -> Target:
@@ -71,8 +84,10 @@ def load_target(path: str | Path, flags: Any = None) -> Target:
 
 def _compile(file: Path, flags: Any) -> Target:
     api = importlib.import_module("seldon_graphs.api")
+    deployment = importlib.import_module("seldon_graphs.deployment")
+    load = deployment.load_deployment if deployment.is_deployment_file(file) else api.load
     try:
-        graph = api.load(file, flags)
+        graph = load(file, flags)
         manifest = graph.manifest()
     except api.GraphError as exc:
         raise GraphLoadError(exc.render()) from None
