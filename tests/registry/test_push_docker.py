@@ -395,7 +395,13 @@ def test_the_cli_summary_names_the_pinned_images(every_graph: list[Pushed]) -> N
     summary = income.out.splitlines()
     # lr and gb are generated server images (server_image: generated), built like the rest
     assert summary[0] == "5 image(s), 5 built, 0 up to date"
-    assert [line.split("\t")[0] for line in summary[1:]] == ["label", "features", "vote", "lr", "gb"]
+    assert [line.split("\t")[0] for line in summary[1:]] == [
+        "label",
+        "features",
+        "vote",
+        "lr",
+        "gb",
+    ]
 
 
 def test_pushing_to_a_token_registry(
