@@ -243,7 +243,7 @@ def test_local_model_paths_never_reach_the_manifest():
 
     manifest = api.load(IRIS).manifest_yaml()
     assert "models/iris" not in manifest and "local_uri" not in manifest
-    assert "gs://seldon-models/v1.12.0-dev/sklearn/iris" in manifest
+    assert "s3://models/iris" in manifest
 
 
 @pytest.mark.slow
