@@ -4,8 +4,9 @@ Opt-in: `pytest -m cluster tests/deploy` (or `make test-cluster`, see docs/deplo
 It reuses the cluster of context $SELDON_GRAPHS_CONTEXT (default kind-seldon) when that
 answers, else runs scripts/kind-up.sh (idempotent) when kind, kubectl, helm and docker are
 installed, else skips saying why. It deploys tests/deploy/graphs/chapter2-iris.yaml (Seldon's
-SKLEARN_SERVER with the walkthrough's public iris model: no image to build, but the cluster must reach docker.io and
-storage.googleapis.com), sends one prediction through a port-forward, and deletes it.
+SKLEARN_SERVER with the walkthrough's public iris model: no image to build, but the cluster
+must reach docker.io and storage.googleapis.com), sends one prediction through a port-forward,
+and deletes it.
 """
 
 from __future__ import annotations
