@@ -18,14 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from seldon_graphs.deploy import DeployOptions, RolloutError, connect, deploy, load_target
 from seldon_graphs.deploy.diagnose import STORAGE_HINT
 from seldon_graphs.deploy.initializers import initializer_env
 from tests.helpers import require_tool
 
 from .conftest import FakeClock
 from .fakeapi import FakeCluster, pod, waiting
-from .test_storage import KEY, SECRET, project, s3, stored_secret  # noqa: F401 (fixtures)
+from .test_storage import (  # noqa: F401 (project and s3 are fixtures)
+    KEY,
+    SECRET,
+    project,
+    rollout_error,
+    s3,
+    stored_secret,
+)
 
 POD = "income-default-0-lr-abc"
 INIT = "lr-model-initializer"
@@ -100,17 +106,7 @@ def test_rclones_words_reach_the_deploy_diagnosis(
     last = rclone.stderr.strip().splitlines()[-1]
     assert (rclone.returncode, rclone_says in last) == (1, True), rclone.stderr
     _crashing_initializer(cluster, rclone)
-    target = load_target(str(project / "graph.yaml")).placed(None, "models")
-    with pytest.raises(RolloutError) as err:
-        deploy(
-            connect(kubeconfig=str(kubeconfig)),
-            target,
-            DeployOptions(wait=30),
-            lambda t, d: None,
-            print,
-            clock,
-        )
-    text = str(err.value)
+    text = rollout_error(project / "graph.yaml", kubeconfig, clock)
     assert f"pod {POD}, init container {INIT} keeps crashing (CrashLoopBackOff)" in text
     assert f"    | {last}" in text
     assert f"help: {STORAGE_HINT}" in text
