@@ -92,7 +92,7 @@ def every_graph(
 
 
 def test_every_graphs_images_are_pushed_and_pinned(every_graph: list[Pushed]) -> None:
-    assert [p.graph.stem for p in every_graph] == ["abtest", "bandit", "income"]
+    assert [p.graph.stem for p in every_graph] == ["abtest", "bandit", "income", "iris"]
     for pushed in every_graph:
         assert pushed.code == 0, pushed.err
         wanted = sorted(p.node for p in api.load(pushed.graph).contexts)
