@@ -18,6 +18,7 @@ from types import ModuleType
 import pytest
 
 from seldon_graphs import api
+from seldon_graphs.deployment import analyze_deployment_text, is_deployment_file
 from seldon_graphs.diagnostics import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +50,17 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _findings(root: Path, graph: str, text: str | None = None) -> list[Diagnostic]:
+def _analysis(root: Path, graph: str, text: str | None = None) -> tuple[bool, list[Diagnostic]]:
+    """A deployment file is analysed with its predictors' graphs (graphs/iris-canary.yaml)."""
     file = root / "graphs" / graph
     source = file.read_text() if text is None else text
-    result = api.analyze_text(source, file, display=f"graphs/{graph}", root=root)
-    return [d for d in result.diagnostics if d.rule == "model-server"]
+    analyze = analyze_deployment_text if is_deployment_file(file) else api.analyze_text
+    result = analyze(source, file, display=f"graphs/{graph}", root=root)
+    return result.ok, list(result.diagnostics)
+
+
+def _findings(root: Path, graph: str, text: str | None = None) -> list[Diagnostic]:
+    return [d for d in _analysis(root, graph, text)[1] if d.rule == "model-server"]
 
 
 def test_the_models_are_trained(trained: Path) -> None:
@@ -68,9 +75,7 @@ def test_no_model_server_finding(trained: Path, graph: Path) -> None:
 @pytest.mark.parametrize("graph", GRAPHS, ids=[g.stem for g in GRAPHS])
 def test_every_graph_validates_clean(trained: Path, graph: Path) -> None:
     """No warning either: the README's first command prints nothing misleading."""
-    file = trained / "graphs" / graph.name
-    result = api.analyze_text(file.read_text(), file, display=graph.name, root=trained)
-    assert (result.ok, result.diagnostics) == (True, [])
+    assert _analysis(trained, graph.name) == (True, [])
 
 
 def test_control_iris_on_sklearnserver_is_a_warning(trained: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from seldon_graphs import api
+from seldon_graphs.deployment import is_deployment_file
 from seldon_graphs.images import BuildResult, ContextPlan, PushFailed, build_images, smoke_run
 from seldon_graphs.registry import Credentials
 from seldon_graphs.settings import Flags
@@ -35,7 +36,11 @@ from .servers import DroppingProxy, Registry, registry
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 CLI = (sys.executable, "-m", "seldon_graphs.cli")
-WRAPPED = [g for g in sorted((REPO / "graphs").glob("*.yaml")) if api.load(g).contexts]
+WRAPPED = [
+    g
+    for g in sorted((REPO / "graphs").glob("*.yaml"))
+    if not is_deployment_file(g) and api.load(g).contexts
+]
 
 
 def run_cli(*argv: str, docker_config_dir: Path) -> subprocess.CompletedProcess[str]:
