@@ -79,4 +79,3 @@ def test_planning_and_writing_hold_one_chunk_of_a_large_file(tmp_path: Path) -> 
         root / "big.bin"
     ).read_bytes()
     assert peak < 2 * MIB + MIB // 2, peak  # the chunk read and the one before it
-
