@@ -27,8 +27,8 @@ declare -A TESTS=(
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
   [runtime/process]="tests/runtime/test_process.py tests/runtime/test_supervision.py"
   [runtime/docker]="tests/runtime/test_docker.py"
-  [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py tests/runtime/test_supervision.py"
-  [runtime/server]="tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
+  [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py"
+  [runtime/server]="tests/runtime/test_server_answers.py tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
 )
 ORDER=(safety wrapper/context deploy/preflight deploy/wait runtime/http1 runtime/server
   runtime/process runtime/docker)
