@@ -5,6 +5,7 @@ memory a chunk at a time."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import tracemalloc
 from pathlib import Path
 
@@ -79,3 +80,24 @@ def test_planning_and_writing_hold_one_chunk_of_a_large_file(tmp_path: Path) -> 
         root / "big.bin"
     ).read_bytes()
     assert peak < 2 * MIB + MIB // 2, peak  # the chunk read and the one before it
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [("Dockerfile.prod",), ("Dockerfiles",), (".dockerignore.old",), (".s2i-notes.txt",)],
+)
+def test_listed_files_named_like_the_build_files_are_copied(
+    tmp_path: Path, listed: tuple[str, ...]
+) -> None:
+    """Only the build's own files stay out of /app, not every name that starts like one."""
+    _project(tmp_path, {"Dockerfile.prod": b"d\n", "Dockerfiles/a.txt": b"a\n"})
+    _project(tmp_path, {".dockerignore.old": b"o\n", ".s2i-notes.txt": b"n\n"})
+    plan = _plan(tmp_path, listed)
+    copies = [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY")]
+    code = ["model.py", "requirements.txt", "seldon_graphs_adapter.py", "seldon_graphs_entry.py"]
+    name = listed[0]
+    if name == "Dockerfiles":
+        assert copies[-1] == 'COPY ["Dockerfiles", "/app/Dockerfiles/"]'
+    else:
+        expected = sorted([name, *code, "seldon_graphs_init.py"])
+        assert copies[-1] == f"COPY {json.dumps([*expected, '/app/'])}"
