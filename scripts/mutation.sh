@@ -112,7 +112,9 @@ cache_of() { printf '%s/%s.mutmut-cache' "$OUT" "${1//\//.}"; }
 
 # The copy's cache back to build/mutation/ (SQLite's own copy: consistent mid-run too).
 save_cache() {
-  [[ -n $running && -f $work/repo/.mutmut-cache ]] || return 0
+  [[ -n $running ]] || return 0
+  merge_lanes
+  [[ -f $work/repo/.mutmut-cache ]] || return 0
   local dest
   dest=$(cache_of "$running")
   "$VENV/bin/python" -c 'import sqlite3, sys
@@ -131,22 +133,16 @@ run_mutmut() {  # DIR MODULE RUNNER
 # hook skips the others), their results merged into the copy's cache. On a machine others
 # keep busy, a process at `nice -n 19` gets a small share of a core, so lanes add up; they
 # take little from anyone at that priority.
-run_shards() {
-  local m=$1 runner=$2 k
-  for ((k = 0; k < JOBS; k++)); do
-    rm -rf "$work/repo.$k" && cp -a "$work/repo" "$work/repo.$k"
-    printf 'def pre_mutation(context):\n    m = context.mutation_id\n    context.skip = (m.line_number * 7 + m.index) %% %d != %d\n' \
-      "$JOBS" "$k" >"$work/repo.$k/mutmut_config.py"
-    run_mutmut "$work/repo.$k" "$m" "$runner" &
-  done
-  wait
+# The lanes' caches into the copy's: each mutant's result from the lane that tested it.
+merge_lanes() {
+  compgen -G "$work/repo.*/.mutmut-cache" >/dev/null || return 0
   "$VENV/bin/python" - "$work/repo/.mutmut-cache" "$work"/repo.*/.mutmut-cache <<'PY'
-import shutil
 import sqlite3
 import sys
 
 merged, shards = sys.argv[1], sys.argv[2:]
-shutil.copyfile(shards[0], merged)
+with sqlite3.connect(shards[0]) as first, sqlite3.connect(merged) as db:
+    first.backup(db)  # consistent even while that lane writes
 with sqlite3.connect(merged) as db:
     for shard in shards[1:]:
         db.execute("attach ? as shard", (shard,))
@@ -161,6 +157,18 @@ with sqlite3.connect(merged) as db:
     # A shard that was stopped leaves its share skipped elsewhere: untested, so it runs next time.
     db.execute("update Mutant set status = 'untested' where status = 'skipped'")
 PY
+}
+
+run_shards() {
+  local m=$1 runner=$2 k
+  for ((k = 0; k < JOBS; k++)); do
+    rm -rf "$work/repo.$k" && cp -a "$work/repo" "$work/repo.$k"
+    printf 'def pre_mutation(context):\n    m = context.mutation_id\n    context.skip = (m.line_number * 7 + m.index) %% %d != %d\n' \
+      "$JOBS" "$k" >"$work/repo.$k/mutmut_config.py"
+    run_mutmut "$work/repo.$k" "$m" "$runner" &
+  done
+  wait
+  merge_lanes
   rm -rf "$work"/repo.*
 }
 
