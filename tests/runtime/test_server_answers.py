@@ -4,7 +4,11 @@ URL a server gives for a wildcard host. Real HTTP on 127.0.0.1 over the in-proce
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -14,7 +18,9 @@ from seldon_graphs.runtime.metrics import CONTENT_TYPE
 from seldon_graphs.runtime.page import Asset, Page
 from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
 
+from .conftest import serve
 from .graphs import tags_chain
+from .test_server_limits import BODY, WAIT, GateBackend, post
 
 ServerFactory = Callable[..., ServerThread]
 X = {"data": {"ndarray": [[1.0, 2.0]]}}
@@ -160,3 +166,34 @@ def test_the_default_options_are_the_documented_bounds() -> None:
         body_seconds=30.0,
         drain_seconds=15.0,
     )
+
+
+def test_any_other_method_under_the_api_prefixes_is_405(server_factory: ServerFactory) -> None:
+    url = server_factory(InProcessBackend(*tags_chain()), name="g").server.url
+    for path in ("/api/v1.0/nothing", "/api/v0.1/nothing", "/seldon/seldon/g/api/v1.0/nothing"):
+        answer = requests.get(url + path)
+        assert (answer.status_code, answer.content) == (405, b""), path
+
+
+def test_server_options_are_a_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ServerOptions().port = 1  # type: ignore[misc]
+
+
+def test_stopping_waits_for_the_requests_in_flight() -> None:
+    """Stop ends only once the request it found in flight has its answer."""
+    backend = GateBackend(hold=1)
+    thread = serve(backend)  # type: ignore[arg-type]  # a Backend but for kill()
+    url = thread.server.url
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(post, url)
+            assert backend.executor.all_arrived.wait(WAIT)
+            stopping = asyncio.run_coroutine_threadsafe(thread.server.stop(), thread.loop)
+            with pytest.raises(concurrent.futures.TimeoutError):
+                stopping.result(2)  # the request still holds it
+            backend.executor.open(thread.loop)
+            assert held.result(WAIT) == (200, BODY)
+            stopping.result(WAIT)
+    finally:
+        thread.stop()
