@@ -84,6 +84,7 @@ def test_a_head_longer_than_64_kib_is_refused(size: int, message: str) -> None:
         b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",  # letters in the status
         b"HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\nok",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+        b"\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",  # an empty status line
     ],
 )
 def test_an_answer_that_is_not_http_is_an_error(answer: bytes) -> None:
@@ -320,3 +321,18 @@ def test_a_closed_idle_connection_is_skipped_for_a_live_one() -> None:
         assert len(connections) == 2
 
     run(handle, body)
+
+
+def test_a_connection_that_answered_garbage_is_closed() -> None:
+    async def main() -> None:
+        hung_up = asyncio.Event()
+
+        async def body(client: Client, port: int) -> None:
+            with pytest.raises(ConnectionClosed, match=r"^bad HTTP answer"):
+                await get(client, port)
+            await hung_up.wait()  # the client hung up; the test's timeout says it never did
+
+        garbage = b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n"
+        await serving(closing_watched(hung_up, garbage), body)
+
+    asyncio.run(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seldon_graphs.runtime.nodes import NodeCode
+from seldon_graphs.runtime.nodes import SERVERS_FILE, NodeCode
 from seldon_graphs.runtime.ports import Ports
 from seldon_graphs.runtime.process import node_env, write_entry
 from seldon_graphs.runtime.units import Param
@@ -93,3 +93,10 @@ def test_the_entry_loads_the_nodes_class_for_its_role(
     ]
     assert _load(tmp_path / "step") == loaded
     compile((tmp_path / "step" / "launch.py").read_text(), "launch.py", "exec")
+
+
+def test_a_server_class_is_loaded_as_it_is(tmp_path: Path) -> None:
+    """Seldon's prepackaged servers already serve their role: no adapter."""
+    code = NodeCode("iris", SERVERS_FILE, "SKLearnServer", Role.MODEL, (), "img")
+    write_entry(tmp_path / "iris", code, "127.0.0.1")
+    assert _load(tmp_path / "iris") == "- SKLearnServer"
