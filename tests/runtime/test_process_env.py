@@ -89,6 +89,7 @@ def test_the_entry_loads_the_nodes_class_for_its_role(
     write_entry(tmp_path / "step", code, "127.0.0.1")
     assert sorted(p.name for p in (tmp_path / "step").iterdir()) == [
         "launch.py",
+        "seldon_graphs_launch.py",
         "seldon_graphs_node.py",
     ]
     assert _load(tmp_path / "step") == loaded

@@ -99,5 +99,5 @@ def test_listed_files_named_like_the_build_files_are_copied(
     if name == "Dockerfiles":
         assert copies[-1] == 'COPY ["Dockerfiles", "/app/Dockerfiles/"]'
     else:
-        expected = sorted([name, *code, "seldon_graphs_init.py"])
+        expected = sorted([name, *code, "seldon_graphs_init.py", "seldon_graphs_launch.py"])
         assert copies[-1] == f"COPY {json.dumps([*expected, '/app/'])}"
