@@ -243,6 +243,9 @@ def load_documents(text: str, reporter: Reporter) -> list[Located]:
     """Parse every document in `text`; syntax errors become diagnostics (and [] is returned)."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except UnicodeEncodeError as exc:  # the C loader reads UTF-8: a lone surrogate has none
+        _not_a_character(text, exc.start, reporter)
+        return []
     except yaml.MarkedYAMLError as exc:
         _syntax_error(exc, reporter, text)
         return []
@@ -265,6 +268,19 @@ def load_document(text: str, reporter: Reporter) -> Located | None:
             "remove the `---` line and what follows, or put each graph in a file of its own",
         )
     return docs[0] if docs else None
+
+
+def _not_a_character(text: str, offset: int, reporter: Reporter) -> None:
+    """Text handed in as a str (the API takes one) can hold a lone surrogate; a file cannot,
+    its bytes are decoded strictly first."""
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    reporter.error(
+        Pos(line, col, col + 1),
+        f"U+{ord(text[offset]):04X} is a lone surrogate, not a character: not valid Unicode",
+        "yaml-syntax",
+        "decode the file as UTF-8 with errors='strict' (or remove the character)",
+    )
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, reporter: Reporter, text: str) -> None:

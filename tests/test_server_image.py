@@ -180,6 +180,7 @@ def test_the_build_context(tmp_path: Path) -> None:
         "requirements.txt",
         "seldon_graphs_entry.py",
         "seldon_graphs_init.py",
+        "seldon_graphs_launch.py",
         "seldon_graphs_servers.py",
     ]
     assert plan.files["seldon_graphs_servers.py"] == Path(servers.__file__).read_bytes()

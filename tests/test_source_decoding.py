@@ -108,3 +108,12 @@ def test_every_command_reports_a_non_utf8_graph_with_exit_1(
         captured.out + captured.err
     )
     assert "Traceback" not in captured.out + captured.err
+
+
+def test_a_lone_surrogate_in_text_given_as_a_str_is_a_diagnostic_not_a_crash() -> None:
+    """Hypothesis found it: the C YAML loader encodes the str to UTF-8 and raised."""
+    result = api.analyze_text("name: g\nnodes:\n  a: {python: x\ud800y.py:A}\n", Path("g.yaml"))
+    assert [(d.line, d.col, d.rule, d.message) for d in result.diagnostics] == [
+        (3, 16, "yaml-syntax", "U+D800 is a lone surrogate, not a character: not valid Unicode")
+    ]
+    assert not result.ok

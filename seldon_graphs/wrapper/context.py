@@ -219,6 +219,15 @@ class _Inputs:
     requirements: tuple[str, ...]
 
 
+def runtime_files() -> dict[str, bytes]:
+    """What every image we build runs besides its own code: the init module and the
+    launcher the Dockerfile's command starts (wrapper images and generated servers alike)."""
+    return {
+        f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
+        f"{LAUNCH_MODULE}.py": Path(_launcher_module.__file__).read_bytes(),
+    }
+
+
 def plan_context(
     spec: GraphSpec, node: NodeSpec, role: Role | str, base_id: str | None = None
 ) -> ContextPlan:
@@ -239,8 +248,7 @@ def plan_context(
         "requirements.txt": _requirements(inputs.version, inputs.requirements),
         f"{ADAPTER_MODULE}.py": Path(_adapter_module.__file__).read_bytes(),
         f"{ENTRY_MODULE}.py": _entry(inputs.module, inputs.class_name, role).encode(),
-        f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
-        f"{LAUNCH_MODULE}.py": Path(_launcher_module.__file__).read_bytes(),
+        **runtime_files(),
         ".s2i/environment": _s2i_environment(role).encode(),
         ".dockerignore": _DOCKERIGNORE.encode(),
     }

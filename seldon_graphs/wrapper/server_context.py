@@ -23,11 +23,9 @@ from seldon_graphs.generated_servers import Generator, Pins, generator, pins
 from seldon_graphs.runtime import servers as _servers_module
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role
 
-from . import init as _init_module
 from .context import (
     _DOCKERIGNORE,
     ENTRY_MODULE,
-    INIT_MODULE,
     ContextPlan,
     ImageSettings,
     Parts,
@@ -38,6 +36,7 @@ from .context import (
     _settings,
     _source_label,
     assemble,
+    runtime_files,
 )
 from .findings import ContextError, Findings
 
@@ -66,7 +65,7 @@ def plan_server_context(spec: GraphSpec, node: NodeSpec, base_id: str | None = N
         "requirements.txt": _requirements(version, pinned.requirements),
         f"{SERVERS_MODULE}.py": Path(_servers_module.__file__).read_bytes(),
         f"{ENTRY_MODULE}.py": _entry(gen, node).encode(),
-        f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
+        **runtime_files(),
         ".s2i/environment": _s2i_environment(Role.MODEL).encode(),
         ".dockerignore": _DOCKERIGNORE.encode(),
     }
