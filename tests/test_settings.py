@@ -107,7 +107,7 @@ def _diff_flags(graph: Path, argv: list[str]) -> Flags:
 
 def _build_plan_images(graph: Path, argv: list[str]) -> dict[str, str]:
     """What `build` would build: the same loader and flags as `seldon-graphs build`."""
-    from seldon_graphs.wrapper.commands import _load
+    from seldon_graphs.cli.build_commands import _load
     from seldon_graphs.wrapper.context import plan_graph
 
     args = build_parser().parse_args(["build", str(graph), *argv])

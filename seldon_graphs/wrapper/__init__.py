@@ -15,5 +15,6 @@ In pipeline order:
 - `init`: PID 1 of every image (stdlib only, copied verbatim): stops the whole server;
 - `smoke`: run inside a new image before it is tagged (stdlib only): loads the node as
   seldon-core-microservice will, so a node that would crash at start fails its build;
-- `commands`: the `build` and `dockerfile` subcommands (building is `seldon_graphs.images`).
+- the `build` and `dockerfile` subcommands are `cli/build_commands.py` (building is
+  `seldon_graphs.images`).
 """

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from seldon_graphs import api
-from seldon_graphs.deploy import ImageTarget, commands
+from seldon_graphs.cli import deploy_commands as commands
+from seldon_graphs.deploy import ImageTarget
 from tests.helpers import NO_SHARED, SHARED, project, require_file
 
 from .conftest import sdep
@@ -384,7 +385,7 @@ def test_a_context_that_fails_while_deploying_is_an_error_not_a_traceback(
 ) -> None:
     """A project file that changes while deploy plans its image (ContextError from the
     planner) is reported like every other problem: exit 1, the reason, nothing deployed."""
-    from seldon_graphs.deploy.commands import _guarded
+    from seldon_graphs.cli.deploy_commands import _guarded
     from seldon_graphs.wrapper.findings import ContextError
 
     def plans(args: object) -> int:

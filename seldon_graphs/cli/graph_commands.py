@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import api, picture, settings
-from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .schema_check import graph_schema
+from .. import api, picture, settings
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from ..schema_check import graph_schema
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,7 +99,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(graph.manifest_yaml())
         return EXIT_OK
-    from .wrapper.findings import ContextError
+    from ..wrapper.findings import ContextError
 
     try:  # an OutputError (exit 2) is reported by cli.main
         folder = graph.compile(args.out)

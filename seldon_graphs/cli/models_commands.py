@@ -10,8 +10,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .. import api
-from .commands import read_values
-from .errors import DeployError
+from ..deploy.errors import DeployError
+from .deploy_commands import read_values
 
 if TYPE_CHECKING:
     from ..spec import GraphSpec
@@ -54,9 +54,9 @@ def cmd_models_push(args: argparse.Namespace) -> int:
 
 
 def _push_all(spec: GraphSpec, args: argparse.Namespace) -> list[str]:
-    from .initializers import remote_of
-    from .push import push, rclone_env, uploads
-    from .secrets import RcloneOptions, rclone_form
+    from ..deploy.initializers import remote_of
+    from ..deploy.push import push, rclone_env, uploads
+    from ..deploy.secrets import RcloneOptions, rclone_form
 
     todo, left = uploads(spec)
     for why in left:

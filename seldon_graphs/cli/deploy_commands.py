@@ -12,14 +12,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..deploy.errors import DeployError  # light: no kubernetes import until a command runs
 from ..wrapper.findings import ContextError
-from .errors import DeployError  # light: no kubernetes import until a command runs
 
 if TYPE_CHECKING:
-    from .flow import ImageStep
-    from .kube import Kube
-    from .target import Target
-    from .wait import Progress
+    from ..deploy.flow import ImageStep
+    from ..deploy.kube import Kube
+    from ..deploy.target import Target
+    from ..deploy.wait import Progress
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 
@@ -137,8 +137,8 @@ def _guarded(command: Command) -> Command:
 def _open(args: argparse.Namespace) -> tuple[Kube, Target]:
     from seldon_graphs.settings import Flags
 
-    from .kube import connect
-    from .target import load_target
+    from ..deploy.kube import connect
+    from ..deploy.target import load_target
 
     # graph errors first: they need no cluster
     target = load_target(args.graph, Flags.from_args(args))
@@ -148,8 +148,8 @@ def _open(args: argparse.Namespace) -> tuple[Kube, Target]:
 
 def _open_installed(args: argparse.Namespace) -> tuple[Kube, Target]:
     """`_open`, then make sure a 404 will mean "not deployed", not "no Seldon here"."""
-    from .errors import OperatorMissingError
-    from .kube import GROUP, VERSION
+    from ..deploy.errors import OperatorMissingError
+    from ..deploy.kube import GROUP, VERSION
 
     kube, target = _open(args)
     kube.server_version()
@@ -162,8 +162,8 @@ def _open_installed(args: argparse.Namespace) -> tuple[Kube, Target]:
 
 
 def cmd_deploy(args: argparse.Namespace, images: ImageStep | None = None) -> int:
-    from .flow import DeployOptions, deploy
-    from .images import build_images_step
+    from ..deploy.flow import DeployOptions, deploy
+    from ..deploy.images import build_images_step
 
     kube, target = _open(args)
     options = DeployOptions(
@@ -183,7 +183,7 @@ def cmd_deploy(args: argparse.Namespace, images: ImageStep | None = None) -> int
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import read_status
+    from ..deploy.status import read_status
 
     kube, target = _open_installed(args)
     sdep = kube.get_sdep(target.namespace, target.name)
@@ -196,9 +196,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff_text, live_and_wanted
-    from .errors import RejectedError
-    from .locate import render_rejection
+    from ..deploy.diff import diff_text, live_and_wanted
+    from ..deploy.errors import RejectedError
+    from ..deploy.locate import render_rejection
 
     kube, target = _open_installed(args)
     try:
@@ -218,7 +218,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from .wait import wait_gone
+    from ..deploy.wait import wait_gone
 
     kube, target = _open_installed(args)
     if kube.delete_sdep(target.namespace, target.name):
@@ -230,9 +230,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_secret_create(args: argparse.Namespace) -> int:
-    from .kube import connect
-    from .preflight import namespace_exists
-    from .secrets import RcloneOptions, rclone_form, secret_body
+    from ..deploy.kube import connect
+    from ..deploy.preflight import namespace_exists
+    from ..deploy.secrets import RcloneOptions, rclone_form, secret_body
 
     options = RcloneOptions(args.remote, args.provider, args.keep_aws_keys)
     values = rclone_form(read_values(args), options)
@@ -255,7 +255,7 @@ def cmd_secret_create(args: argparse.Namespace) -> int:
 
 def read_values(args: argparse.Namespace) -> dict[str, str]:
     """KEY=VALUE pairs from `--from-env` or `--from-file` (shared with `models push`)."""
-    from .secrets import from_env, from_file
+    from ..deploy.secrets import from_env, from_file
 
     return dict(from_env(args.from_env.split(",")) if args.from_env else from_file(args.from_file))
 

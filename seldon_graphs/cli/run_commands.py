@@ -12,16 +12,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import RuntimeProblem
-from .messages import JSON, Payload
-from .nodes import routing_injection
-from .walk import PUID_HEADER, ExecutorError
+from ..runtime.errors import RuntimeProblem
+from ..runtime.messages import JSON, Payload
+from ..runtime.nodes import routing_injection
+from ..runtime.walk import PUID_HEADER, ExecutorError
 
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
-    from .server import Backend, GraphServer
+    from ..runtime.server import Backend, GraphServer
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .messages import EXAMPLE
+from ..runtime.messages import EXAMPLE
 
 DEFAULT_GRAPH = "graphs/iris.yaml"
 RUNTIMES = ("inprocess", "process", "docker")
@@ -143,14 +143,14 @@ def backend(args: argparse.Namespace, spec: Any, tree: Any) -> Backend:
     uris = model_uris(args.model_uri, spec)
     inject = routing_injection()
     if args.runtime == "inprocess":
-        from .inprocess import InProcessBackend
+        from ..runtime.inprocess import InProcessBackend
 
         return InProcessBackend(spec, tree, model_uris=uris, routing_injection=inject)
     if args.runtime == "docker":
-        from .docker import DockerBackend
+        from ..runtime.docker import DockerBackend
 
         return DockerBackend(spec, tree, uris, routing_injection=inject)
-    from .process import ProcessBackend
+    from ..runtime.process import ProcessBackend
 
     echo = sys.stderr if getattr(args, "verbose", False) else None
     return ProcessBackend(spec, tree, uris, echo=echo, routing_injection=inject)
@@ -171,8 +171,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = _graph(args.graph)
     if loaded is None:
         return EXIT_PROBLEMS
-    from .page import Page
-    from .server import GraphServer, ServerOptions, serve_forever
+    from ..runtime.page import Page
+    from ..runtime.server import GraphServer, ServerOptions, serve_forever
 
     spec, tree = loaded
     options = ServerOptions(
