@@ -139,9 +139,11 @@ def _open(args: argparse.Namespace) -> tuple[Kube, Target]:
 
     from ..deploy.kube import connect
     from ..deploy.target import load_target
+    from .graphs import load_graph
 
+    flags = Flags.from_args(args)
     # graph errors first: they need no cluster
-    target = load_target(args.graph, Flags.from_args(args))
+    target = load_target(args.graph, lambda file: load_graph(file, flags))
     kube = connect(args.context, args.kubeconfig)
     return kube, target.placed(args.namespace, kube.conn.namespace)
 

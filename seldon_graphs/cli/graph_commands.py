@@ -10,6 +10,7 @@ from typing import TextIO
 from .. import api, picture, settings
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from ..schema_check import graph_schema
+from .graphs import load_graph
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,20 +83,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return code
 
 
-def _load(
-    path: str, fmt: str, strict: bool, flags: settings.Flags | None = None
-) -> api.Graph | None:
-    result = api.analyze(path, flags)
-    _report(result, fmt)
-    if _failed(result, strict) or result.spec is None or result.tree is None:
-        return None
-    return api.Graph(result.spec, result.tree, result)
-
-
 def cmd_compile(args: argparse.Namespace) -> int:
-    graph = _load(args.graph, args.format, args.strict, settings.Flags.from_args(args))
-    if graph is None:
-        return EXIT_PROBLEMS
+    flags = settings.Flags.from_args(args)
+    graph = load_graph(args.graph, flags, fmt=args.format, strict=args.strict)
     if args.stdout:
         sys.stdout.write(graph.manifest_yaml())
         return EXIT_OK
@@ -117,9 +107,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    graph = _load(args.graph, "text", False)
-    if graph is None:
-        return EXIT_PROBLEMS
+    graph = load_graph(args.graph)
     spec = graph.spec
     pods = "one pod" if spec.pods == "single" else "one pod per node"
     print(f"{spec.name}: protocol {spec.protocol}, transport {spec.transport}, {pods}")
@@ -136,9 +124,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
             picture.dot_program()  # before loading: say what to install first
     except picture.PictureError as exc:
         return _error(str(exc), EXIT_PROBLEMS)
-    graph = _load(args.graph, "text", False)
-    if graph is None:
-        return EXIT_PROBLEMS
+    graph = load_graph(args.graph)
     draw = picture.tree_picture if args.tree else picture.flow_picture
     try:
         data = _drawing(draw(graph.spec, graph.tree, _text_format(args.format)), args.format)

@@ -10,7 +10,7 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..runtime.errors import RuntimeProblem
 from ..runtime.messages import JSON, Payload
@@ -19,6 +19,8 @@ from ..runtime.walk import PUID_HEADER, ExecutorError
 
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
     from ..runtime.server import Backend, GraphServer
+    from ..spec import GraphSpec
+    from ..tree import TreeNode
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from ..runtime.messages import EXAMPLE
@@ -83,7 +85,7 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def model_uris(pairs: list[str], spec: Any) -> dict[str, str]:
+def model_uris(pairs: list[str], spec: GraphSpec) -> dict[str, str]:
     """--model-uri NODE=PATH pairs; each NODE must be a server node of `spec`."""
     out: dict[str, str] = {}
     for pair in pairs:
@@ -95,7 +97,7 @@ def model_uris(pairs: list[str], spec: Any) -> dict[str, str]:
     return out
 
 
-def _check_model_nodes(spec: Any, uris: dict[str, str]) -> None:
+def _check_model_nodes(spec: GraphSpec, uris: dict[str, str]) -> None:
     from ..spec import Source
 
     servers = sorted(n.name for n in spec.nodes if n.source == Source.SERVER)
@@ -139,7 +141,7 @@ def _data_file(name: str) -> str:
         raise SystemExit(_usage(f"--data @{name}: cannot read it: {exc.strerror or exc}")) from None
 
 
-def backend(args: argparse.Namespace, spec: Any, tree: Any) -> Backend:
+def backend(args: argparse.Namespace, spec: GraphSpec, tree: TreeNode) -> Backend:
     uris = model_uris(args.model_uri, spec)
     inject = routing_injection()
     if args.runtime == "inprocess":
@@ -156,25 +158,14 @@ def backend(args: argparse.Namespace, spec: Any, tree: Any) -> Backend:
     return ProcessBackend(spec, tree, uris, echo=echo, routing_injection=inject)
 
 
-def _graph(path: str) -> tuple[Any, Any] | None:
-    from .. import api
-
-    result = api.analyze(path)
-    if result.diagnostics:
-        print(result.render(), file=sys.stderr)
-    if not result.ok or result.spec is None or result.tree is None:
-        return None
-    return result.spec, result.tree
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    loaded = _graph(args.graph)
-    if loaded is None:
-        return EXIT_PROBLEMS
+    from .graphs import load_graph
+
+    graph = load_graph(args.graph)
     from ..runtime.page import Page
     from ..runtime.server import GraphServer, ServerOptions, serve_forever
 
-    spec, tree = loaded
+    spec, tree = graph.spec, graph.tree
     options = ServerOptions(
         host=args.host,
         port=args.port,
@@ -208,12 +199,14 @@ def _announce(server: GraphServer) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from .graphs import load_graph
+
     body = request_body(args.data)
-    loaded = _graph(args.graph)
-    if loaded is None:
-        return EXIT_PROBLEMS
+    graph = load_graph(args.graph)
     try:
-        answer = asyncio.run(_one_request(backend(args, *loaded), body, args.feedback))
+        answer = asyncio.run(
+            _one_request(backend(args, graph.spec, graph.tree), body, args.feedback)
+        )
     except ExecutorError as exc:
         print(f"seldon-graphs: the graph answered {exc.status}:", file=sys.stderr)
         print(exc.body.decode("utf-8", "replace"), file=sys.stderr)

@@ -7,29 +7,44 @@ output of `seldon-graphs compile`, or Seldon's own examples, through the same ch
 from __future__ import annotations
 
 import copy
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
 from .errors import DeployError
 from .kube import JsonDict
 
+if TYPE_CHECKING:
+    from ..spec import GraphSpec
+    from ..wrapper.context import ContextPlan
 
-class GraphLoadError(DeployError):
-    """The graph file has problems; `message` is the compiler's rendered diagnostics."""
 
-    def render(self) -> str:
-        return self.message
+class CompiledGraph(Protocol):
+    """What deploy reads of a checked graph; `seldon_graphs.api.Graph` is one. A protocol,
+    not that class, because deploy sits below the facade (docs/architecture.md)."""
+
+    @property
+    def spec(self) -> GraphSpec: ...
+
+    @property
+    def contexts(self) -> list[ContextPlan]: ...
+
+    def manifest(self) -> dict[str, Any]: ...
+
+
+# The command line's graph loader (seldon_graphs.cli.graphs.load_graph, with its image
+# settings), or `seldon_graphs.api.load`: it raises api.GraphError for a graph with errors.
+GraphLoader = Callable[[Path], CompiledGraph]
 
 
 @dataclass(frozen=True)
 class Target:
     file: Path
     manifest: JsonDict  # the SeldonDeployment; namespace set once `placed`
-    graph: Any = None  # seldon_graphs.api.Graph when built from a graph file
+    graph: CompiledGraph | None = None  # set when built from a graph file
 
     @property
     def name(self) -> str:
@@ -47,16 +62,14 @@ class Target:
         return Target(self.file, manifest, self.graph)
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> GraphSpec | None:
         """The GraphSpec (positions for messages), or None for a plain manifest."""
-        return getattr(self.graph, "spec", None)
+        return None if self.graph is None else self.graph.spec
 
 
-def load_target(path: str | Path, flags: Any = None) -> Target:
-    """Load `path` (compiling it if it is a graph file); place it with `Target.placed`.
-
-    `flags` (seldon_graphs.settings.Flags) are the command line's image settings.
-    """
+def load_target(path: str | Path, load_graph: GraphLoader) -> Target:
+    """Load `path`: a SeldonDeployment file as it is, any other file compiled by
+    `load_graph`; place it with `Target.placed`."""
     file = Path(path)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -66,17 +79,8 @@ def load_target(path: str | Path, flags: Any = None) -> Target:
         raw = None  # let the compiler report YAML and encoding errors with positions
     if isinstance(raw, dict) and raw.get("kind") == "SeldonDeployment":
         return _checked(Target(file, raw))
-    return _checked(_compile(file, flags))
-
-
-def _compile(file: Path, flags: Any) -> Target:
-    api = importlib.import_module("seldon_graphs.api")
-    try:
-        graph = api.load(file, flags)
-        manifest = graph.manifest()
-    except api.GraphError as exc:
-        raise GraphLoadError(exc.render()) from None
-    return Target(file, manifest, graph)
+    graph = load_graph(file)
+    return _checked(Target(file, graph.manifest(), graph))
 
 
 def _checked(target: Target) -> Target:

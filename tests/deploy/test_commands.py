@@ -11,6 +11,7 @@ import yaml
 
 from seldon_graphs import api
 from seldon_graphs.cli import deploy_commands as commands
+from seldon_graphs.cli import main
 from seldon_graphs.deploy import ImageTarget
 from tests.helpers import NO_SHARED, SHARED, project, require_file
 
@@ -230,7 +231,8 @@ def test_graph_errors_print_the_compilers_diagnostics(
 ) -> None:
     graph = project(tmp_path) / "bad.yaml"
     graph.write_text(GRAPH.replace("[m, n]", "[m, nn]"))
-    assert cli("deploy", str(graph), *k(kubeconfig)) == 1
+    # through cli.main: the loader raises GraphError, which main prints and maps to exit 1
+    assert main(["deploy", str(graph), *k(kubeconfig)]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml:7:12: error: undefined node `nn` in flow" in err
     assert cluster.requests("PATCH") == []  # nothing reached the cluster

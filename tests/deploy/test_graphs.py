@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from seldon_graphs import api
 from seldon_graphs.deploy import (
     DeployError,
     DeployOptions,
@@ -38,7 +39,7 @@ def rclone_secret(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def income(kube: Kube) -> Target:
-    return load_target(INCOME).placed(None, kube.conn.namespace)
+    return load_target(INCOME, api.load).placed(None, kube.conn.namespace)
 
 
 def test_income_needs_its_secret_before_any_build(
@@ -144,5 +145,5 @@ def test_graph_without_python_nodes_builds_nothing(monkeypatch: pytest.MonkeyPat
     calls: list[Any] = []
     _images_module(monkeypatch, calls)
     path = ROOT / "graphs" / "mlflow.yaml"
-    build_images_step(load_target(path), ImageTarget(None, push=True))
+    build_images_step(load_target(path, api.load), ImageTarget(None, push=True))
     assert calls == []

@@ -669,7 +669,7 @@ def test_build_compile_and_deploy_agree_for_every_settings_source(
         from seldon_graphs.settings import Flags
 
         flags = Flags(REGISTRY, BASE) if source == "flag" else Flags()
-        target = load_target(graph, flags)
+        target = load_target(graph, lambda file: api.load(file, flags))
         spec = target.manifest["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
         assert {c["name"]: c["image"] for c in spec["containers"]} == compiled
 
