@@ -66,7 +66,7 @@ LAYERS: dict[str, int] = {
         1,
     ),
     **dict.fromkeys(
-        ("images", "engine", "manifest", "runtime", "deploy", "registry", "monitoring"), 2
+        ("wrapper.images", "engine", "manifest", "runtime", "deploy", "registry", "monitoring"), 2
     ),
     # The facade, and what is built on it (both on other branches: the deployment file's
     # loader mirrors api.load; the importer compiles what it writes to compare).
@@ -75,7 +75,7 @@ LAYERS: dict[str, int] = {
 }
 CLI = 4
 # Not part of any layer: code that runs inside a built image, where seldon_core is installed
-# (smoke: `python3 -I -c`, read as text by images.py; runtime.servers: copied into generated
+# (smoke: `python3 -I -c`, read as text by wrapper/images.py; runtime.servers: copied into generated
 # server images, and run locally; launcher, on another branch: every image's entry point).
 IMAGE_SIDE = ("wrapper.smoke", "wrapper.launcher", "runtime.servers")
 
@@ -188,6 +188,7 @@ def test_the_check_sees_what_it_should() -> None:
     assert "kubernetes" in found and "deploy.errors" in found
     assert "sdep" in dict(imports("compile"))
     assert layer("deploy.kube") == 2 and layer("sdep.model") == 0 and layer("") == 3
+    assert layer("wrapper.images") == 2 and layer("wrapper.context") == 1
     assert layer("cli.models_commands") == CLI == layer("cli")
     assert is_command_module("importer.commands") and is_command_module("cli.run_commands")
     assert not is_command_module("deploy.kube")

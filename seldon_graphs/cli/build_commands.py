@@ -52,8 +52,8 @@ def licence_notice(version: str, stream: TextIO) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from seldon_graphs.images import BuildError, ConsoleProgress, build_images
     from seldon_graphs.wrapper.context import ContextError, plan_graph
+    from seldon_graphs.wrapper.images import BuildError, ConsoleProgress, build_images
 
     from .graphs import load_graph
 

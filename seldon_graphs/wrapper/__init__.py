@@ -15,6 +15,8 @@ In pipeline order:
 - `init`: PID 1 of every image (stdlib only, copied verbatim): stops the whole server;
 - `smoke`: run inside a new image before it is tagged (stdlib only): loads the node as
   seldon-core-microservice will, so a node that would crash at start fails its build;
-- the `build` and `dockerfile` subcommands are `cli/build_commands.py` (building is
-  `seldon_graphs.images`).
+- `images`: build the planned contexts with a real Docker engine (docker SDK), smoke-test,
+  tag, push or kind-load; the only module here that talks to Docker (layer 2 in
+  docs/architecture.md, the rest is the compiler's);
+- the `build` and `dockerfile` subcommands are `cli/build_commands.py`.
 """

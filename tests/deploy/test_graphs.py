@@ -91,7 +91,7 @@ def test_rejection_points_at_the_graph_line(
     )
 
 
-# --- the real image step, with seldon_graphs.images replaced -----------------------------------
+# --- the real image step, with seldon_graphs.wrapper.images replaced ---------------------------
 
 
 class _BuildError(Exception):
@@ -101,7 +101,7 @@ class _BuildError(Exception):
 
 
 def _images_module(monkeypatch: pytest.MonkeyPatch, calls: list[Any], fail: bool = False) -> None:
-    module = types.ModuleType("seldon_graphs.images")
+    module = types.ModuleType("seldon_graphs.wrapper.images")
 
     def build_images(plans: list[Any], **kwargs: Any) -> list[Any]:
         calls.append((plans, kwargs))
@@ -112,7 +112,7 @@ def _images_module(monkeypatch: pytest.MonkeyPatch, calls: list[Any], fail: bool
     module.build_images = build_images  # type: ignore[attr-defined]
     module.BuildError = _BuildError  # type: ignore[attr-defined]
     module.ConsoleProgress = lambda: None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "seldon_graphs.images", module)
+    monkeypatch.setitem(sys.modules, "seldon_graphs.wrapper.images", module)
 
 
 def test_image_step_loads_into_kind(monkeypatch: pytest.MonkeyPatch, income: Target) -> None:
