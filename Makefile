@@ -14,6 +14,7 @@ SG := $(BIN)/seldon-graphs
 CLUSTER_NAME ?= seldon
 CONTEXT ?= kind-$(CLUSTER_NAME)
 WAIT ?= 300
+REGISTRY ?=
 INGRESS ?= none
 MONITORING ?= 0
 
@@ -62,10 +63,21 @@ compile: $(STAMP)
 explain: $(STAMP)
 	$(SG) explain $(GRAPH)
 
+# Every figure against its baseline measured in the same run (docs/performance.md).
+# BENCH_EXTRA: a folder with httpx and httptools for the client comparison (bench_clients).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_compile.py
+	$(BIN)/python scripts/bench_nodes.py
+	$(BIN)/python scripts/bench_process.py
 	$(BIN)/python scripts/bench_runtime.py
+	PYTHONPATH=$(BENCH_EXTRA) $(BIN)/python scripts/bench_clients.py
 	$(BIN)/python scripts/bench_images.py
+
+# BentoML and Ray Serve serving the same 3-step pipeline, side by side (not in CI; the
+# peers' venvs are made from PyPI on first use under ~/.cache/seldon-graphs-bench-peers).
+.PHONY: bench-peers
+bench-peers: $(STAMP)
+	$(BIN)/python scripts/bench_peers.py
 
 # Regenerate the committed expected outputs (golden files); CI only compares.
 golden: $(STAMP)
@@ -91,7 +103,7 @@ kind-down:
 	CLUSTER_NAME=$(CLUSTER_NAME) scripts/kind-down.sh
 
 deploy: $(STAMP)
-	$(SG) deploy $(GRAPH) --context $(CONTEXT) --wait $(WAIT)
+	$(SG) deploy $(GRAPH) --context $(CONTEXT) --wait $(WAIT) $(if $(REGISTRY),--registry $(REGISTRY))
 
 status: $(STAMP)
 	$(SG) status $(GRAPH) --context $(CONTEXT)

@@ -21,6 +21,10 @@ def main() -> int:
         for name, text in compiled_outputs(graph).items():
             (ROOT / "tests" / "golden" / name).write_text(text, encoding="utf-8")
             written += 1
+    for graph in sorted((ROOT / "tests" / "registry" / "graphs").glob("*.yaml")):
+        for name, text in compiled_outputs(graph).items():
+            (ROOT / "tests" / "registry" / "golden" / name).write_text(text, encoding="utf-8")
+            written += 1
     for bad in sorted((ROOT / "tests" / "bad_graphs").glob("*.yaml")):
         bad.with_suffix(".expected").write_text(bad_graph_output(bad), encoding="utf-8")
         written += 1

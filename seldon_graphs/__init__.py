@@ -15,6 +15,7 @@ Public API (pinned by tests/test_public_api.py):
     graph.manifest(); graph.compile("build/"); graph.explain()
     graph.with_nodes(lr=FakeModel()).predict({"data": {"ndarray": [[1, 2]]}})
     seldon_graphs.analyze("graphs/income.yaml").diagnostics   # never raises
+    seldon_graphs.load_deployment("graphs/iris-canary.yaml").manifest()   # several predictors
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 # that does not compile never imports them.
 if TYPE_CHECKING:
     from .api import Analysis, Graph, GraphError, analyze, analyze_text, load
+    from .deployment import Deployment, analyze_deployment, load_deployment
     from .diagnostics import Diagnostic, Severity
     from .spec import GraphSpec, NodeSpec, Role
     from .tree import TreeNode
@@ -37,6 +39,7 @@ _HOME = {
     **dict.fromkeys(("Diagnostic", "Severity"), "diagnostics"),
     **dict.fromkeys(("GraphSpec", "NodeSpec", "Role"), "spec"),
     "TreeNode": "tree",
+    **dict.fromkeys(("Deployment", "analyze_deployment", "load_deployment"), "deployment"),
 }
 
 
@@ -48,6 +51,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Analysis",
+    "Deployment",
     "Diagnostic",
     "Graph",
     "GraphError",
@@ -58,6 +62,8 @@ __all__ = [
     "TreeNode",
     "__version__",
     "analyze",
+    "analyze_deployment",
     "analyze_text",
     "load",
+    "load_deployment",
 ]

@@ -24,6 +24,7 @@ from . import (
     emit,
     engine,
     lower,
+    scaling_check,
     settings,
 )
 from . import compile as compiler
@@ -116,10 +117,19 @@ def analyze_text(
     display = display or display_path(file)
     reporter = Reporter(display)
     spec, reporter = parser.parse(text, file, display, root, reporter)
+    spec, tree = analyze_spec(spec, reporter, flags)
+    return Analysis(display, reporter.masked_source(text), spec, tree, reporter.finished())
+
+
+def analyze_spec(
+    spec: GraphSpec | None, reporter: Reporter, flags: settings.Flags | None = None
+) -> tuple[GraphSpec | None, TreeNode | None]:
+    """Every check after parsing, reported into `reporter`: (spec with settings, tree)."""
     tree = None
     spec = _with_settings(spec, flags, reporter)
     if spec is not None:
         unsure = check.check_spec(spec, reporter)
+        scaling_check.check_scaling(spec, reporter)
         context_check.check_contexts(spec, reporter)
         compat_check.check_models(spec, reporter)
         g = dataflow.build(spec, reporter)
@@ -127,7 +137,7 @@ def analyze_text(
             tree = lower.lower(spec, g, reporter)
         if tree is not None:
             check.check_tree(spec, tree, reporter)
-    return Analysis(display, reporter.masked_source(text), spec, tree, reporter.finished())
+    return spec, tree
 
 
 def _with_settings(

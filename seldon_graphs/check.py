@@ -51,6 +51,13 @@ def _check_graph_settings(spec: GraphSpec, r: Reporter) -> None:
         r.error(spec.at("namespace"), why, "bad-name", _dns_help(spec.namespace))
     if spec.predictor and (why := safety.dns_label(spec.predictor)):
         r.error(spec.at("predictor"), why, "bad-name", _dns_help(spec.predictor))
+    if spec.image_pull_secret and (why := safety.dns_subdomain(spec.image_pull_secret)):
+        r.error(
+            spec.at("image_pull_secret"),
+            f"`image_pull_secret`: {why}",
+            "bad-name",
+            _dns_help(spec.image_pull_secret),
+        )
     if spec.registry and (why := safety.image_ref(spec.registry)):
         r.error(spec.at("registry"), why, "bad-image", _IMAGE_HELP)
     if why := safety.version(spec.runtime.seldon_core):
@@ -556,7 +563,16 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
                 "one PEP 508 requirement per item, e.g. `numpy>=1.26,<2`",
             )
     if node.source is Source.BUILTIN:
-        for key in ("model_uri", "image", "resources", "env", "secret_env", "replicas"):
+        for key in (
+            "model_uri",
+            "image",
+            "resources",
+            "env",
+            "secret_env",
+            "replicas",
+            "hpa",
+            "pdb",
+        ):
             if key in node.positions:
                 r.error(
                     node.at(key),

@@ -9,7 +9,7 @@ byte-identical YAML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import sdep
@@ -102,12 +102,46 @@ def component_specs(
             sdep.ComponentSpec(
                 metadata=sdep.ObjectMeta(name=node.name),
                 replicas=node.replicas,
-                spec={"containers": [c]},
+                spec=_pod(spec, [c]),
+                hpa_spec=hpa_spec(node),
+                pdb_spec=pdb_spec(node),
             )
             for node, c in containers
         )
-    pod = {"containers": [c for _, c in containers]}
+    pod = _pod(spec, [c for _, c in containers])
     return (sdep.ComponentSpec(metadata=sdep.ObjectMeta(name="graph"), spec=pod),)
+
+
+def hpa_spec(node: NodeSpec) -> sdep.HpaSpec | None:
+    """The node's `hpa:` as Seldon's hpaSpec, its targets in the autoscaling/v2 form
+    (`metricsv2`; `metrics` is v2beta1's, which Kubernetes 1.26 no longer serves)."""
+    if node.hpa is None:
+        return None
+    targets = (("cpu", node.hpa.cpu), ("memory", node.hpa.memory))
+    metrics = [_utilisation(name, target) for name, target in targets if target is not None]
+    return sdep.HpaSpec(
+        min_replicas=node.hpa.min, max_replicas=node.hpa.max, metricsv2=metrics or None
+    )
+
+
+def _utilisation(resource: str, percent: int) -> dict[str, Any]:
+    target = {"type": "Utilization", "averageUtilization": percent}
+    return {"type": "Resource", "resource": {"name": resource, "target": target}}
+
+
+def pdb_spec(node: NodeSpec) -> sdep.PdbSpec | None:
+    if node.pdb is None:
+        return None
+    return sdep.PdbSpec(
+        min_available=node.pdb.min_available, max_unavailable=node.pdb.max_unavailable
+    )
+
+
+def _pod(spec: GraphSpec, containers: list[dict[str, Any]]) -> dict[str, Any]:
+    pod: dict[str, Any] = {"containers": containers}
+    if spec.image_pull_secret:
+        pod["imagePullSecrets"] = [{"name": spec.image_pull_secret}]
+    return pod
 
 
 def manifest(
@@ -121,16 +155,7 @@ def deployment(
     spec: GraphSpec, tree: TreeNode, images: Mapping[str, str], source: str
 ) -> sdep.SeldonDeployment:
     """The SeldonDeployment for `spec`. `images` maps wrapped nodes to their image names."""
-    metadata = sdep.ObjectMeta(
-        name=spec.name,
-        namespace=spec.namespace or None,
-        labels={
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            "app.kubernetes.io/name": spec.name,
-            **dict(spec.labels),
-        },
-        annotations={"seldon-graphs.io/source": source},
-    )
+    meta = metadata(spec.name, spec.namespace, spec.labels, {"seldon-graphs.io/source": source})
     annotations = dict(spec.annotations)
     if spec.rest_timeout_ms is not None:
         annotations["seldon.io/rest-timeout"] = str(spec.rest_timeout_ms)
@@ -148,6 +173,23 @@ def deployment(
         annotations=annotations or None,
         predictors=(predictor,),
     )
-    return sdep.SeldonDeployment(
-        api_version=API_VERSION, kind=sdep.KIND, metadata=metadata, spec=body
+    return sdep.SeldonDeployment(api_version=API_VERSION, kind=sdep.KIND, metadata=meta, spec=body)
+
+
+def metadata(
+    name: str,
+    namespace: str | None,
+    labels: Iterable[tuple[str, str]],
+    annotations: Mapping[str, str],
+) -> sdep.ObjectMeta:
+    """A SeldonDeployment's metadata: our two labels first, then the user's."""
+    return sdep.ObjectMeta(
+        name=name,
+        namespace=namespace or None,
+        labels={
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "app.kubernetes.io/name": name,
+            **dict(labels),
+        },
+        annotations=dict(annotations),
     )

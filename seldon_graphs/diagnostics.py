@@ -115,7 +115,7 @@ _TOKEN = re.compile(r"""["'{}\[\],]|:(?=[ \t]|$)|(?<=[ \t])#""")
 _VALUE_END = re.compile(r",[ \t]|[}\]]|[ \t]+#|[ \t]*$")
 _PROPERTIES = re.compile(r"[ \t]*(?:[&!][^\s,{}\[\]]*[ \t]+)*")  # anchors and tags
 # Node keys that name a Secret rather than hold one.
-_REFERENCES = ("secret", "secret_env")
+_REFERENCES = ("secret", "secret_env", "image_pull_secret")  # they name Secrets
 
 
 def _written_secrets(lines: Sequence[str]) -> list[Secret]:

@@ -9,6 +9,7 @@
     ├── manifest.crd.CrdError          a CRD file that cannot be read
     ├── picture.PictureError           a picture that cannot be drawn
     ├── settings.SettingsError         an image setting or seldon-graphs.toml that is wrong
+    ├── registry.RegistryError         a registry that cannot be reached, logged into or pushed to
     └── emit.OutputError               an output path that cannot be written (exit 2)
 
 A command may catch the errors it expects to add what it knows ("nothing was deployed");

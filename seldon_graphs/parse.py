@@ -16,8 +16,10 @@ from .spec import (
     SERVERS,
     Edge,
     GraphSpec,
+    Hpa,
     NodeSpec,
     Param,
+    Pdb,
     Pos,
     PythonRef,
     Resources,
@@ -180,12 +182,34 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
             gpu=_int(res.get("gpu")) if isinstance(res, LMap) else None,
         ),
         replicas=_int(body.get("replicas")),
+        hpa=_hpa(body.get("hpa")),
+        pdb=_pdb(body.get("pdb")),
         logger=(logger_mode, _str(logger.get("url")))
         if logger_mode and isinstance(logger, LMap)
         else None,
         positions=positions,
         keys=_key_positions(body),
     )
+
+
+def _hpa(node: Located | None) -> Hpa | None:
+    if not isinstance(node, LMap) or (most := _int(node.get("max"))) is None:
+        return None  # the schema check says what is missing
+    fewest = _int(node.get("min"))
+    return Hpa(
+        most, 1 if fewest is None else fewest, _int(node.get("cpu")), _int(node.get("memory"))
+    )
+
+
+def _pdb(node: Located | None) -> Pdb | None:
+    if not isinstance(node, LMap):
+        return None
+    return Pdb(_count(node.get("min_available")), _count(node.get("max_unavailable")))
+
+
+def _count(node: Located | None) -> int | str | None:
+    """A pod count or a percentage (`"50%"`), as a PodDisruptionBudget takes them."""
+    return _int(node) if _int(node) is not None else _str(node)
 
 
 def _flow(root: LMap, reporter: Reporter) -> ParsedFlow:
@@ -214,10 +238,18 @@ def parse(
                 "a graph needs at least `name:` and `nodes:`",
             )
         return None, reporter
-    _conceal_secrets(doc, reporter)
+    conceal_secrets(doc, reporter)
     check_structure(doc, reporter)
+    return parse_document(doc, file, root, reporter), reporter
+
+
+def parse_document(
+    doc: Located, file: Path, root: Path | None, reporter: Reporter
+) -> GraphSpec | None:
+    """A graph's already-loaded mapping -> GraphSpec: a whole graph file, or a graph written
+    inline in a deployment file (whose positions are then the deployment file's)."""
     if not isinstance(doc, LMap):
-        return None, reporter
+        return None
     nodes_map = doc.get("nodes")
     pairs = [
         (_name_key(k, reporter), v)
@@ -230,7 +262,7 @@ def parse(
     )
     runtime = doc.get("runtime")
     defaults = Runtime()
-    spec = GraphSpec(
+    return GraphSpec(
         file=file,
         root=root or find_root(file),
         name=_str(doc.get("name")) or "",
@@ -247,6 +279,7 @@ def parse(
         annotations=_str_pairs(doc.get("annotations")),
         labels=_str_pairs(doc.get("labels")),
         registry=_str(doc.get("registry")),
+        image_pull_secret=_str(doc.get("image_pull_secret")),
         rest_timeout_ms=_int(doc.get("rest_timeout_ms")),
         runtime=Runtime(
             seldon_core=_str(runtime.get("seldon_core")) or defaults.seldon_core
@@ -259,7 +292,6 @@ def parse(
         positions=_positions(doc),
         keys=_key_positions(doc),
     )
-    return spec, reporter
 
 
 def _key_positions(body: LMap) -> dict[str, Pos]:
@@ -275,7 +307,7 @@ def _key_positions(body: LMap) -> dict[str, Pos]:
 _SECRET_REFERENCES = ("secret", "secret_env")
 
 
-def _conceal_secrets(root: Located, reporter: Reporter) -> None:
+def conceal_secrets(root: Located, reporter: Reporter) -> None:
     """Values under secret-looking keys (`password:`, `env: {API_TOKEN: ...}`) are kept out
     of every diagnostic, whatever the diagnostic is about."""
     seen: set[int] = set()  # aliases share subtrees: visit each once
@@ -300,6 +332,8 @@ def _secret_indent(key: LScalar, indent: int | None, depth: int) -> int | None:
     if indent is not None or not isinstance(key.value, str):
         return indent
     if depth == 2 and key.value in _SECRET_REFERENCES:  # nodes -> name -> secret
+        return None
+    if depth == 0 and key.value == "image_pull_secret":  # names a Secret, holds none
         return None
     return key.pos.col if safety.secret_name(key.value) else None
 

@@ -36,11 +36,35 @@ def graph_schema() -> dict[str, Any]:
     return schema
 
 
+DEPLOYMENT_SCHEMA_FILE = SCHEMA_FILE.with_name("deployment.schema.json")
+
+
 @functools.cache
-def _validator() -> Any:
+def inline_graph_schema() -> dict[str, Any]:
+    """A graph written inline in a deployment file: the deployment names it, its predictor
+    and places it."""
+    schema = json.loads(json.dumps(graph_schema()))
+    for key in ("name", "namespace", "predictor"):
+        del schema["properties"][key]
+    schema["required"] = ["nodes"]
+    out: dict[str, Any] = schema
+    return out
+
+
+@functools.cache
+def deployment_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(DEPLOYMENT_SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+_SCHEMAS = {"graph": graph_schema, "inline": inline_graph_schema, "deployment": deployment_schema}
+
+
+@functools.cache
+def _validator(kind: str = "graph") -> Any:
     import jsonschema  # a quarter of `validate`'s start-up: only for files that need it
 
-    return jsonschema.Draft7Validator(graph_schema())
+    return jsonschema.Draft7Validator(_SCHEMAS[kind]())
 
 
 def _describe(value: Any) -> str:
@@ -50,26 +74,30 @@ def _describe(value: Any) -> str:
     return "a boolean" if kind == "boolean" else _TYPE_NAMES[kind]
 
 
-def _where(path: Iterable[Any]) -> str:
+def _where(path: Iterable[Any], whole: str = "the file") -> str:
     parts = list(path)
     if len(parts) >= 2 and parts[0] == "nodes":
         rest = ".".join(str(p) for p in parts[2:])
         return f"node `{parts[1]}`" + (f" key `{rest}`" if rest else "")
-    return f"`{'.'.join(str(p) for p in parts)}`" if parts else "the file"
+    return f"`{'.'.join(str(p) for p in parts)}`" if parts else whole
 
 
-def check_structure(root: Located, reporter: Reporter) -> None:
-    """Report every schema violation in `root` (the whole file)."""
+def check_structure(
+    root: Located, reporter: Reporter, *, kind: str = "graph", whole: str = "the file"
+) -> None:
+    """Report every schema violation in `root`: a whole graph file (`graph`), a graph
+    written inline in a deployment file (`inline`) or a deployment file (`deployment`).
+    `whole` is what messages call `root` itself."""
     plain = root.plain()
-    if surely_valid(graph_schema(), plain):
+    if surely_valid(_SCHEMAS[kind](), plain):
         return
-    found = _validator().iter_errors(plain)
+    found = _validator(kind).iter_errors(plain)
     errors = sorted(found, key=lambda e: [str(p) for p in e.absolute_path])
     for err in errors:
-        _report(err, root, reporter)
+        _report(err, root, reporter, whole)
 
 
-def _report(err: Any, root: Located, reporter: Reporter) -> None:
+def _report(err: Any, root: Located, reporter: Reporter, whole: str) -> None:
     path = list(err.absolute_path)
     node, key = locate(root, path)
     schema = err.schema if isinstance(err.schema, dict) else {}
@@ -78,7 +106,7 @@ def _report(err: Any, root: Located, reporter: Reporter) -> None:
         allowed = list(schema.get("properties", {}))
         for k, _ in node.items():
             if k.value not in allowed and not schema.get("patternProperties"):
-                where = _where(path)
+                where = _where(path, whole)
                 reporter.error(
                     k.pos,
                     f"unknown key `{k.value}` in {where}",
@@ -90,13 +118,15 @@ def _report(err: Any, root: Located, reporter: Reporter) -> None:
         missing = [r for r in err.validator_value if r not in (err.instance or {})]
         for name in missing:
             at = key.pos if key is not None else node.pos
-            reporter.error(at, f"{_where(path)} is missing required key `{name}`", "missing-key")
+            reporter.error(
+                at, f"{_where(path, whole)} is missing required key `{name}`", "missing-key"
+            )
         return
     if validator == "enum":
         choices = [str(c) for c in err.validator_value]
         reporter.error(
             node.pos,
-            f"`{err.instance}` is not a valid value for {_where(path)}",
+            f"`{err.instance}` is not a valid value for {_where(path, whole)}",
             "bad-value",
             did_you_mean(str(err.instance), choices) or f"expected one of: {', '.join(choices)}",
         )
@@ -105,17 +135,23 @@ def _report(err: Any, root: Located, reporter: Reporter) -> None:
         wanted = err.validator_value
         wanted = wanted if isinstance(wanted, list) else [wanted]
         names = [_TYPE_NAMES.get(str(t), str(t)) for t in wanted]
-        message = f"{_where(path)} must be {' or '.join(names)}, not {_describe(err.instance)}"
+        message = (
+            f"{_where(path, whole)} must be {' or '.join(names)}, not {_describe(err.instance)}"
+        )
         reporter.error(node.pos, message, "wrong-type", schema.get("x-error"))
         return
     if validator == "minProperties":
-        reporter.error(node.pos, f"{_where(path)} is empty", "empty", schema.get("x-error"))
+        reporter.error(node.pos, f"{_where(path, whole)} is empty", "empty", schema.get("x-error"))
         return
-    if validator == "minimum":
+    if validator in ("minimum", "maximum"):
+        bound = "at least" if validator == "minimum" else "at most"
         reporter.error(
-            node.pos, f"{_where(path)} must be at least {err.validator_value}", "bad-value"
+            node.pos, f"{_where(path, whole)} must be {bound} {err.validator_value}", "bad-value"
         )
         return
     reporter.error(
-        node.pos, f"invalid {_where(path)}", "bad-value", schema.get("x-error") or err.message
+        node.pos,
+        f"invalid {_where(path, whole)}",
+        "bad-value",
+        schema.get("x-error") or err.message,
     )

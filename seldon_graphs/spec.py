@@ -102,6 +102,24 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class Hpa:
+    """`hpa:` of a node: Seldon's hpaSpec (autoscaling/v2 metrics, utilisation targets)."""
+
+    max: int
+    min: int = 1
+    cpu: int | None = None  # target average utilisation, percent of the CPU request
+    memory: int | None = None
+
+
+@dataclass(frozen=True)
+class Pdb:
+    """`pdb:` of a node: Seldon's pdbSpec; each value a count or a percentage (`"50%"`)."""
+
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+@dataclass(frozen=True)
 class SecretEnv:
     """An environment variable filled from a Kubernetes Secret key (never a value)."""
 
@@ -133,6 +151,8 @@ class NodeSpec:
     secret_env: tuple[SecretEnv, ...] = ()
     resources: Resources = field(default_factory=Resources)
     replicas: int | None = None
+    hpa: Hpa | None = None
+    pdb: Pdb | None = None
     logger: tuple[str, str | None] | None = None  # (mode, url)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
     # Where the keys themselves are written (`env.API_TOKEN` -> the `API_TOKEN` token).
@@ -181,6 +201,7 @@ class GraphSpec:
     annotations: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     registry: str | None = None
+    image_pull_secret: str | None = None  # each pod's imagePullSecrets
     rest_timeout_ms: int | None = None
     runtime: Runtime = field(default_factory=Runtime)
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)

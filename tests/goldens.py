@@ -6,13 +6,24 @@ import hashlib
 from pathlib import Path
 
 from seldon_graphs import api
+from seldon_graphs.deployment import (
+    Deployment,
+    DeploymentAnalysis,
+    analyze_deployment_text,
+    is_deployment_file,
+    is_deployment_text,
+    load_deployment,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def compiled_outputs(graph: Path) -> dict[str, str]:
-    """`<stem>.yaml`: the manifest; `<stem>.contexts`: each build context's files and hashes."""
-    loaded = api.load(graph)
+    """`<stem>.yaml`: the manifest; `<stem>.contexts`: each build context's files and hashes.
+
+    A deployment file (graphs/iris-canary.yaml) is compiled as one, contexts and all."""
+    loaded: api.Graph | Deployment
+    loaded = load_deployment(graph) if is_deployment_file(graph) else api.load(graph)
     lines = []
     for plan in loaded.contexts:
         lines.append(f"{plan.node} {plan.image}")
@@ -27,6 +38,10 @@ def compiled_outputs(graph: Path) -> dict[str, str]:
 def bad_graph_output(path: Path) -> str:
     """The text diagnostics for one corpus file, with the path shown as the file's name."""
     text = path.read_text(encoding="utf-8")
-    result = api.analyze_text(text, path, display=path.name, root=ROOT)
+    result: api.Analysis | DeploymentAnalysis
+    if is_deployment_text(text):
+        result = analyze_deployment_text(text, path, display=path.name, root=ROOT)
+    else:
+        result = api.analyze_text(text, path, display=path.name, root=ROOT)
     status = "ok" if result.ok else "failed"
     return f"{result.render()}\n[{status}]\n"

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from seldon_graphs import api
+from seldon_graphs.deployment import is_deployment_file, load_deployment
 from seldon_graphs.monitoring import dashboard, manifests, objects, prometheus_config, scrape
 from seldon_graphs.monitoring.__main__ import main, stale
 from tests.goldens import ROOT
@@ -203,7 +204,8 @@ def test_compiled_graphs_leave_ports_and_scrape_annotations_to_the_operator(grap
     """The operator names each container's metrics port `metrics` only when the container
     declares none, and annotates the pod for scraping: a port or a `prometheus.io/*` annotation
     of ours would hide the graph from the pods job."""
-    manifest = api.load(graph).manifest()
+    loaded = load_deployment(graph) if is_deployment_file(graph) else api.load(graph)
+    manifest = loaded.manifest()
     for predictor in manifest["spec"]["predictors"]:
         for component in predictor["componentSpecs"]:
             assert [c["name"] for c in component["spec"]["containers"] if "ports" in c] == []

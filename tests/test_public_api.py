@@ -15,6 +15,7 @@ def test_exports_are_pinned() -> None:
     assert sorted(seldon_graphs.__all__) == sorted(
         [
             "Analysis",
+            "Deployment",
             "Diagnostic",
             "Graph",
             "GraphError",
@@ -25,8 +26,10 @@ def test_exports_are_pinned() -> None:
             "TreeNode",
             "__version__",
             "analyze",
+            "analyze_deployment",
             "analyze_text",
             "load",
+            "load_deployment",
         ]
     )
     for name in seldon_graphs.__all__:

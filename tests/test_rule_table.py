@@ -23,7 +23,7 @@ EMITTERS = {
     "Diagnostic": 5,
     "Finding": 1,
 }
-PACKAGES = ("seldon_graphs", "seldon_graphs/wrapper")
+PACKAGES = ("seldon_graphs", "seldon_graphs/wrapper", "seldon_graphs/deployment")
 
 
 def _literal_rules(node: ast.expr) -> set[str] | None:

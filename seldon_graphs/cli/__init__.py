@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "seldon_graphs.cli.run_commands",
     "seldon_graphs.cli.deploy_commands",
     "seldon_graphs.cli.models_commands",
+    "seldon_graphs.cli.import_commands",
 )
 # The module that registers each subcommand (tests/test_cli_imports.py pins it against what
 # the modules register): a command line naming one imports that module alone, so `validate`
@@ -31,8 +32,11 @@ COMMAND_HOME = {
     "check-manifest": COMMAND_MODULES[1],
     **dict.fromkeys(("build", "dockerfile"), COMMAND_MODULES[2]),
     **dict.fromkeys(("run", "predict"), COMMAND_MODULES[3]),
-    **dict.fromkeys(("deploy", "status", "diff", "delete", "secret"), COMMAND_MODULES[4]),
+    **dict.fromkeys(
+        ("deploy", "status", "diff", "promote", "delete", "secret"), COMMAND_MODULES[4]
+    ),
     "models": COMMAND_MODULES[5],
+    "import": COMMAND_MODULES[6],
 }
 
 

@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also smoke-test images that are up to date (import + construct with params)",
     )
     p.add_argument("--kind-load", metavar="CLUSTER", help="load the images into a kind cluster")
+    registry_auth_arg(p)
     add_flags(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show the build output too")
     p.set_defaults(func=cmd_build)
@@ -35,6 +36,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("node", metavar="NODE")
     add_flags(p)
     p.set_defaults(func=cmd_dockerfile)
+
+
+def registry_auth_arg(p: argparse.ArgumentParser) -> None:
+    """`--registry-auth-file` (build, deploy, diff, secret create)."""
+    p.add_argument(
+        "--registry-auth-file",
+        metavar="FILE",
+        help="registry credentials in the format of ~/.docker/config.json "
+        "(default: that file, or $DOCKER_CONFIG/config.json)",
+    )
 
 
 def licence_notice(version: str, stream: TextIO) -> None:
@@ -77,6 +88,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             progress=progress,
             force=args.force,
             check=args.check,
+            auth_file=args.registry_auth_file,
         )
     except BuildError as exc:
         progress.close()
@@ -85,7 +97,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     built = sum(r.built for r in results)
     print(f"{len(results)} image(s), {built} built, {len(results) - built} up to date")
     for result in results:
-        print(f"{result.node}\t{result.image}")
+        pinned = f"\t{result.image.rsplit(':', 1)[0]}@{result.digest}" if result.digest else ""
+        print(f"{result.node}\t{result.image}{pinned}")
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""CLI: `deploy`, `status`, `diff`, `delete`, `secret create`.
+"""CLI: `deploy`, `status`, `diff`, `delete`, `secret create` (storage or `--docker-registry`).
 
 Exit codes: 0 ok (for `status`: Available; for `diff`: no differences), 1 problems
 (a graph error, a cluster error, not Available, differences), 2 usage, 3 internal.
@@ -29,9 +29,12 @@ Command = Callable[[argparse.Namespace], int]
 def register(sub: Any) -> None:
     from seldon_graphs.settings import add_flags
 
+    from .build_commands import registry_auth_arg
+
     p = sub.add_parser("deploy", help="build images, apply to Kubernetes, wait, print the endpoint")
     _cluster_args(p)
     add_flags(p)
+    registry_auth_arg(p)
     p.add_argument(
         "--wait",
         type=float,
@@ -59,7 +62,31 @@ def register(sub: Any) -> None:
     p = sub.add_parser("diff", help="the live SeldonDeployment against what deploy would apply")
     _cluster_args(p)
     add_flags(p)
+    registry_auth_arg(p)
     p.set_defaults(func=_guarded(cmd_diff))
+
+    p = sub.add_parser(
+        "promote",
+        help="move a deployment's traffic to a canary predictor in steps, waiting for "
+        "Available at each, rolling back on failure",
+    )
+    _cluster_args(p)
+    p.add_argument("canary", metavar="CANARY", help="the predictor to move traffic to")
+    p.add_argument(
+        "--steps",
+        type=steps,
+        default=(10, 50, 100),
+        metavar="PERCENT,...",
+        help="the canary's traffic at each step (default: 10,50,100)",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="wait this long for Available at each step (default 300)",
+    )
+    p.set_defaults(func=_guarded(cmd_promote))
 
     p = sub.add_parser("delete", help="delete a deployed graph's SeldonDeployment")
     _cluster_args(p)
@@ -67,7 +94,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "secret",
-        help="create storage-credential secrets for the storage initializer, never printing values",
+        help="create storage-credential and image pull secrets, never printing values",
     )
     secret_sub = p.add_subparsers(dest="secret_command", metavar="ACTION")
     secret_sub.required = True
@@ -80,6 +107,13 @@ def register(sub: Any) -> None:
         help="comma-separated environment variables; keys are their names",
     )
     source.add_argument("--from-file", metavar="FILE", help="a KEY=VALUE file (dotenv style)")
+    source.add_argument(
+        "--docker-registry",
+        metavar="REGISTRY",
+        help="an image pull secret (kubernetes.io/dockerconfigjson) for REGISTRY, from the "
+        "credentials `docker login` stored (or --registry-auth-file)",
+    )
+    registry_auth_arg(c)
     rclone_args(c)
     c.add_argument(
         "--keep-aws-keys",
@@ -104,6 +138,19 @@ def rclone_args(p: argparse.ArgumentParser) -> None:
         "--provider",
         help="rclone's S3 provider (default: Minio with an endpoint, else AWS)",
     )
+
+
+def steps(text: str) -> tuple[int, ...]:
+    """--steps 10,50,100: whole percentages from 0 to 100, each above the one before."""
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 10,50,100") from None
+    if any(not 0 <= v <= 100 for v in values):
+        raise argparse.ArgumentTypeError(f"{text}: each step is a percentage from 0 to 100")
+    if list(values) != sorted(set(values)):
+        raise argparse.ArgumentTypeError(f"{text}: each step must be above the one before")
+    return values
 
 
 def _cluster_args(p: argparse.ArgumentParser) -> None:
@@ -139,11 +186,11 @@ def _open(args: argparse.Namespace) -> tuple[Kube, Target]:
 
     from ..deploy.kube import connect
     from ..deploy.target import load_target
-    from .graphs import load_graph
+    from .graphs import load_graph_or_deployment
 
     flags = Flags.from_args(args)
     # graph errors first: they need no cluster
-    target = load_target(args.graph, lambda file: load_graph(file, flags))
+    target = load_target(args.graph, lambda file: load_graph_or_deployment(file, flags))
     kube = connect(args.context, args.kubeconfig)
     return kube, target.placed(args.namespace, kube.conn.namespace)
 
@@ -164,10 +211,15 @@ def _open_installed(args: argparse.Namespace) -> tuple[Kube, Target]:
 
 
 def cmd_deploy(args: argparse.Namespace, images: ImageStep | None = None) -> int:
+    from functools import partial
+
     from ..deploy.flow import DeployOptions, deploy
     from ..deploy.images import build_images_step
 
     kube, target = _open(args)
+    # getattr: programmatic callers may pass a Namespace without the image flags
+    registry, auth_file = getattr(args, "registry", None), getattr(args, "registry_auth_file", None)
+    step = partial(build_images_step, registry=registry, auth_file=auth_file)
     options = DeployOptions(
         wait=args.wait,
         dry_run=args.dry_run == "server",
@@ -176,7 +228,7 @@ def cmd_deploy(args: argparse.Namespace, images: ImageStep | None = None) -> int
     )
     printer = ProgressPrinter(sys.stderr)
     try:
-        endpoint = deploy(kube, target, options, images or build_images_step, _say, printer)
+        endpoint = deploy(kube, target, options, images or step, _say, printer)
     finally:
         printer.close()
     if endpoint is not None:
@@ -203,6 +255,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from ..deploy.locate import render_rejection
 
     kube, target = _open_installed(args)
+    target = _pinned_like_live(kube, target, getattr(args, "registry_auth_file", None))
     try:
         live, wanted = live_and_wanted(kube, target)
     except RejectedError as err:
@@ -217,6 +270,38 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(text, end="")
     return EXIT_PROBLEMS
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from ..deploy.promote import PromoteOptions, promote
+
+    kube, target = _open_installed(args)
+    # Deployed with images pinned by digest: promote applies the same pins, changing traffic only.
+    target = _pinned_like_live(kube, target, getattr(args, "registry_auth_file", None))
+    printer = ProgressPrinter(sys.stderr)
+    try:
+        final = promote(
+            kube, target, args.canary, PromoteOptions(args.steps, args.wait), _say, printer
+        )
+    finally:
+        printer.close()
+    shown = ", ".join(f"{name} {share}%" for name, share in final.items())
+    print(f"{target.namespace}/{target.name}: traffic {shown}")
+    print(f"  the deployment file still says the old traffic: write {shown} into {target.file}")
+    return EXIT_OK
+
+
+def _pinned_like_live(kube: Kube, target: Target, auth_file: str | None) -> Target:
+    """A live object deployed with pinned images is compared with the digests the registry
+    holds for the compiled tags: the same code shows no change, new code a new digest (or,
+    not pushed yet, its tag)."""
+    from ..deploy.images import is_pinned, pin, registry_digests
+    from ..deploy.target import Target
+
+    if not is_pinned(kube.get_sdep(target.namespace, target.name)):
+        return target
+    digests = registry_digests(target, auth_file)
+    return Target(target.file, pin(target.manifest, digests), target.graph)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -234,16 +319,19 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_secret_create(args: argparse.Namespace) -> int:
     from ..deploy.kube import connect
     from ..deploy.preflight import namespace_exists
-    from ..deploy.secrets import RcloneOptions, rclone_form, secret_body
+    from ..deploy.secrets import DOCKER_CONFIG_TYPE, RcloneOptions, rclone_form, secret_body
 
-    options = RcloneOptions(args.remote, args.provider, args.keep_aws_keys)
-    values = rclone_form(read_values(args), options)
+    if args.docker_registry:
+        values, kind = _pull_secret_values(args), DOCKER_CONFIG_TYPE
+    else:
+        options = RcloneOptions(args.remote, args.provider, args.keep_aws_keys)
+        values, kind = rclone_form(read_values(args), options), "Opaque"
     kube = connect(args.context, args.kubeconfig)
     namespace = args.namespace or kube.conn.namespace
-    body = secret_body(args.name, namespace, values)
+    body = secret_body(args.name, namespace, values, kind)
     dry = args.dry_run == "server"
     kube.server_version()
-    keys = ", ".join(sorted(values))
+    keys = ", ".join(sorted(values)) + (f" ({kind})" if kind != "Opaque" else "")
     if not namespace_exists(kube, namespace):
         kube.apply_namespace(namespace, dry_run=dry)
         if dry:  # a namespaced dry run needs the namespace to exist
@@ -253,6 +341,12 @@ def cmd_secret_create(args: argparse.Namespace) -> int:
     verb = "would apply (dry run)" if dry else "applied"
     print(f"{verb} secret {namespace}/{args.name} with keys {keys} (values not shown)")
     return EXIT_OK
+
+
+def _pull_secret_values(args: argparse.Namespace) -> dict[str, str]:
+    from ..deploy.secrets import registry_values
+
+    return registry_values(args.docker_registry, args.registry_auth_file)
 
 
 def read_values(args: argparse.Namespace) -> dict[str, str]:

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .. import api, picture, settings
+from .. import api, deployment, picture, settings
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from ..schema_check import graph_schema
-from .graphs import load_graph
+from ..schema_check import deployment_schema, graph_schema
+from .graphs import load_graph, load_graph_or_deployment
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("validate", help="check graph files; report every problem")
+    p = sub.add_parser("validate", help="check graph or deployment files; report every problem")
     p.add_argument("graphs", nargs="+", metavar="GRAPH")
     _format_flags(p)
     p.set_defaults(func=cmd_validate)
@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("schema", help="print the graph file's JSON Schema")
+    p.add_argument("--deployment", action="store_true", help="the deployment file's schema instead")
     p.set_defaults(func=cmd_schema)
 
 
@@ -58,11 +59,14 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
-def _failed(result: api.Analysis, strict: bool) -> bool:
+Analyzed = api.Analysis | deployment.DeploymentAnalysis
+
+
+def _failed(result: Analyzed, strict: bool) -> bool:
     return not result.ok or (strict and bool(result.diagnostics))
 
 
-def _report(result: api.Analysis, fmt: str, stream: TextIO | None = None) -> None:
+def _report(result: Analyzed, fmt: str, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     if fmt == "json":
         print(result.render("json"), file=out)
@@ -73,19 +77,37 @@ def _report(result: api.Analysis, fmt: str, stream: TextIO | None = None) -> Non
 def cmd_validate(args: argparse.Namespace) -> int:
     code = EXIT_OK
     for path in args.graphs:
-        result = api.analyze(path)
+        result = _analyze(path)
         _report(result, args.format, sys.stdout)
         if _failed(result, args.strict):
             code = EXIT_PROBLEMS
-        elif args.format == "text" and result.tree is not None:
-            count = sum(1 for _ in result.tree.walk())
-            print(f"{result.display}: ok ({count} node{'s' if count != 1 else ''})")
+        elif args.format == "text" and result.ok:
+            print(f"{result.display}: ok ({_counted(result)})")
     return code
+
+
+def _analyze(path: str, flags: settings.Flags | None = None) -> Analyzed:
+    """A graph file's analysis, or a deployment file's (its top level has `predictors:`)."""
+    if deployment.is_deployment_file(path):
+        return deployment.analyze_deployment(path, flags)
+    return api.analyze(path, flags)
+
+
+def _counted(result: Analyzed) -> str:
+    if isinstance(result, deployment.DeploymentAnalysis):
+        count, predictors = result.node_count, len(result.graphs)
+        return f"{_plural(predictors, 'predictor')}, {_plural(count, 'node')}"
+    assert result.tree is not None  # result.ok
+    return _plural(sum(1 for _ in result.tree.walk()), "node")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     flags = settings.Flags.from_args(args)
-    graph = load_graph(args.graph, flags, fmt=args.format, strict=args.strict)
+    graph = load_graph_or_deployment(args.graph, flags, fmt=args.format, strict=args.strict)
     if args.stdout:
         sys.stdout.write(graph.manifest_yaml())
         return EXIT_OK
@@ -101,13 +123,26 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(f"seldon-graphs: error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"wrote {folder / api.MANIFEST_FILE}")
-    for plan in graph.contexts:
-        print(f"wrote {folder / plan.node}/  ({plan.image})")
+    written = (
+        graph.written_contexts()
+        if isinstance(graph, deployment.Deployment)
+        else [(plan.node, plan) for plan in graph.contexts]
+    )
+    for rel, plan in written:
+        print(f"wrote {folder / rel}/  ({plan.image})")
     return EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    graph = load_graph(args.graph)
+    graph = load_graph_or_deployment(args.graph)
+    if isinstance(graph, deployment.Deployment):
+        body = graph.manifest()["spec"]
+        count = _plural(len(graph.predictors), "predictor")
+        protocol, transport = body["protocol"], body["transport"]
+        print(f"{graph.spec.name}: protocol {protocol}, transport {transport}, {count}")
+        print("Seldon trees, one per predictor (requests enter at the top):")
+        print(graph.explain())
+        return EXIT_OK
     spec = graph.spec
     pods = "one pod" if spec.pods == "single" else "one pod per node"
     print(f"{spec.name}: protocol {spec.protocol}, transport {spec.transport}, {pods}")
@@ -124,6 +159,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
             picture.dot_program()  # before loading: say what to install first
     except picture.PictureError as exc:
         return _error(str(exc), EXIT_PROBLEMS)
+    if deployment.is_deployment_file(args.graph):
+        return _error(
+            f"{args.graph} is a deployment file; `graph` draws one graph: give it a "
+            "predictor's graph file",
+            EXIT_USAGE,
+        )
     graph = load_graph(args.graph)
     draw = picture.tree_picture if args.tree else picture.flow_picture
     try:
@@ -164,5 +205,5 @@ def _error(message: str, code: int) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
-    print(json.dumps(graph_schema(), indent=2))
+    print(json.dumps(deployment_schema() if args.deployment else graph_schema(), indent=2))
     return EXIT_OK

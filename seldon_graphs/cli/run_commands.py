@@ -18,7 +18,9 @@ from ..runtime.nodes import routing_injection
 from ..runtime.walk import PUID_HEADER, ExecutorError
 
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
-    from ..runtime.server import Backend, GraphServer
+    from collections.abc import Callable
+
+    from ..runtime.server import Backend, GraphServer, ServingT
     from ..spec import GraphSpec
     from ..tree import TreeNode
 
@@ -30,7 +32,11 @@ RUNTIMES = ("inprocess", "process", "docker")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="run a graph locally behind Seldon's executor API")
+    p = sub.add_parser(
+        "run",
+        help="run a graph locally behind Seldon's executor API (a deployment file: one "
+        "executor per predictor behind a local ingress)",
+    )
     p.add_argument("graph", metavar="GRAPH", nargs="?", default=DEFAULT_GRAPH)
     _runtime_flags(p, default="process")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
@@ -39,6 +45,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--max-concurrency", type=positive, default=128, help="requests in flight (default: 128)"
     )
     p.add_argument("--verbose", action="store_true", help="echo every node's log lines")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="a deployment file's traffic split: the seed of its draws (default: 0)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("predict", help="send one request through a graph; print the answer")
@@ -87,13 +99,19 @@ def _integer(text: str) -> int:
 
 def model_uris(pairs: list[str], spec: GraphSpec) -> dict[str, str]:
     """--model-uri NODE=PATH pairs; each NODE must be a server node of `spec`."""
+    out = uri_pairs(pairs)
+    _check_model_nodes(spec, out)
+    return out
+
+
+def uri_pairs(pairs: list[str]) -> dict[str, str]:
+    """--model-uri NODE=PATH pairs as given, not yet checked against a graph."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")
         if not sep or not name or not path:
             raise SystemExit(_usage(f"--model-uri expects NODE=PATH, got {pair!r}"))
         out[name] = path
-    _check_model_nodes(spec, out)
     return out
 
 
@@ -141,8 +159,13 @@ def _data_file(name: str) -> str:
         raise SystemExit(_usage(f"--data @{name}: cannot read it: {exc.strerror or exc}")) from None
 
 
-def backend(args: argparse.Namespace, spec: GraphSpec, tree: TreeNode) -> Backend:
-    uris = model_uris(args.model_uri, spec)
+def backend(
+    args: argparse.Namespace,
+    spec: GraphSpec,
+    tree: TreeNode,
+    uris: dict[str, str] | None = None,
+) -> Backend:
+    uris = model_uris(args.model_uri, spec) if uris is None else uris
     inject = routing_injection()
     if args.runtime == "inprocess":
         from ..runtime.inprocess import InProcessBackend
@@ -159,11 +182,16 @@ def backend(args: argparse.Namespace, spec: GraphSpec, tree: TreeNode) -> Backen
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .graphs import load_graph
+    from ..deployment import Deployment
+    from .graphs import load_graph_or_deployment
 
-    graph = load_graph(args.graph)
+    graph = load_graph_or_deployment(args.graph)
+    if isinstance(graph, Deployment):
+        from .run_deployment_commands import run_deployment
+
+        return run_deployment(args, graph)
     from ..runtime.page import Page
-    from ..runtime.server import GraphServer, ServerOptions, serve_forever
+    from ..runtime.server import GraphServer, ServerOptions
 
     spec, tree = graph.spec, graph.tree
     options = ServerOptions(
@@ -173,11 +201,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         name=spec.name,
         max_concurrency=args.max_concurrency,
     )
+    return serve(
+        lambda: GraphServer(backend(args, spec, tree), options, Page.of(spec, tree)),
+        _announce,
+        args.host,
+    )
+
+
+def serve(make: Callable[[], ServingT], announce: Callable[[ServingT], None], host: str) -> int:
+    """Run what `make` builds until a stop signal; its problems as messages and exit codes."""
+    from ..runtime.server import serve_forever
+
     try:
-        server = GraphServer(backend(args, spec, tree), options, Page.of(spec, tree))
-        asyncio.run(serve_forever(server, _announce))
+        asyncio.run(serve_forever(make(), announce))
     except socket.gaierror as exc:
-        return _usage(f"--host {args.host}: {exc.strerror}")
+        return _usage(f"--host {host}: {exc.strerror}")
     except (RuntimeProblem, OSError) as exc:
         print(f"seldon-graphs: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -199,8 +237,14 @@ def _announce(server: GraphServer) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from ..deployment import is_deployment_file
     from .graphs import load_graph
 
+    if is_deployment_file(args.graph):
+        return _usage(
+            f"{args.graph} is a deployment file; `predict` sends a request through one graph: "
+            "give it a predictor's graph file, or `run` the deployment"
+        )
     body = request_body(args.data)
     graph = load_graph(args.graph)
     try:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..catalog import hashed
 from ..sdep import Predictor, SeldonDeployment, as_map, as_str, read
 from .kube import JsonDict
 from .names import predictor_service
@@ -26,6 +27,8 @@ V2_SAMPLE = (
 )
 TENSORFLOW_SAMPLE = '{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
 EXECUTOR_PORT = 8000
+EXPLAIN = "/api/v1.0/explain"
+EXPLAINER_PORT = 9000  # the explainer Service `<sdep>-<predictor>-explainer` serves http here
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Endpoint:
     predictor: str = ""
     local_port: int | None = None  # the port-forward's local side; `port` when None
     shadow: bool = False  # mirrors the main predictors' traffic; its answers are discarded
+    explainer: bool = False  # an Alibi explainer beside the predictor (`/api/v1.0/explain`)
 
     @property
     def local(self) -> int:
@@ -52,20 +56,43 @@ class Endpoint:
             return f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}{self.path}"
         return f"http://localhost:{self.local}{self.path}"
 
-    def port_forward(self) -> str:
+    def port_forward(self, service: str = "", ports: str = "") -> str:
         ctx = f" --context {self.context}" if self.context else ""
-        ports = f"{self.local}:{self.port}"
-        return f"kubectl{ctx} -n {self.namespace} port-forward svc/{self.service} {ports}"
+        ports = ports or f"{self.local}:{self.port}"
+        return (
+            f"kubectl{ctx} -n {self.namespace} port-forward svc/{service or self.service} {ports}"
+        )
 
-    def curl(self) -> str:
-        return f"curl -s -X POST {self.url} -H 'Content-Type: application/json' -d '{self.sample}'"
+    def curl(self, url: str = "") -> str:
+        return (
+            f"curl -s -X POST {url or self.url} -H 'Content-Type: application/json' "
+            f"-d '{self.sample}'"
+        )
 
     def render(self, label: str = "") -> str:
         lines = [f"endpoint{f' ({label})' if label else ''}: {self.url}"]
         if not self.ingress:
             lines.append(f"  {self.port_forward()} &")
         lines.append(f"  {self.curl()}")
+        if self.explainer:
+            lines.extend(f"  {line}" for line in self._explain())
         return "\n".join(lines)
+
+    @property
+    def explain_url(self) -> str:
+        """Seldon's explainer route: `<sdep>-explainer/<predictor>` behind the ingress."""
+        if self.ingress:
+            base = f"{self.ingress.rstrip('/')}/seldon/{self.namespace}/{self.name}-explainer"
+            return f"{base}/{self.predictor}{EXPLAIN}"
+        return f"http://localhost:{EXPLAINER_PORT + self.local - self.port}{EXPLAIN}"
+
+    def _explain(self) -> list[str]:
+        curl = f"explain: {self.curl(self.explain_url)}"
+        if self.ingress:
+            return [curl]
+        local = EXPLAINER_PORT + self.local - self.port
+        service = hashed(f"{self.service}-explainer")
+        return [f"{self.port_forward(service, f'{local}:{EXPLAINER_PORT}')} &", curl]
 
 
 def render_endpoints(endpoints: Sequence[Endpoint]) -> str:
@@ -110,6 +137,7 @@ def endpoints_of(
                 predictor=predictor.name or "",
                 local_port=port + i,
                 shadow=predictor.shadow is True,
+                explainer=predictor.explainer is not None,
             )
         )
     return tuple(found)

@@ -26,7 +26,8 @@ class ImageTarget:
     push: bool
 
 
-ImageStep = Callable[[Target, ImageTarget], None]
+# Returns the target to apply (its images pinned by digest once pushed), or None: unchanged.
+ImageStep = Callable[[Target, ImageTarget], "Target | None"]
 Say = Callable[[str], None]
 
 
@@ -64,7 +65,7 @@ def deploy(
         _dry_run(kube, target, ns_exists, say)
         return None
     if options.build and target.graph is not None:
-        images(target, image_target(kube))
+        target = images(target, image_target(kube)) or target
     if not ns_exists:
         kube.apply_namespace(ns)
         say(f"created namespace {ns}")

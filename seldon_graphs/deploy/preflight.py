@@ -10,7 +10,7 @@ from ..sdep import PredictiveUnit, SeldonDeployment, read
 from . import initializers
 from .errors import DeployError, ForbiddenError, OperatorMissingError
 from .kube import GROUP, PLURAL, VERSION, JsonDict, Kube
-from .secrets import AWS_KEYS
+from .secrets import AWS_KEYS, DOCKER_CONFIG_KEY
 
 
 def preflight(kube: Kube, manifest: JsonDict) -> bool:
@@ -87,6 +87,7 @@ def _check_secrets(kube: Kube, manifest: JsonDict, namespace: str, ns_exists: bo
             f"--from-env {FROM_ENV}` (or --from-file FILE)",
         )
     _check_secret_keys(kube, manifest, namespace, found)
+    _check_pull_secrets(manifest, namespace, found)
 
 
 # What `secret create` converts for the storage initializer (the walkthrough's variables).
@@ -143,6 +144,43 @@ def _initializer_image(kube: Kube) -> str:
     return initializers.image_from_config_map(data)
 
 
+def _check_pull_secrets(
+    manifest: JsonDict, namespace: str, secrets: dict[str, dict[str, str]]
+) -> None:
+    """Each pod's image pull secret is a Docker config granting a registry its images
+    come from (the kubelet ignores any other Secret silently: ImagePullBackOff)."""
+    from ..registry import hosts_in_docker_config_json, registry_host
+
+    problems = []
+    for pod in _pods(manifest):
+        images = [str(c["image"]) for c in pod.get("containers") or [] if c.get("image")]
+        wanted = {registry_host(image) for image in images}
+        for ref in (pod.get("imagePullSecrets") or []) if wanted else []:
+            data = secrets.get(str(ref.get("name")))
+            if data is None:
+                continue  # unreadable: the existence check already decided
+            granted = hosts_in_docker_config_json(data.get(DOCKER_CONFIG_KEY, ""))
+            if granted is None:
+                problems.append(f"secret {ref['name']!r} holds no {DOCKER_CONFIG_KEY}")
+            elif not granted & wanted:
+                problems.append(
+                    f"secret {ref['name']!r} grants {', '.join(sorted(granted)) or 'no registry'}"
+                    f", but the pod's images come from {', '.join(sorted(wanted))}"
+                )
+    if problems:
+        raise DeployError(
+            "image pull secret: " + "; ".join(sorted(set(problems))),
+            f"recreate it with `seldon-graphs secret create NAME --namespace {namespace} "
+            "--docker-registry REGISTRY` (from your `docker login`)",
+        )
+
+
+def _pods(manifest: JsonDict) -> Iterator[JsonDict]:
+    for predictor in read(manifest).predictors:
+        for component in predictor.components:
+            yield component.spec or {}
+
+
 def _units(model: SeldonDeployment) -> Iterator[PredictiveUnit]:
     """Every unit, last child first: the order these problems have always been listed in."""
     for predictor in model.predictors:
@@ -154,12 +192,14 @@ def _units(model: SeldonDeployment) -> Iterator[PredictiveUnit]:
 
 
 def referenced_secrets(manifest: JsonDict) -> Iterator[str]:
-    """Secret names the SeldonDeployment refers to (graph units and pod specs)."""
+    """Secret names the SeldonDeployment refers to (graph units, explainers, pod specs)."""
     model = read(manifest)
     for unit in model.units():
         if unit.env_secret_ref_name:
             yield unit.env_secret_ref_name
     for predictor in model.predictors:
+        if predictor.explainer is not None and predictor.explainer.env_secret_ref_name:
+            yield predictor.explainer.env_secret_ref_name
         for component in predictor.components:
             yield from _pod_secrets(component.spec or {})
 

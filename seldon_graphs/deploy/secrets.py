@@ -63,7 +63,9 @@ def _unquote(value: str) -> str:
     return value
 
 
-def secret_body(name: str, namespace: str, values: Mapping[str, str]) -> JsonDict:
+def secret_body(
+    name: str, namespace: str, values: Mapping[str, str], kind: str = "Opaque"
+) -> JsonDict:
     bad = [k for k in values if not _KEY.match(k)]
     if bad:
         raise DeployError(
@@ -78,9 +80,33 @@ def secret_body(name: str, namespace: str, values: Mapping[str, str]) -> JsonDic
             "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": "seldon-graphs"},
         },
-        "type": "Opaque",
+        "type": kind,
         "data": data,
     }
+
+
+DOCKER_CONFIG_TYPE = "kubernetes.io/dockerconfigjson"
+DOCKER_CONFIG_KEY = ".dockerconfigjson"
+
+
+def registry_values(registry: str, auth_file: str | None = None) -> dict[str, str]:
+    """The `.dockerconfigjson` of a pull secret for `registry` (a host, or an image prefix),
+    from the credentials `docker login` stored (or `auth_file`); never shown."""
+    from ..registry import RegistryError, docker_config_json, lookup, registry_host
+
+    bare = registry.removeprefix("https://").removeprefix("http://").rstrip("/")
+    host = registry_host(bare) if "/" in bare else bare
+    try:
+        found = lookup(host, auth_file)
+    except RegistryError as err:
+        raise DeployError(err.message, err.hint or None) from None
+    if found is None:
+        raise DeployError(
+            f"no credentials for registry {host} in "
+            f"{auth_file or 'the Docker config (~/.docker/config.json)'}",
+            f"log in first (`docker login {host}`), or pass --registry-auth-file FILE",
+        )
+    return {DOCKER_CONFIG_KEY: docker_config_json(host, found)}
 
 
 # The kfserving storage initializer's keys (Seldon <= 1.11, the MLOps for ALL walkthrough).

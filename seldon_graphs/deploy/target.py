@@ -1,4 +1,5 @@
-"""What we deploy: a graph file compiled by `seldon_graphs.api`, or a SeldonDeployment file.
+"""What we deploy: a graph or deployment file compiled by `seldon_graphs`, or a
+SeldonDeployment file.
 
 Accepting an already-compiled SeldonDeployment YAML/JSON lets users (and tests) deploy the
 output of `seldon-graphs compile`, or Seldon's own examples, through the same checks.
@@ -7,10 +8,10 @@ output of `seldon-graphs compile`, or Seldon's own examples, through the same ch
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import yaml
 
@@ -35,16 +36,30 @@ class CompiledGraph(Protocol):
     def manifest(self) -> dict[str, Any]: ...
 
 
-# The command line's graph loader (seldon_graphs.cli.graphs.load_graph, with its image
-# settings), or `seldon_graphs.api.load`: it raises api.GraphError for a graph with errors.
-GraphLoader = Callable[[Path], CompiledGraph]
+@runtime_checkable
+class CompiledDeployment(Protocol):
+    """What deploy reads of a checked deployment file (`seldon_graphs.deployment.Deployment`):
+    one SeldonDeployment, one CompiledGraph per predictor."""
+
+    @property
+    def predictors(self) -> Sequence[tuple[object, CompiledGraph]]: ...
+
+    @property
+    def contexts(self) -> list[ContextPlan]: ...
+
+    def manifest(self) -> dict[str, Any]: ...
+
+
+# The command line's loader (seldon_graphs.cli.graphs.load_graph_or_deployment, with its
+# image settings): it raises api.GraphError for a file with errors.
+GraphLoader = Callable[[Path], CompiledGraph | CompiledDeployment]
 
 
 @dataclass(frozen=True)
 class Target:
     file: Path
     manifest: JsonDict  # the SeldonDeployment; namespace set once `placed`
-    graph: CompiledGraph | None = None  # set when built from a graph file
+    graph: CompiledGraph | CompiledDeployment | None = None  # built from a graph/deployment file
 
     @property
     def name(self) -> str:
@@ -63,8 +78,30 @@ class Target:
 
     @property
     def spec(self) -> GraphSpec | None:
-        """The GraphSpec (positions for messages), or None for a plain manifest."""
-        return None if self.graph is None else self.graph.spec
+        """The GraphSpec (positions for messages), or None for a plain manifest or a
+        deployment file (whose nodes live in several graphs)."""
+        graph = self.graph
+        if graph is None or isinstance(graph, CompiledDeployment):
+            return None
+        return graph.spec
+
+    @property
+    def is_deployment(self) -> bool:
+        return isinstance(self.graph, CompiledDeployment)
+
+    @property
+    def graphs(self) -> list[CompiledGraph]:
+        """Every graph compiled into the manifest: a deployment file's, one per predictor."""
+        graph = self.graph
+        if isinstance(graph, CompiledDeployment):
+            return [g for _, g in graph.predictors]
+        return [] if graph is None else [graph]
+
+    @property
+    def registry(self) -> str | None:
+        """Where the wrapper images are pushed: the graph's (every graph's) registry."""
+        found = {g.spec.registry for g in self.graphs}
+        return found.pop() if len(found) == 1 else None
 
 
 def load_target(path: str | Path, load_graph: GraphLoader) -> Target:

@@ -29,6 +29,7 @@ from .units import Param, Unit
 
 SERVERS_FILE = Path(servers.__file__).resolve()
 ADAPTER_FILE = Path(__file__).resolve().parent.parent / "wrapper" / "adapter.py"
+LAUNCHER_FILE = ADAPTER_FILE.parent / "launcher.py"
 ADAPTED_ROLES = frozenset({"MODEL", "TRANSFORMER", "OUTPUT_TRANSFORMER", "ROUTER", "COMBINER"})
 REMOTE_SCHEMES = ("gs://", "s3://", "http://", "https://", "pvc://", "azure://", "hdfs://")
 

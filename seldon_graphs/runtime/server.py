@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
@@ -297,17 +297,11 @@ class GraphServer:
         await self.backend.start()
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self.options.host, self.options.port)
-        await self._site.start()
-        server = getattr(self._site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self._site, self.port = await listen(self._runner, self.options.host, self.options.port)
 
     @property
     def url(self) -> str:
-        host = self.options.host if self.options.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return local_url(self.options.host, self.port)
 
     def abort(self) -> None:
         """A second stop signal: stop draining, stop the nodes now."""
@@ -328,6 +322,19 @@ class GraphServer:
             await self._runner.cleanup()
 
 
+async def listen(runner: web.AppRunner, host: str, port: int) -> tuple[web.TCPSite, int]:
+    """Serve `runner` on host:port; returns the site and the port bound (0 picks one)."""
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = getattr(getattr(site, "_server", None), "sockets", None) or []
+    return site, sockets[0].getsockname()[1] if sockets else port
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a client on this machine reaches a server bound to `host`."""
+    return f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
+
+
 def _payload(request: web.Request, body: bytes) -> Payload:
     """The request's body with its Content-Type as sent ("" when none: Go forwards it empty)."""
     return Payload(body, request.headers.get("Content-Type", ""))
@@ -345,7 +352,20 @@ def _error(exc: ExecutorError) -> web.Response:
     return web.Response(status=exc.status, body=body, headers={"Content-Type": content_type})
 
 
-async def serve_forever(server: GraphServer, on_ready: Callable[[GraphServer], None]) -> None:
+class Serving(Protocol):
+    """What `serve_forever` runs: a GraphServer, or runtime.ingress's Ingress."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+ServingT = TypeVar("ServingT", bound=Serving)
+
+
+async def serve_forever(server: ServingT, on_ready: Callable[[ServingT], None]) -> None:
     """Run until SIGINT/SIGTERM, then shut down gracefully (children included); a second
     signal while shutting down stops at once."""
     loop = asyncio.get_running_loop()

@@ -13,6 +13,8 @@ In pipeline order:
 - `server_context`: `plan_server_context`, the context of a generated server image
   (`server_image: generated`), assembled by `context` around runtime/servers.py;
 - `init`: PID 1 of every image (stdlib only, copied verbatim): stops the whole server;
+- `launcher`: what every node runs (stdlib + seldon_core, copied verbatim; the process
+  runtime too): seldon-core-microservice with keep-alive and no idle metrics round trips;
 - `smoke`: run inside a new image before it is tagged (stdlib only): loads the node as
   seldon-core-microservice will, so a node that would crash at start fails its build;
 - `images`: build the planned contexts with a real Docker engine (docker SDK), smoke-test,

@@ -11,6 +11,9 @@ Context layout (flat, so `s2i build` works on it too):
     requirements.txt        seldon-core==<runtime> (+ setuptools<81), then the node's lines
     seldon_graphs_adapter.py  wrapper/adapter.py verbatim
     seldon_graphs_entry.py  `Adapter = make_adapter(<Class>, "<ROLE>")`
+    seldon_graphs_init.py   wrapper/init.py verbatim: PID 1, stops the whole server
+    seldon_graphs_launch.py wrapper/launcher.py verbatim: the command (seldon-core-microservice
+                            with keep-alive and no idle metrics round trips)
     <module>.py             the user's (or the stock) module, plus the node's `files`
     .seldon-graphs-data/    the files of LARGE_FILE bytes and more, for a layer of their own
     .s2i/environment        MODEL_NAME, SERVICE_TYPE, PERSISTENCE=0, API_TYPE=REST
@@ -49,6 +52,7 @@ from seldon_graphs.tree import TreeNode
 
 from . import adapter as _adapter_module
 from . import init as _init_module
+from . import launcher as _launcher_module
 from .collect import collect_files, credential_why, project_file
 from .findings import ContextError, Finding, Findings
 
@@ -79,6 +83,7 @@ __all__ = [
 ADAPTER_MODULE = "seldon_graphs_adapter"
 ENTRY_MODULE = "seldon_graphs_entry"
 INIT_MODULE = "seldon_graphs_init"
+LAUNCH_MODULE = "seldon_graphs_launch"
 HOME_DIR = "/home/seldon"
 # Files at least this big go into their own layer, below the code: a code change then
 # does not copy them again, and nodes sharing them share the layer.
@@ -106,7 +111,7 @@ _VERSION = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
 _SAFE_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+\Z")
 _GENERATED = frozenset(
     {"Dockerfile", "requirements.txt", ".dockerignore", ".s2i/environment"}
-    | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py", f"{INIT_MODULE}.py"}
+    | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py", f"{INIT_MODULE}.py", f"{LAUNCH_MODULE}.py"}
 )
 _BUILD_ONLY = ("Dockerfile", ".dockerignore", ".s2i/", f"{DATA_DIR}/")
 
@@ -235,6 +240,7 @@ def plan_context(
         f"{ADAPTER_MODULE}.py": Path(_adapter_module.__file__).read_bytes(),
         f"{ENTRY_MODULE}.py": _entry(inputs.module, inputs.class_name, role).encode(),
         f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
+        f"{LAUNCH_MODULE}.py": Path(_launcher_module.__file__).read_bytes(),
         ".s2i/environment": _s2i_environment(role).encode(),
         ".dockerignore": _DOCKERIGNORE.encode(),
     }
@@ -697,7 +703,8 @@ def _dockerfile(
         "python3",
         "-I",
         f"{APP_DIR}/{INIT_MODULE}.py",
-        "seldon-core-microservice",
+        "python3",
+        f"{APP_DIR}/{LAUNCH_MODULE}.py",
         f"{ENTRY_MODULE}.Adapter",
         "--service-type",
         SERVICE_TYPES[role],

@@ -17,9 +17,12 @@
   labels and the tag. So a tag exists only for an image that passed its smoke run.
 - A failed build raises BuildFailed with the failing step and the tail of its log (control
   characters escaped); a failed smoke run raises SmokeFailed naming the node and its line.
-- `push=True` pushes each image, but never over a registry tag that holds another image
-  (that one is kept, with a warning) unless `force=True`; `kind_cluster` runs `kind load
-  docker-image`.
+- `push=True` first makes sure each registry lets us in (seldon_graphs.registry: the
+  credentials from the Docker config or `auth_file`, a ping of /v2/), before anything is
+  built. It then pushes each image with progress per layer (layers the registry has are
+  skipped), tries a transient failure again (at most 3 times), and records the registry's
+  digest; it never pushes over a registry tag that holds another image (that one is kept,
+  with a warning) unless `force=True`. `kind_cluster` runs `kind load docker-image`.
 
 Errors: BuildError (base), with DockerUnavailable, BuildFailed, SmokeFailed, PushFailed,
 KindLoadFailed. Each has `render() -> str` for the CLI.
@@ -43,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, TextIO
 
+from .. import registry as _registry
 from ..errors import SeldonGraphsError
 from . import smoke as _smoke_module
 from .context import CHUNK, CheckedReader, Content, ContextPlan, FileChanged
@@ -150,6 +154,7 @@ class BuildResult:
     seconds: float
     size: int | None = None  # bytes, as the engine reports it
     pushed: bool = False
+    digest: str = ""  # the registry's manifest digest, once pushed (or found there)
     loaded_into: str | None = None  # kind cluster name
     licence: str = "Apache-2.0"  # of the seldon-core runtime inside
     warning: str = ""  # the smoke run's, when the node's __init__ may need the cluster
@@ -163,6 +168,8 @@ class Progress(Protocol):
     def step(self, plan: ContextPlan, line: str) -> None: ...
 
     def output(self, plan: ContextPlan, line: str) -> None: ...
+
+    def note(self, plan: ContextPlan, line: str) -> None: ...
 
     def end(self, result: BuildResult) -> None: ...
 
@@ -189,6 +196,9 @@ class ConsoleProgress:
     def output(self, plan: ContextPlan, line: str) -> None:
         if self.verbose:
             self._write(f"[{plan.node}]   {line}")
+
+    def note(self, plan: ContextPlan, line: str) -> None:
+        self._write(f"[{plan.node}] {line}", whole=True)  # digests are not cut
 
     def end(self, result: BuildResult) -> None:
         size = f", {result.size / 1e6:.0f} MB" if result.size else ""
@@ -225,6 +235,9 @@ class _Quiet:
         pass
 
     def output(self, plan: ContextPlan, line: str) -> None:
+        pass
+
+    def note(self, plan: ContextPlan, line: str) -> None:
         pass
 
     def end(self, result: BuildResult) -> None:
@@ -294,18 +307,21 @@ def build_images(
     no_cache: bool = False,
     force: bool = False,
     check: bool = False,
+    auth_file: str | Path | None = None,
 ) -> list[BuildResult]:
     """Build (if missing), then optionally push and kind-load, every plan's image.
 
     `no_cache` rebuilds every layer of images that are missing (a cold build); images whose
     tag exists are still skipped. `check` smoke-runs those too (parameters are not part of
     the tag). `force` lets a push overwrite a registry tag that holds another image.
+    `auth_file` (a Docker config file) replaces ~/.docker/config.json for the registry.
     """
     plans = list(plans)
     progress = progress or _Quiet()
     if kind_cluster:
         _kind_binary()  # fail before building anything
     client = client or docker_client()
+    registries = _registries(client, plans, auth_file) if push else {}
     results = []
     for plan in plans:
         result = _build_one(client, plan, progress, network_mode, no_cache)
@@ -313,9 +329,10 @@ def build_images(
             _, warning = smoke_run(client, plan.image, plan, network_mode)
             result = _replace(result, warning=warning)
         if push:
-            pushed, kept = _push(client, plan, force)
+            access = registries[_registry.registry_host(plan.repository)]
+            pushed, digest, kept = _push(client, plan, access, force, progress)
             warnings = "\n".join(filter(None, (result.warning, kept)))
-            result = _replace(result, pushed=pushed, warning=warnings)
+            result = _replace(result, pushed=pushed, digest=digest, warning=warnings)
         if kind_cluster:
             _kind_load(plan.image, kind_cluster)
             result = _replace(result, loaded_into=kind_cluster)
@@ -563,38 +580,57 @@ def push_decision(remote: str | None, local: Iterable[str], force: bool) -> Push
     return "push" if force else "keep"
 
 
-def _push(client: Any, plan: ContextPlan, force: bool) -> tuple[bool, str]:
-    """Push unless the registry has an image under this tag: (pushed, a warning or "")."""
-    remote = _remote_digest(client, plan.image)
-    action = push_decision(remote, _local_digests(client, plan), force)
-    if action == "push":
-        _push_stream(client, plan)
-    if action != "keep":
-        return action == "push", ""
-    return False, (
+def _registries(
+    client: Any, plans: Sequence[ContextPlan], auth_file: str | Path | None
+) -> dict[str, _registry.Access]:
+    """Each registry the plans push to, logged into and pinged: before anything is built."""
+    config = client.info().get("RegistryConfig") or {}
+    try:
+        return _registry.open_registries((p.repository for p in plans), auth_file, config)
+    except _registry.RegistryError as err:
+        raise PushFailed(err.message, err.hint) from None
+
+
+def _push(
+    client: Any, plan: ContextPlan, access: _registry.Access, force: bool, progress: Progress
+) -> tuple[bool, str, str]:
+    """Push unless the registry has an image under this tag: (pushed, digest, a warning
+    or ""); a transient failure is tried again."""
+
+    def say(line: str) -> None:
+        progress.note(plan, printable(line))
+
+    def step(line: str) -> None:
+        progress.step(plan, printable(line))
+
+    def attempt() -> tuple[bool, str, str]:
+        path = _registry.repository_path(plan.repository)
+        remote = access.manifest_digest(path, plan.tag)
+        action = push_decision(remote, _local_digests(client, plan), force)
+        if action == "push":
+            records = _push_records(client, plan, access)
+            report = _registry.follow_push(records, plan.image, say, step)
+            say(f"pushed {plan.repository}@{report.digest}: {report.summary()}")
+            return True, report.digest, ""
+        assert remote is not None  # only "push" answers a missing tag
+        if action == "skip":
+            say(f"{plan.repository}@{remote} is already in the registry: nothing to push")
+            return False, remote, ""
+        return False, remote, _kept(plan, remote)
+
+    try:
+        return _registry.retried(attempt, f"pushing {plan.image}", say)
+    except _registry.RegistryError as err:
+        raise PushFailed(printable(err.message), err.hint) from None
+
+
+def _kept(plan: ContextPlan, remote: str) -> str:
+    return (
         f"the registry already has {plan.image} ({remote}), pushed from elsewhere; it is "
         "kept, not overwritten, and the cluster will run it (its io.seldon-graphs.lock label "
         "says what it holds). Pin requirements for tags that mean one content everywhere, "
         "or push with --force to replace it"
     )
-
-
-def _remote_digest(client: Any, image: str) -> str | None:
-    from docker.errors import APIError, NotFound
-
-    try:
-        return str(client.images.get_registry_data(image).id)
-    except NotFound:
-        return None
-    except APIError as exc:
-        explanation = printable(str(exc.explanation or exc))
-        if "manifest unknown" in explanation or "not found" in explanation.lower():
-            return None
-        raise PushFailed(
-            f"cannot check whether {image} is already in its registry: {explanation}",
-            "log in to the registry first (`docker login <registry>`) and check the "
-            "registry setting (docs/images.md)",
-        ) from exc
 
 
 def _local_digests(client: Any, plan: ContextPlan) -> list[str]:
@@ -603,20 +639,23 @@ def _local_digests(client: Any, plan: ContextPlan) -> list[str]:
     return [d.removeprefix(prefix) for d in digests if d.startswith(prefix)]
 
 
-def _push_stream(client: Any, plan: ContextPlan) -> None:
+def _push_records(
+    client: Any, plan: ContextPlan, access: _registry.Access
+) -> Iterator[Mapping[str, Any]]:
+    """The engine's push stream; its API errors as RegistryErrors (transient or not)."""
     from docker.errors import APIError
 
-    repository, tag = plan.image.rsplit(":", 1)
+    auth = access.credentials.auth_config() if access.credentials else None
     try:
-        for record in client.api.push(repository, tag=tag, stream=True, decode=True):
-            if "error" in record:
-                raise PushFailed(
-                    f"pushing {plan.image} failed: {printable(str(record['error']))}",
-                    "log in to the registry first (`docker login <registry>`) and check the "
-                    "registry setting (docs/images.md)",
-                )
+        yield from client.api.push(
+            plan.repository, tag=plan.tag, stream=True, decode=True, auth_config=auth
+        )
     except APIError as exc:
-        raise PushFailed(f"pushing {plan.image} failed: {exc.explanation or exc}") from exc
+        message = str(exc.explanation or exc)
+        raise _registry.RegistryError(
+            f"pushing {plan.image} failed: {message}",
+            transient=_registry.transient(message),
+        ) from None
 
 
 def _kind_binary() -> str:

@@ -27,8 +27,11 @@ SERVER_IMAGE = "seldonio/sklearnserver:1.17.1"  # what the operator puts in an i
 def _deployment(sdep: JsonDict, predictor: JsonDict, index: int, component: JsonDict) -> JsonDict:
     name = deployment_name(sdep["metadata"]["name"], predictor["name"], index, component)
     labels = {SDEP_LABEL: seldon_id(sdep["metadata"]["name"]), "app": name}
-    # componentSpecs[].metadata.labels reach the pod template (controller l.1046-1051)
-    pod_labels = {**((component.get("metadata") or {}).get("labels") or {}), **labels}
+    # componentSpecs[].metadata.labels reach the pod template (controller l.1046-1051), and
+    # so do the predictor's labels, `version` defaulted to its name (Istio routes on it)
+    predictor_labels = {"version": predictor["name"], **(predictor.get("labels") or {})}
+    component_labels = (component.get("metadata") or {}).get("labels") or {}
+    pod_labels = {**component_labels, **predictor_labels, **labels}
     parameters = _parameters(predictor["graph"])
     containers = []
     for c in copy.deepcopy(component["spec"]["containers"]):

@@ -134,12 +134,13 @@ def test_requirements_are_installed_before_the_code_is_copied() -> None:
     pip = next(i for i, line in enumerate(lines) if "pip install" in line)
     code = next(i for i, line in enumerate(lines) if line.startswith('COPY ["'))
     assert reqs < pip < code
-    assert lines[code].endswith('"seldon_graphs_init.py", "/app/"]')
+    assert lines[code].endswith('"seldon_graphs_init.py", "seldon_graphs_launch.py", "/app/"]')
     assert "USER 8888" in lines
     assert "EXPOSE 9000 9500 6000" in lines
     assert lines[-1] == (
-        'CMD ["python3", "-I", "/app/seldon_graphs_init.py", "seldon-core-microservice", '
-        '"seldon_graphs_entry.Adapter", "--service-type", "TRANSFORMER"]'
+        'CMD ["python3", "-I", "/app/seldon_graphs_init.py", "python3", '
+        '"/app/seldon_graphs_launch.py", "seldon_graphs_entry.Adapter", "--service-type", '
+        '"TRANSFORMER"]'
     )
     assert 'org.opencontainers.image.created="1970-01-01T00:00:00Z"' in dockerfile
 

@@ -81,6 +81,7 @@ def test_credentials_in_a_files_folder_never_reach_the_image(tmp_path: Path) -> 
             "/app/seldon_graphs_adapter.py",
             "/app/seldon_graphs_entry.py",
             "/app/seldon_graphs_init.py",
+            "/app/seldon_graphs_launch.py",
         ]
         found = client.containers.run(
             image, ["sh", "-c", f"grep -rl {SECRET} /app /opt/venv || true"], remove=True

@@ -31,7 +31,7 @@ def test_files_from_one_mib_are_set_apart_and_copied_first(tmp_path: Path) -> No
     assert [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY")] == [
         "COPY requirements.txt /opt/venv/requirements.txt",
         "COPY " + json.dumps([".seldon-graphs-data/", "/app/"]),
-        "COPY " + json.dumps([*code, "seldon_graphs_init.py", "/app/"]),
+        "COPY " + json.dumps([*code, "seldon_graphs_init.py", "seldon_graphs_launch.py", "/app/"]),
         "COPY " + json.dumps(["data", "/app/data/"]),
     ]
 
@@ -65,7 +65,13 @@ def test_a_role_without_a_wrapper_image_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [".dockerignore", "seldon_graphs_adapter.py", "seldon_graphs_init.py"]
+    "name",
+    [
+        ".dockerignore",
+        "seldon_graphs_adapter.py",
+        "seldon_graphs_init.py",
+        "seldon_graphs_launch.py",
+    ],
 )
 def test_a_listed_file_may_not_land_on_a_generated_one(tmp_path: Path, name: str) -> None:
     """Listed files land beside the module; a generated name there is refused."""

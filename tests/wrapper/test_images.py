@@ -1,4 +1,5 @@
-"""build_images against a fake engine: skipping, progress, failures, push and kind errors."""
+"""build_images against a fake engine: skipping, progress, failures and kind errors (pushing
+meets a real registry: tests/registry/)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from seldon_graphs.wrapper.images import (
     BuildFailed,
     ConsoleProgress,
     KindLoadFailed,
-    PushFailed,
     SmokeFailed,
     build_images,
     printable,
@@ -199,23 +199,6 @@ def test_progress_is_compact(capsys: pytest.CaptureFixture[str]) -> None:
     assert not any("Collecting" in line for line in lines)  # output only with verbose
 
 
-def test_push_pushes_the_content_tag() -> None:
-    plan = _plan()
-    engine = FakeEngine(OK_STREAM, existing={plan.image})
-    (result,) = build_images([plan], client=engine, push=True)
-    assert result.pushed
-    assert engine.pushes == [(plan.repository, plan.tag)]
-
-
-def test_push_failure_is_reported() -> None:
-    plan = _plan()
-    engine = FakeEngine(OK_STREAM, existing={plan.image})
-    engine.push_stream = [{"error": "denied: requested access to the resource is denied"}]
-    with pytest.raises(PushFailed, match="denied") as failure:
-        build_images([plan], client=engine, push=True)
-    assert "docker login" in failure.value.render()
-
-
 def test_kind_load_without_kind_fails_before_building(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     engine = FakeEngine(OK_STREAM)
@@ -266,34 +249,6 @@ def test_kind_load_failure_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
 )
 def test_push_decision(remote: str | None, local: list[str], force: bool, action: str) -> None:
     assert push_decision(remote, local, force) == action
-
-
-def test_push_keeps_a_tag_that_holds_another_image_unless_forced() -> None:
-    plan = _plan()
-    engine = FakeEngine(OK_STREAM, existing={plan.image})
-    engine.remote[plan.image] = "sha256:" + "a" * 64
-    engine.repo_digests = [f"{plan.repository}@sha256:{'b' * 64}"]
-    out = io.StringIO()
-    (kept,) = build_images([plan], client=engine, push=True, progress=ConsoleProgress(out))
-    assert not kept.pushed and engine.pushes == []
-    assert kept.warning.startswith(
-        f"the registry already has {plan.image} (sha256:{'a' * 64}), pushed from elsewhere; "
-        "it is kept, not overwritten"
-    )
-    assert kept.warning.endswith("or push with --force to replace it")
-    assert out.getvalue().splitlines()[-1] == f"warning: {kept.warning}"
-    (result,) = build_images([plan], client=engine, push=True, force=True)
-    assert result.pushed and engine.pushes == [(plan.repository, plan.tag)]
-    assert result.warning == ""
-
-
-def test_push_skips_a_tag_that_holds_this_image_already() -> None:
-    plan = _plan()
-    engine = FakeEngine(OK_STREAM, existing={plan.image})
-    engine.remote[plan.image] = "sha256:" + "a" * 64
-    engine.repo_digests = [f"other/repo@sha256:{'c' * 64}", f"{plan.repository}@sha256:{'a' * 64}"]
-    (result,) = build_images([plan], client=engine, push=True)
-    assert not result.pushed and engine.pushes == []
 
 
 @pytest.mark.parametrize(
