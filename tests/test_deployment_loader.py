@@ -16,29 +16,21 @@ from seldon_graphs import api, deployment
 from seldon_graphs.cli import main
 from seldon_graphs.cli.graphs import load_graph_or_deployment
 from seldon_graphs.deploy.target import load_target
+from tests.test_graph_loader import CLEAN, NO_CLUSTER, project
+from tests.test_graph_loader import COMMANDS as GRAPH_COMMANDS
 
-MODEL = """class Model:
-    def predict(self, X, features_names=None):
-        return X
+__all__ = ["project"]  # the graph files' project (clean, warned, broken), which these extend
 
+DOUBLER = """
 
 class Doubler:
     def predict(self, X, features_names=None):
         return X * 2
-
-
-class Combiner:
-    def aggregate(self, Xs, features_names):
-        return Xs[0]
 """
-CLEAN = "name: clean\nnodes:\n  m: {python: model.py:Model}\n"
-# A router without children: valid, with one warning (router-without-children).
-WARNED = "name: passthrough\nnodes:\n  idle: {python: model.py:Combiner, kind: router}\n"
-BROKEN_GRAPH = "name: Broken_Name\nnodes:\n  n: {python: nope.py:Model}\n"
 # Errors in the deployment file (traffic adds up to 110) and in a predictor's graph.
-BROKEN = (
+BROKEN_DEP = (
     "deployment: dep\npredictors:\n"
-    "  main: {graph: broken-graph.yaml, traffic: 90}\n"
+    "  main: {graph: broken.yaml, traffic: 90}\n"
     "  canary: {graph: clean.yaml, traffic: 20}\n"
 )
 WARNED_DEP = (
@@ -51,37 +43,22 @@ CLEAN_DEP = (
     "  main: {graph: clean.yaml, traffic: 90}\n"
     "  canary: {graph: clean.yaml, traffic: 10}\n"
 )
-NO_CLUSTER = ["--kubeconfig", "missing-kubeconfig"]
+TAKE_DEPLOYMENTS = ("compile", "explain", "run", "deploy", "status", "diff", "delete")
 # Every command that takes a deployment file, with what else it needs to get that far.
 COMMANDS = {
-    "compile": ["compile", "{g}", "-o", "out"],
-    "explain": ["explain", "{g}"],
-    "run": ["run", "{g}", "--port", "0"],
-    "deploy": ["deploy", "{g}", *NO_CLUSTER],
-    "status": ["status", "{g}", *NO_CLUSTER],
-    "diff": ["diff", "{g}", *NO_CLUSTER],
+    **{name: GRAPH_COMMANDS[name] for name in TAKE_DEPLOYMENTS},
     "promote": ["promote", "{g}", "canary", *NO_CLUSTER],
-    "delete": ["delete", "{g}", *NO_CLUSTER],
 }
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    (tmp_path / "model.py").write_text(MODEL)
-    files = {
-        "clean": CLEAN,
-        "warned": WARNED,
-        "broken-graph": BROKEN_GRAPH,
-        "broken": BROKEN,
-        "warned-dep": WARNED_DEP,
-        "clean-dep": CLEAN_DEP,
-    }
+def deployments(project: Path) -> Path:
+    with (project / "model.py").open("a") as model:
+        model.write(DOUBLER)
+    files = {"broken-dep": BROKEN_DEP, "warned-dep": WARNED_DEP, "clean-dep": CLEAN_DEP}
     for name, text in files.items():
-        (tmp_path / f"{name}.yaml").write_text(text)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    return tmp_path
+        (project / f"{name}.yaml").write_text(text)
+    return project
 
 
 def _argv(command: str, file: str) -> list[str]:
@@ -94,21 +71,21 @@ def _rendered(file: str, fmt: str = "text") -> str:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_deployment_file_with_errors_reads_the_same_in_every_command(
-    project: Path, command: str, capsys: pytest.CaptureFixture[str]
+    deployments: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(_argv(command, "broken.yaml")) == 1
+    assert main(_argv(command, "broken-dep.yaml")) == 1
     out, err = capsys.readouterr()
-    assert (out, err) == ("", _rendered("broken.yaml"))
+    assert (out, err) == ("", _rendered("broken-dep.yaml"))
     # the predictor's graph (bad name, missing file) and the deployment file (traffic, and
     # the predictor whose graph has errors), all at once
-    assert "broken-graph.yaml:1:7: error:" in err and "broken.yaml:" in err
+    assert "broken.yaml:1:7: error:" in err and "broken-dep.yaml:" in err
     assert "4 errors, 0 warnings" in err
-    assert not (project / "out").exists()
+    assert not (deployments / "out").exists()
 
 
 @pytest.mark.parametrize("command", ["deploy", "status", "promote"])
 def test_a_deployment_files_warnings_are_shown_before_the_command_goes_on(
-    project: Path, command: str, capsys: pytest.CaptureFixture[str]
+    deployments: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(_argv(command, "warned-dep.yaml")) == 1  # then: no cluster
     err = capsys.readouterr().err
@@ -118,18 +95,18 @@ def test_a_deployment_files_warnings_are_shown_before_the_command_goes_on(
 
 
 def test_strict_compile_fails_on_a_deployment_files_warnings_alone(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    deployments: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["compile", "warned-dep.yaml", "-o", "out", "--strict"]) == 1
     assert capsys.readouterr() == ("", _rendered("warned-dep.yaml"))
-    assert not (project / "out").exists()
+    assert not (deployments / "out").exists()
     assert main(["compile", "warned-dep.yaml", "-o", "out"]) == 0
-    assert (project / "out" / "dep" / api.MANIFEST_FILE).is_file()
+    assert (deployments / "out" / "dep" / api.MANIFEST_FILE).is_file()
 
 
-@pytest.mark.parametrize(("file", "code"), [("broken.yaml", 1), ("warned-dep.yaml", 0)])
+@pytest.mark.parametrize(("file", "code"), [("broken-dep.yaml", 1), ("warned-dep.yaml", 0)])
 def test_compile_json_reports_a_deployment_files_diagnostics_as_json(
-    project: Path, file: str, code: int, capsys: pytest.CaptureFixture[str]
+    deployments: Path, file: str, code: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["compile", file, "--stdout", "--format", "json"]) == code
     err = capsys.readouterr().err
@@ -140,7 +117,7 @@ def test_compile_json_reports_a_deployment_files_diagnostics_as_json(
 
 
 def test_compile_json_of_a_clean_deployment_file_is_an_empty_list(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    deployments: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["compile", "clean-dep.yaml", "--stdout", "--format", "json"]) == 0
     captured = capsys.readouterr()
@@ -155,7 +132,7 @@ def test_compile_json_of_a_clean_deployment_file_is_an_empty_list(
     ],
 )
 def test_one_graph_commands_refuse_a_deployment_file_as_usage(
-    project: Path, argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+    deployments: Path, argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(argv) == 2
     out, err = capsys.readouterr()
@@ -163,7 +140,7 @@ def test_one_graph_commands_refuse_a_deployment_file_as_usage(
     assert says in err
 
 
-def test_the_loader_returns_a_deployment_for_a_deployment_file(project: Path) -> None:
+def test_the_loader_returns_a_deployment_for_a_deployment_file(deployments: Path) -> None:
     loaded = load_graph_or_deployment("warned-dep.yaml")
     assert isinstance(loaded, deployment.Deployment)
     assert [p.name for p, _ in loaded.predictors] == ["main", "canary"]
@@ -174,7 +151,7 @@ def test_the_loader_returns_a_deployment_for_a_deployment_file(project: Path) ->
     assert caught.value.render() == _rendered("warned-dep.yaml", "json").rstrip("\n")
 
 
-def test_deploy_targets_carry_every_predictors_graph(project: Path) -> None:
+def test_deploy_targets_carry_every_predictors_graph(deployments: Path) -> None:
     target = load_target("clean-dep.yaml", load_graph_or_deployment)
     assert isinstance(target.graph, deployment.Deployment) and target.is_deployment
     assert target.spec is None  # its nodes live in two graphs
@@ -192,12 +169,12 @@ def test_deploy_targets_carry_every_predictors_graph(project: Path) -> None:
     ],
 )
 def test_a_deployment_targets_registry_is_every_graphs_one(
-    project: Path, registries: tuple[str | None, str | None], expected: str | None
+    deployments: Path, registries: tuple[str | None, str | None], expected: str | None
 ) -> None:
     for name, registry in zip(("one", "two"), registries, strict=True):
         line = f"registry: {registry}\n" if registry else ""
-        (project / f"{name}.yaml").write_text(f"name: {name}\n{line}" + CLEAN.split("\n", 1)[1])
-    (project / "dep.yaml").write_text(
+        (deployments / f"{name}.yaml").write_text(f"name: {name}\n{line}" + CLEAN.split("\n", 1)[1])
+    (deployments / "dep.yaml").write_text(
         "deployment: dep\npredictors:\n"
         "  main: {graph: one.yaml, traffic: 50}\n  canary: {graph: two.yaml, traffic: 50}\n"
     )
@@ -208,19 +185,19 @@ def test_a_deployment_targets_registry_is_every_graphs_one(
 
 
 @pytest.mark.slow
-def test_run_serves_a_deployment_file_loaded_through_the_loader(project: Path) -> None:
+def test_run_serves_a_deployment_file_loaded_through_the_loader(deployments: Path) -> None:
     """`run DEPLOYMENT_FILE` as a user types it: a real child process, real HTTP; each
     predictor pinned by the ingress's header answers through its own executor."""
     from seldon_graphs.runtime.ingress import PREDICTOR_HEADER
     from tests.runtime.test_commands import Run
 
     doubled = "name: doubled\nnodes:\n  m: {python: model.py:Doubler}\n"
-    (project / "doubled.yaml").write_text(doubled)
-    (project / "ab.yaml").write_text(
+    (deployments / "doubled.yaml").write_text(doubled)
+    (deployments / "ab.yaml").write_text(
         "deployment: ab\npredictors:\n"
         "  main: {graph: clean.yaml, traffic: 50}\n  canary: {graph: doubled.yaml, traffic: 50}\n"
     )
-    run = Run(str(project / "ab.yaml"), "--runtime", "inprocess")
+    run = Run(str(deployments / "ab.yaml"), "--runtime", "inprocess")
     try:
         for name, expected in (("main", [[1, 2]]), ("canary", [[2, 4]])):
             answer = requests.post(
