@@ -3,11 +3,13 @@ that keeps connections alive (the launcher's).
 
     .venv/bin/python scripts/bench_clients.py [--calls 3000] [--rounds 3]
 
-Clients, each in a process of its own, each keeping its connections: ours (http1.Client),
-aiohttp's ClientSession with a pooled TCPConnector, httpx.AsyncClient, and the httptools
-parser under an asyncio protocol. httpx and httptools are not the project's dependencies:
-a client whose package is not importable is reported, not measured (e.g.
-`pip install --target DIR httpx httptools` and PYTHONPATH=DIR). Rounds alternate the clients.
+Clients, each in a process of its own, each keeping its connections: ours (http1.Client, on
+httptools' parser since issue 14's round 2), the baseline (http1.py as on the main branch, with
+its hand-written parser), aiohttp's ClientSession with a pooled TCPConnector,
+httpx.AsyncClient, and a bare httptools protocol. httpx is not the project's dependency: a
+client whose package is not importable is reported, not measured (e.g.
+`pip install --target DIR httpx` and PYTHONPATH=DIR). Rounds alternate the clients, each
+round starting with the next one.
 Every call has a timeout; a failed call is counted. Figures: client CPU per call (what the
 executor would spend) and calls per second, at concurrency 1 and 16. The rule (issue 14):
 keep ours only if no library gets within 10 % of its CPU per call.
@@ -34,7 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
 HEADERS = {"Content-Type": "application/json", "Seldon-Puid": "bench"}
-CLIENTS = ("http1 (ours)", "aiohttp pooled", "httpx", "httptools + asyncio")
+CLIENTS = (
+    "http1 (ours)",
+    "http1 hand-written (main)",
+    "aiohttp pooled",
+    "httpx",
+    "httptools + asyncio",
+)
 Call = Callable[[], Awaitable[bytes]]
 
 
@@ -47,6 +55,35 @@ async def ours(host: str, port: int) -> tuple[Call, Callable[[], Awaitable[None]
     async def call() -> bytes:
         answer = await client.request("POST", host, port, "/predict", HEADERS, BODY)
         return answer.body if answer.status == 200 else b""
+
+    async def close() -> None:
+        client.close()
+
+    return call, close
+
+
+async def hand_written(host: str, port: int) -> tuple[Call, Callable[[], Awaitable[None]]]:
+    """The baseline: http1.py with its own parser as on the main branch (`git show`)."""
+    import importlib.util
+
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", "main:seldon_graphs/runtime/http1.py"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tempfile.NamedTemporaryFile(suffix=".py", delete=False) as file:
+        file.write(source)
+    spec = importlib.util.spec_from_file_location("http1_main", file.name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["http1_main"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    Path(file.name).unlink()
+    client = module.Client()
+
+    async def call() -> bytes:
+        answer = await client.request("POST", host, port, "/predict", HEADERS, BODY)
+        return bytes(answer.body) if answer.status == 200 else b""
 
     async def close() -> None:
         client.close()
@@ -148,7 +185,13 @@ async def httptools_client(host: str, port: int) -> tuple[Call, Callable[[], Awa
     return call, close
 
 
-FACTORIES = dict(zip(CLIENTS, (ours, aiohttp_pooled, httpx_client, httptools_client), strict=True))
+FACTORIES = dict(
+    zip(
+        CLIENTS,
+        (ours, hand_written, aiohttp_pooled, httpx_client, httptools_client),
+        strict=True,
+    )
+)
 
 
 # --- one client's run, in its own process ------------------------------------------------------
@@ -211,8 +254,10 @@ def measure(url: tuple[str, int], clients: list[str], args: argparse.Namespace) 
     rows: dict[str, dict[int, dict[str, float]]] = {c: {} for c in clients}
     for concurrency in args.concurrency:
         totals = {c: {"calls": 0, "errors": 0, "elapsed": 0.0, "cpu": 0.0} for c in clients}
-        for _ in range(args.rounds):
-            for client in clients:
+        for round_ in range(args.rounds):
+            # each client starts a round in turn: going first after a pause costs CPU
+            first = round_ % len(clients)
+            for client in clients[first:] + clients[:first]:
                 spec = {
                     "client": client, "host": url[0], "port": url[1], "concurrency": concurrency,
                     "calls": args.calls // args.rounds, "seconds": args.seconds,
@@ -243,7 +288,13 @@ def table(rows: dict[str, dict[int, dict[str, float]]], missing: dict[str, str])
     for client, package in missing.items():
         lines.append(f"{client:22}| not measured: {package} is not importable")
     ours_cpu = rows[CLIENTS[0]][1]["cpu_us"]
-    others = {c: r[1]["cpu_us"] for c, r in rows.items() if c != CLIENTS[0]}
+    if CLIENTS[1] in rows:
+        main_cpu = rows[CLIENTS[1]][1]["cpu_us"]
+        lines.append(
+            f"c=1 CPU per call: ours {ours_cpu:.0f} µs vs main's hand-written parser "
+            f"{main_cpu:.0f} µs ({ours_cpu / main_cpu:.2f}x)"
+        )
+    others = {c: r[1]["cpu_us"] for c, r in rows.items() if c not in CLIENTS[:2]}
     if others:
         best = min(others, key=lambda c: others[c])
         within = others[best] <= ours_cpu * 1.10

@@ -15,6 +15,9 @@ from seldon_graphs import cli
 
 REPO = Path(__file__).resolve().parents[1]
 CLIENTS = ("docker", "kubernetes", "aiohttp", "seldon_core", "asyncio", "prometheus_client")
+# jsonschema is imported only for a file the quick schema check cannot settle; the
+# executor's HTTP libraries never by a compiler command.
+VALIDATE_NEVER = (*CLIENTS, "jsonschema", "httptools", "uvloop")
 
 
 def _modules_after(argv: list[str]) -> set[str]:
@@ -47,6 +50,19 @@ def _modules_after(argv: list[str]) -> set[str]:
 )
 def test_compiler_commands_import_no_client(argv: list[str]) -> None:
     assert _modules_after(argv) & set(CLIENTS) == set()
+
+
+@pytest.mark.parametrize("graph", ["graphs/iris.yaml", "graphs/income.yaml"])
+def test_validate_imports_no_schema_library_and_uses_libyaml(graph: str) -> None:
+    found = _modules_after(["validate", graph])
+    assert found & set(VALIDATE_NEVER) == set()
+    assert "yaml" in found
+
+
+def test_the_graph_loader_is_libyamls() -> None:
+    from seldon_graphs import yamlpos
+
+    assert yamlpos._Loader.__name__ == "CSafeLoader"
 
 
 def _registered(module: str) -> set[str]:

@@ -247,7 +247,14 @@ def test_make_run_serves_the_readme_request_then_stops_cleanly(
     (probabilities,) = answer["data"]["ndarray"]
     assert max(range(3), key=probabilities.__getitem__) == 0  # setosa
     assert sum(probabilities) == pytest.approx(1.0)
-    assert answer["meta"]["requestPath"] == {"classifier": "seldonio/sklearnserver:1.17.1"}
+    from seldon_graphs import api
+
+    # the node reports the generated server image the cluster runs (docs/decisions/0006)
+    iris = api.load(clone / "graphs" / "iris.yaml")
+    assert answer["meta"]["requestPath"] == iris.images()
+    assert re.fullmatch(
+        r"seldon-graphs/sklearn-classifier:[0-9a-f]{12}", iris.images()["classifier"]
+    )
 
     everyone = descendants(make_run.pid)
     ports = listening_ports(everyone)

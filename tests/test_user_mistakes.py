@@ -213,4 +213,16 @@ def test_check_manifest_file_that_cannot_be_read(
 
 def test_dockerfile_of_an_unknown_node(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = cli(["dockerfile", "g.yaml", "nosuch"], capsys)
-    assert (code, err) == (2, "error: no node named 'nosuch' in g.yaml; nodes with images: none\n")
+    assert (code, err) == (
+        2,
+        "error: no node named 'nosuch' in g.yaml; nodes with images: classifier\n",
+    )
+    # the walkthrough's chapter-2 node: Seldon's own server image, nothing to build
+    (here / "ch2.yaml").write_text(
+        "name: sklearn\nnodes:\n  classifier: {server: sklearn, model_uri: gs://b/iris}\n"
+    )
+    code, err = cli(["dockerfile", "ch2.yaml", "nosuch"], capsys)
+    assert (code, err) == (
+        2,
+        "error: no node named 'nosuch' in ch2.yaml; nodes with images: none\n",
+    )

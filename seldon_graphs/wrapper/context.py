@@ -113,7 +113,7 @@ _GENERATED = frozenset(
     {"Dockerfile", "requirements.txt", ".dockerignore", ".s2i/environment"}
     | {f"{ADAPTER_MODULE}.py", f"{ENTRY_MODULE}.py", f"{INIT_MODULE}.py", f"{LAUNCH_MODULE}.py"}
 )
-_BUILD_ONLY = ("Dockerfile", ".dockerignore", ".s2i/", f"{DATA_DIR}/")
+_BUILD_ONLY = frozenset({"Dockerfile", ".dockerignore", ".s2i", DATA_DIR})  # top-level names
 
 
 @dataclass(frozen=True)
@@ -761,7 +761,7 @@ def _copy_lines(files: Mapping[str, Content]) -> str:
     lines = []
     if any(rel.startswith(f"{DATA_DIR}/") for rel in files):
         lines.append(f"COPY {json.dumps([f'{DATA_DIR}/', f'{APP_DIR}/'])}")
-    code = sorted({rel.split("/", 1)[0] for rel in files if not rel.startswith(_BUILD_ONLY)})
+    code = sorted({rel.split("/", 1)[0] for rel in files} - _BUILD_ONLY)
     top = [_literal(name) for name in code if name in files]
     lines.append(f"COPY {json.dumps([*top, f'{APP_DIR}/'])}")
     lines.extend(

@@ -3,9 +3,10 @@
 Opt-in: `pytest -m cluster tests/deploy` (or `make test-cluster`, see docs/deploy.md).
 It reuses the cluster of context $SELDON_GRAPHS_CONTEXT (default kind-seldon) when that
 answers, else runs scripts/kind-up.sh (idempotent) when kind, kubectl, helm and docker are
-installed, else skips saying why. It deploys graphs/iris.yaml (Seldon's SKLEARN_SERVER with
-the public iris model: no image to build, but the cluster must reach docker.io and
-storage.googleapis.com), sends one prediction through a port-forward, and deletes it.
+installed, else skips saying why. It deploys tests/deploy/graphs/chapter2-iris.yaml (Seldon's
+SKLEARN_SERVER with the walkthrough's public iris model: no image to build, but the cluster
+must reach docker.io and storage.googleapis.com), sends one prediction through a port-forward,
+and deletes it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from seldon_graphs.deploy import DeployError, connect
 from tests.helpers import missing
 
 ROOT = Path(__file__).resolve().parents[2]
-GRAPH = ROOT / "graphs" / "iris.yaml"
+GRAPH = ROOT / "tests" / "deploy" / "graphs" / "chapter2-iris.yaml"
 CONTEXT = os.environ.get("SELDON_GRAPHS_CONTEXT", "kind-seldon")
 TOOLS = ("kind", "kubectl", "helm", "docker")
 

@@ -220,6 +220,14 @@ def test_a_failed_download_reaches_the_deploy_diagnosis(
         )
     ]
     cluster.logs[("models", name, "lr-model-initializer", False)] = done.stderr
+    text = rollout_error(graph, kubeconfig, clock)
+    assert "init container lr-model-initializer keeps crashing" in text
+    assert f"| {rclone_said}" in text
+    assert "seldon-graphs models push GRAPH" in text
+
+
+def rollout_error(graph: Path, kubeconfig: Path, clock: FakeClock) -> str:
+    """`deploy` of `graph` into namespace models, which must fail: its diagnosis."""
     from seldon_graphs.deploy import connect
 
     target = load_target(str(graph), api.load).placed(None, "models")
@@ -232,10 +240,7 @@ def test_a_failed_download_reaches_the_deploy_diagnosis(
             print,
             clock,
         )
-    text = str(err.value)
-    assert "init container lr-model-initializer keeps crashing" in text
-    assert f"| {rclone_said}" in text
-    assert "seldon-graphs models push GRAPH" in text
+    return str(err.value)
 
 
 def test_rclone_env_drops_this_machines_s3_settings() -> None:

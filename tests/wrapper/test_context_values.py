@@ -1,0 +1,103 @@
+"""Context plans as values, and the memory bound of planning (make mutation, wrapper/context):
+plans cannot change once made, compare by what goes into the image, and hold a large file in
+memory a chunk at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from seldon_graphs.spec import PythonRef, Role
+from seldon_graphs.wrapper.context import (
+    ContextPlan,
+    FileRef,
+    plan_context,
+    write_context,
+)
+
+from .conftest import graph_spec, python_node
+
+MIB = 1 << 20
+MODEL = b"class Model:\n    def predict(self, X, names):\n        return X\n"
+
+
+def _project(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, content in {"model.py": MODEL, **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(content)
+    return root
+
+
+def _plan(root: Path, listed: tuple[str, ...]) -> ContextPlan:
+    node = python_node("big", python=PythonRef("model.py", "Model"), files=listed)
+    return plan_context(graph_spec(node, root=root), node, Role.MODEL, base_id="")
+
+
+def test_a_plan_cannot_be_changed_once_made(tmp_path: Path) -> None:
+    plan = _plan(_project(tmp_path, {"big.bin": b"b" * MIB}), ("big.bin",))
+    ref = plan.files[".seldon-graphs-data/big.bin"]
+    assert isinstance(ref, FileRef)
+    for value, attribute in ((plan, "image"), (plan.smoke, "module"), (ref, "sha256")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, attribute, "changed")
+
+
+def test_plans_compare_by_their_contents_not_by_what_planning_warned_about(
+    tmp_path: Path,
+) -> None:
+    """A credential-like file is left out with a warning: the plan is the one of the same
+    folder without it, and the two are one value (in a set, say)."""
+    clean = _plan(_project(tmp_path / "clean", {"data/a.txt": b"a\n"}), ("data",))
+    warned = _plan(
+        _project(tmp_path / "warned", {"data/a.txt": b"a\n", "data/.env.local": b"T=x\n"}),
+        ("data",),
+    )
+    assert [w.message for w in warned.warnings] == [
+        "`data/.env.local` is not copied: a file named `.env.local` usually holds credentials"
+    ]
+    assert clean.warnings == ()
+    assert warned == clean
+    assert {warned, clean} == {clean}
+
+
+def test_planning_and_writing_hold_one_chunk_of_a_large_file(tmp_path: Path) -> None:
+    """A large file is read in 1 MiB chunks (docs/images.md): Python never holds more of
+    it than that at a time, whatever its size."""
+    root = _project(tmp_path / "p", {"big.bin": bytes(range(256)) * (12 * MIB // 256)})
+    _plan(root, ("big.bin",))  # imports and caches warmed up, outside the measure
+    tracemalloc.start()
+    try:
+        plan = _plan(root, ("big.bin",))
+        write_context(plan, tmp_path / "ctx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "ctx" / ".seldon-graphs-data" / "big.bin").read_bytes() == (
+        root / "big.bin"
+    ).read_bytes()
+    assert peak < 2 * MIB + MIB // 2, peak  # the chunk read and the one before it
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [("Dockerfile.prod",), ("Dockerfiles",), (".dockerignore.old",), (".s2i-notes.txt",)],
+)
+def test_listed_files_named_like_the_build_files_are_copied(
+    tmp_path: Path, listed: tuple[str, ...]
+) -> None:
+    """Only the build's own files stay out of /app, not every name that starts like one."""
+    _project(tmp_path, {"Dockerfile.prod": b"d\n", "Dockerfiles/a.txt": b"a\n"})
+    _project(tmp_path, {".dockerignore.old": b"o\n", ".s2i-notes.txt": b"n\n"})
+    plan = _plan(tmp_path, listed)
+    copies = [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY")]
+    code = ["model.py", "requirements.txt", "seldon_graphs_adapter.py", "seldon_graphs_entry.py"]
+    name = listed[0]
+    if name == "Dockerfiles":
+        assert copies[-1] == 'COPY ["Dockerfiles", "/app/Dockerfiles/"]'
+    else:
+        expected = sorted([name, *code, "seldon_graphs_init.py", "seldon_graphs_launch.py"])
+        assert copies[-1] == f"COPY {json.dumps([*expected, '/app/'])}"
