@@ -20,6 +20,7 @@ from seldon_graphs.manifest import check_object, load_crd_schema
 from seldon_graphs.runtime import servers
 from seldon_graphs.runtime.docker import plan_containers
 from seldon_graphs.runtime.units import units_from_tree
+from seldon_graphs.wrapper import launcher
 from seldon_graphs.wrapper.context import RUNTIME_UID, plan_graph
 from seldon_graphs.wrapper.server_context import plan_server_context
 from tests.helpers import CRD_FILE, NO_SHARED
@@ -180,9 +181,11 @@ def test_the_build_context(tmp_path: Path) -> None:
         "requirements.txt",
         "seldon_graphs_entry.py",
         "seldon_graphs_init.py",
+        "seldon_graphs_launch.py",  # the Dockerfile's command starts it, as in every image
         "seldon_graphs_servers.py",
     ]
     assert plan.files["seldon_graphs_servers.py"] == Path(servers.__file__).read_bytes()
+    assert plan.files["seldon_graphs_launch.py"] == Path(launcher.__file__).read_bytes()
     entry = plan.files["seldon_graphs_entry.py"]
     assert b"from seldon_graphs_servers import SKLearnServer as Adapter\n" in entry
     requirements = plan.files["requirements.txt"]

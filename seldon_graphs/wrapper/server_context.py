@@ -24,10 +24,12 @@ from seldon_graphs.runtime import servers as _servers_module
 from seldon_graphs.spec import GraphSpec, NodeSpec, Role
 
 from . import init as _init_module
+from . import launcher as _launcher_module
 from .context import (
     _DOCKERIGNORE,
     ENTRY_MODULE,
     INIT_MODULE,
+    LAUNCH_MODULE,
     ContextPlan,
     ImageSettings,
     Parts,
@@ -67,6 +69,8 @@ def plan_server_context(spec: GraphSpec, node: NodeSpec, base_id: str | None = N
         f"{SERVERS_MODULE}.py": Path(_servers_module.__file__).read_bytes(),
         f"{ENTRY_MODULE}.py": _entry(gen, node).encode(),
         f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
+        # the command every image runs (wrapper/context.py's Dockerfile) starts the launcher
+        f"{LAUNCH_MODULE}.py": Path(_launcher_module.__file__).read_bytes(),
         ".s2i/environment": _s2i_environment(Role.MODEL).encode(),
         ".dockerignore": _DOCKERIGNORE.encode(),
     }
