@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from seldon_graphs import api  # noqa: E402
-from seldon_graphs.images import build_images, docker_client  # noqa: E402
 from seldon_graphs.settings import Flags  # noqa: E402
 from seldon_graphs.wrapper.context import plan_graph  # noqa: E402
+from seldon_graphs.wrapper.images import build_images, docker_client  # noqa: E402
 
 GRAPH = ROOT / "tests" / "wrapper" / "fixtures" / "project" / "graph.yaml"
 REGISTRY = "seldon-graphs-bench"
@@ -86,7 +86,7 @@ _MEMORY_CHILD = """
 import json, resource, sys, tempfile
 from pathlib import Path
 from seldon_graphs import api
-from seldon_graphs.images import build_images, docker_client
+from seldon_graphs.wrapper.images import build_images, docker_client
 from seldon_graphs.settings import Flags
 from seldon_graphs.wrapper.context import plan_graph, write_context
 def peak():

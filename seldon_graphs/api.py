@@ -45,11 +45,15 @@ settings.use_engine(engine.image_id)
 
 
 class GraphError(SeldonGraphsError):
-    """A graph file with errors. `diagnostics` holds all of them (and any warnings)."""
+    """A graph file with errors. `diagnostics` holds all of them (and any warnings);
+    `render()` shows them as text, or as JSON when `fmt` is "json"."""
 
-    def __init__(self, diagnostics: list[Diagnostic], sources: Mapping[str, str]) -> None:
+    def __init__(
+        self, diagnostics: list[Diagnostic], sources: Mapping[str, str], fmt: str = "text"
+    ) -> None:
         self.diagnostics = diagnostics
         self.sources = dict(sources)
+        self.fmt = fmt
         errors = [d for d in diagnostics if d.is_error]
         first = errors[0] if errors else diagnostics[0]
         super().__init__(
@@ -57,8 +61,8 @@ class GraphError(SeldonGraphsError):
             + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
         )
 
-    def render(self, fmt: str = "text") -> str:
-        if fmt == "json":
+    def render(self, fmt: str | None = None) -> str:
+        if (fmt or self.fmt) == "json":
             return diagnostics.render_json(self.diagnostics)
         return diagnostics.render_text(self.diagnostics, self.sources)
 
@@ -207,11 +211,19 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError, display: str) -> Diagnostic:
     )
 
 
-def load(path: str | os.PathLike[str], flags: settings.Flags | None = None) -> Graph:
-    """Load and check a graph file; raises GraphError listing every problem."""
+def load(
+    path: str | os.PathLike[str],
+    flags: settings.Flags | None = None,
+    *,
+    strict: bool = False,
+    fmt: str = "text",
+) -> Graph:
+    """Load and check a graph file; raises GraphError listing every problem (warnings
+    too when `strict`), to be rendered in `fmt`."""
     result = analyze(path, flags)
-    if not result.ok or result.spec is None or result.tree is None:
-        raise GraphError(result.diagnostics, {result.display: result.text})
+    failed = not result.ok or (strict and bool(result.diagnostics))
+    if failed or result.spec is None or result.tree is None:
+        raise GraphError(result.diagnostics, {result.display: result.text}, fmt)
     return Graph(result.spec, result.tree, result)
 
 

@@ -5,7 +5,7 @@
     ├── deploy.errors.DeployError      cluster access, rejection, rollout, timeouts
     ├── runtime.errors.RuntimeProblem  a node that does not start, no Docker, a missing model
     ├── wrapper.findings.ContextError  a build context that cannot be made
-    ├── images.BuildError              an image build or smoke test that fails
+    ├── wrapper.images.BuildError      an image build or smoke test that fails
     ├── manifest.crd.CrdError          a CRD file that cannot be read
     ├── picture.PictureError           a picture that cannot be drawn
     ├── settings.SettingsError         an image setting or seldon-graphs.toml that is wrong

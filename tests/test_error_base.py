@@ -12,12 +12,12 @@ from seldon_graphs.api import GraphError
 from seldon_graphs.deploy.errors import DeployError, RejectedError
 from seldon_graphs.emit import OutputError
 from seldon_graphs.errors import EXIT_PROBLEMS, EXIT_USAGE, SeldonGraphsError
-from seldon_graphs.images import BuildError
 from seldon_graphs.manifest.crd import CrdError
 from seldon_graphs.picture import PictureError
 from seldon_graphs.runtime.errors import RuntimeProblem
 from seldon_graphs.settings import SettingsError
 from seldon_graphs.wrapper.findings import ContextError
+from seldon_graphs.wrapper.images import BuildError
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,12 @@
     1 compiler  parse -> check -> flow -> lower -> compile, build contexts, settings
     2 machinery images (Docker), check-manifest, the local runtimes, deploy (Kubernetes)
     3 facade    seldon_graphs.api and the package's lazy exports
-    4 CLI       cli.py and every `commands` module
+    4 CLI       seldon_graphs/cli/: the dispatcher and every `*_commands` module
 
 A module imports only from its own layer or below; runtime and deploy never import each
 other; the compiler (layers 0 and 1) imports no docker, kubernetes, aiohttp or seldon_core,
-not even lazily inside a function. docs/architecture.md draws the same picture.
+not even lazily inside a function; command-line modules live in `cli/` and nowhere else.
+docs/architecture.md draws the same picture.
 """
 
 from __future__ import annotations
@@ -65,16 +66,16 @@ LAYERS: dict[str, int] = {
         1,
     ),
     **dict.fromkeys(
-        ("images", "engine", "manifest", "runtime", "deploy", "registry", "monitoring"), 2
+        ("wrapper.images", "engine", "manifest", "runtime", "deploy", "registry", "monitoring"), 2
     ),
     # The facade, and what is built on it (both on other branches: the deployment file's
     # loader mirrors api.load; the importer compiles what it writes to compare).
     **dict.fromkeys(("api", "", "deployment", "importer"), 3),
     "cli": 4,
 }
-CLI = 4  # `cli`, and every module named `commands` or `*_commands`
+CLI = 4
 # Not part of any layer: code that runs inside a built image, where seldon_core is installed
-# (smoke: `python3 -I -c`, read as text by images.py; runtime.servers: copied into generated
+# (smoke: `python3 -I -c`, read as text by wrapper/images.py; runtime.servers: copied into generated
 # server images, and run locally; launcher, on another branch: every image's entry point).
 IMAGE_SIDE = ("wrapper.smoke", "wrapper.launcher", "runtime.servers")
 
@@ -88,10 +89,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
 def layer(module: str) -> int:
-    """The layer of the longest prefix of `module` that LAYERS names (CLI for commands)."""
+    """The layer of the longest prefix of `module` that LAYERS names."""
     parts = module.split(".")
-    if parts[-1] == "commands" or parts[-1].endswith("_commands"):
-        return CLI
     if module == "":
         return LAYERS[""]  # the package's own __init__: never a prefix of another module
     for n in range(len(parts), 0, -1):
@@ -172,12 +171,27 @@ def test_runtime_and_deploy_never_import_each_other(side: str, other: str) -> No
     assert found == []
 
 
+def is_command_module(module: str) -> bool:
+    last = module.rpartition(".")[2]
+    return last == "commands" or last.endswith("_commands")
+
+
+def test_command_modules_live_in_cli() -> None:
+    """argparse wiring outside `cli/` would sit in a library layer below the facade it uses."""
+    stray = [m for m in MODULES if is_command_module(m) and m.split(".")[0] != "cli"]
+    assert stray == []
+
+
 def test_the_check_sees_what_it_should() -> None:
     """Guards against a check that passes because it reads nothing."""
     found = dict(imports("deploy.kube"))
     assert "kubernetes" in found and "deploy.errors" in found
     assert "sdep" in dict(imports("compile"))
     assert layer("deploy.kube") == 2 and layer("sdep.model") == 0 and layer("") == 3
-    assert layer("deploy.models_commands") == CLI == layer("manifest.commands")
+    assert layer("wrapper.images") == 2 and layer("wrapper.context") == 1
+    assert layer("cli.models_commands") == CLI == layer("cli")
+    assert is_command_module("importer.commands") and is_command_module("cli.run_commands")
+    assert not is_command_module("deploy.kube")
+    assert sum(map(is_command_module, MODULES)) >= 6
     with pytest.raises(AssertionError, match="in no layer"):
         layer("brand_new_module")

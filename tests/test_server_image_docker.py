@@ -23,11 +23,11 @@ import requests
 from sklearn.ensemble import GradientBoostingClassifier
 
 from seldon_graphs import api
-from seldon_graphs.images import LOCK_LABEL, build_images
 from seldon_graphs.runtime.docker import DockerBackend
 from seldon_graphs.runtime.process import ProcessBackend
 from seldon_graphs.runtime.server import Backend
 from seldon_graphs.wrapper.context import plan_graph
+from seldon_graphs.wrapper.images import LOCK_LABEL, build_images
 from tests.helpers import REPO, configured
 from tests.runtime.conftest import serve
 from tests.runtime.test_docker import BASE, REGISTRY, engine

@@ -12,6 +12,7 @@ import yaml
 
 from seldon_graphs import api
 from seldon_graphs.cli import build_parser, main
+from seldon_graphs.cli.graphs import load_graph
 from seldon_graphs.deploy.target import load_target
 from seldon_graphs.settings import ENV, Flags, registry_problem, resolve
 
@@ -98,7 +99,9 @@ def _compile_images(graph: Path, argv: list[str], capsys: pytest.CaptureFixture[
 
 def _deploy_images(graph: Path, argv: list[str]) -> dict[str, str]:
     args = build_parser().parse_args(["deploy", str(graph), *argv])
-    return _images(yaml.safe_dump(load_target(args.graph, Flags.from_args(args)).manifest))
+    flags = Flags.from_args(args)
+    target = load_target(args.graph, lambda file: load_graph(file, flags))  # as `deploy` does
+    return _images(yaml.safe_dump(target.manifest))
 
 
 def _diff_flags(graph: Path, argv: list[str]) -> Flags:
@@ -107,14 +110,11 @@ def _diff_flags(graph: Path, argv: list[str]) -> Flags:
 
 def _build_plan_images(graph: Path, argv: list[str]) -> dict[str, str]:
     """What `build` would build: the same loader and flags as `seldon-graphs build`."""
-    from seldon_graphs.wrapper.commands import _load
     from seldon_graphs.wrapper.context import plan_graph
 
     args = build_parser().parse_args(["build", str(graph), *argv])
-    loaded = _load(args)
-    assert loaded is not None
-    spec, tree = loaded
-    return {p.node: p.image for p in plan_graph(spec, tree)}  # type: ignore[arg-type]
+    loaded = load_graph(args.graph, Flags.from_args(args))
+    return {p.node: p.image for p in plan_graph(loaded.spec, loaded.tree)}
 
 
 @pytest.mark.parametrize("source", ["graph", "toml", "env", "flag"])

@@ -11,9 +11,9 @@ Modules, in the order `deploy` uses them:
     locate.py     422 / webhook field errors mapped back to the graph file's lines
     wait.py       poll until status.state == Available; diagnose.py says why not
     endpoint.py   the predictor Service, a port-forward or ingress URL, and a curl
-    status.py     `status`; diff.py `diff`; secrets.py `secret create`; commands.py the CLI
+    status.py     `status`; diff.py `diff`; secrets.py `secret create`; the CLI is cli/*_commands.py
     initializers.py  the storage initializer the operator runs, and the secret keys it reads
-    push.py       `models push` (models_commands.py): rclone uploads of local_uri to model_uri
+    push.py       `models push` (cli/models_commands.py): rclone uploads of local_uri to model_uri
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Loaded on first use: the CLI imports `deploy.commands` for every command, and the
+# Loaded on first use: the CLI imports `cli.deploy_commands` for every command, and the
 # kubernetes client costs half a second to import.
 if TYPE_CHECKING:
     from .endpoint import Endpoint, endpoint_of

@@ -1,6 +1,6 @@
 """The real image step: build the graph's wrapper images, then load them into kind or push.
 
-Building is `seldon_graphs.images.build_images` (its own module); this adapter decides
+Building is `seldon_graphs.wrapper.images.build_images` (its own module); this adapter decides
 where the images go, and turns its BuildErrors into DeployErrors. Pushed images are pinned
 in the manifest by the registry's digest (`repo@sha256:...`), so the cluster runs exactly
 what was built. It is imported lazily so `--help` and the non-building commands never
@@ -36,7 +36,7 @@ def build_images_step(
             "set one (--registry, SELDON_GRAPHS_REGISTRY, [images] registry in "
             "seldon-graphs.toml, or `registry:` in the graph file), or deploy to a kind context",
         )
-    images = importlib.import_module("seldon_graphs.images")
+    images = importlib.import_module("seldon_graphs.wrapper.images")
     try:
         results = images.build_images(
             plans,

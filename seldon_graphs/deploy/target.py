@@ -8,29 +8,58 @@ output of `seldon-graphs compile`, or Seldon's own examples, through the same ch
 from __future__ import annotations
 
 import copy
-import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import yaml
 
 from .errors import DeployError
 from .kube import JsonDict
 
+if TYPE_CHECKING:
+    from ..spec import GraphSpec
+    from ..wrapper.context import ContextPlan
 
-class GraphLoadError(DeployError):
-    """The graph file has problems; `message` is the compiler's rendered diagnostics."""
 
-    def render(self) -> str:
-        return self.message
+class CompiledGraph(Protocol):
+    """What deploy reads of a checked graph; `seldon_graphs.api.Graph` is one. A protocol,
+    not that class, because deploy sits below the facade (docs/architecture.md)."""
+
+    @property
+    def spec(self) -> GraphSpec: ...
+
+    @property
+    def contexts(self) -> list[ContextPlan]: ...
+
+    def manifest(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class CompiledDeployment(Protocol):
+    """What deploy reads of a checked deployment file (`seldon_graphs.deployment.Deployment`):
+    one SeldonDeployment, one CompiledGraph per predictor."""
+
+    @property
+    def predictors(self) -> Sequence[tuple[object, CompiledGraph]]: ...
+
+    @property
+    def contexts(self) -> list[ContextPlan]: ...
+
+    def manifest(self) -> dict[str, Any]: ...
+
+
+# The command line's loader (seldon_graphs.cli.graphs.load_graph_or_deployment, with its
+# image settings): it raises api.GraphError for a file with errors.
+GraphLoader = Callable[[Path], CompiledGraph | CompiledDeployment]
 
 
 @dataclass(frozen=True)
 class Target:
     file: Path
     manifest: JsonDict  # the SeldonDeployment; namespace set once `placed`
-    graph: Any = None  # seldon_graphs.api.Graph when built from a graph file
+    graph: CompiledGraph | CompiledDeployment | None = None  # built from a graph/deployment file
 
     @property
     def name(self) -> str:
@@ -48,28 +77,36 @@ class Target:
         return Target(self.file, manifest, self.graph)
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> GraphSpec | None:
         """The GraphSpec (positions for messages), or None for a plain manifest or a
         deployment file (whose nodes live in several graphs)."""
-        return None if self.is_deployment else getattr(self.graph, "spec", None)
+        graph = self.graph
+        if graph is None or isinstance(graph, CompiledDeployment):
+            return None
+        return graph.spec
 
     @property
     def is_deployment(self) -> bool:
-        return hasattr(self.graph, "predictors")
+        return isinstance(self.graph, CompiledDeployment)
+
+    @property
+    def graphs(self) -> list[CompiledGraph]:
+        """Every graph compiled into the manifest: a deployment file's, one per predictor."""
+        graph = self.graph
+        if isinstance(graph, CompiledDeployment):
+            return [g for _, g in graph.predictors]
+        return [] if graph is None else [graph]
 
     @property
     def registry(self) -> str | None:
         """Where the wrapper images are pushed: the graph's (every graph's) registry."""
-        specs = [g.spec for _, g in self.graph.predictors] if self.is_deployment else [self.spec]
-        found = {getattr(s, "registry", None) for s in specs}
+        found = {g.spec.registry for g in self.graphs}
         return found.pop() if len(found) == 1 else None
 
 
-def load_target(path: str | Path, flags: Any = None) -> Target:
-    """Load `path` (compiling it if it is a graph file); place it with `Target.placed`.
-
-    `flags` (seldon_graphs.settings.Flags) are the command line's image settings.
-    """
+def load_target(path: str | Path, load_graph: GraphLoader) -> Target:
+    """Load `path`: a SeldonDeployment file as it is, any other file compiled by
+    `load_graph`; place it with `Target.placed`."""
     file = Path(path)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -79,19 +116,8 @@ def load_target(path: str | Path, flags: Any = None) -> Target:
         raw = None  # let the compiler report YAML and encoding errors with positions
     if isinstance(raw, dict) and raw.get("kind") == "SeldonDeployment":
         return _checked(Target(file, raw))
-    return _checked(_compile(file, flags))
-
-
-def _compile(file: Path, flags: Any) -> Target:
-    api = importlib.import_module("seldon_graphs.api")
-    deployment = importlib.import_module("seldon_graphs.deployment")
-    load = deployment.load_deployment if deployment.is_deployment_file(file) else api.load
-    try:
-        graph = load(file, flags)
-        manifest = graph.manifest()
-    except api.GraphError as exc:
-        raise GraphLoadError(exc.render()) from None
-    return Target(file, manifest, graph)
+    graph = load_graph(file)
+    return _checked(Target(file, graph.manifest(), graph))
 
 
 def _checked(target: Target) -> Target:

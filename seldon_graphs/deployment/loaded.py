@@ -93,12 +93,18 @@ def analyze_deployment(
 
 
 def load_deployment(
-    path: str | os.PathLike[str], flags: settings.Flags | None = None
+    path: str | os.PathLike[str],
+    flags: settings.Flags | None = None,
+    *,
+    strict: bool = False,
+    fmt: str = "text",
 ) -> Deployment:
-    """Load and check a deployment file; raises GraphError listing every problem."""
+    """Load and check a deployment file; raises GraphError listing every problem (warnings
+    too when `strict`), to be rendered in `fmt`: `seldon_graphs.api.load`'s contract."""
     result = analyze_deployment(path, flags)
-    if not result.ok or result.spec is None:
-        raise GraphError(result.diagnostics, result.sources)
+    failed = not result.ok or (strict and bool(result.diagnostics))
+    if failed or result.spec is None:
+        raise GraphError(result.diagnostics, result.sources, fmt)
     return Deployment(result.spec, result)
 
 

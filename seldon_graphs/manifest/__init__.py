@@ -2,7 +2,7 @@
 
 Order: `crd` (the CRD's openAPIV3Schema, as the API server applies it) -> `webhook` (a port of
 Seldon's validating webhook, Seldon's messages) -> `rules` (what Seldon accepts but breaks
-later) -> `check` (all three, positions in the source) -> `commands` (the CLI).
+later) -> `check` (all three, positions in the source); the CLI is `cli/manifest_commands.py`.
 """
 
 from __future__ import annotations

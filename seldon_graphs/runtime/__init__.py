@@ -2,7 +2,7 @@
 
 Modules, in the order a request meets them:
 
-    commands        `seldon-graphs run` / `predict`: load the graph, pick a runtime, serve
+    (cli/run_commands.py: `seldon-graphs run` / `predict`: load the graph, pick a runtime)
     server          the executor's HTTP API (server.go): puid, CORS, ingress prefix, /ready,
                     /prometheus, bounded concurrency and body size, graceful drain
     walk            the graph walk (predictor_process.go), one implementation for all runtimes,

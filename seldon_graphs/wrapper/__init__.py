@@ -17,5 +17,8 @@ In pipeline order:
   runtime too): seldon-core-microservice with keep-alive and no idle metrics round trips;
 - `smoke`: run inside a new image before it is tagged (stdlib only): loads the node as
   seldon-core-microservice will, so a node that would crash at start fails its build;
-- `commands`: the `build` and `dockerfile` subcommands (building is `seldon_graphs.images`).
+- `images`: build the planned contexts with a real Docker engine (docker SDK), smoke-test,
+  tag, push or kind-load; the only module here that talks to Docker (layer 2 in
+  docs/architecture.md, the rest is the compiler's);
+- the `build` and `dockerfile` subcommands are `cli/build_commands.py`.
 """

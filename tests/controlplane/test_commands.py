@@ -20,6 +20,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from seldon_graphs.cli.graphs import load_graph_or_deployment
 from seldon_graphs.deploy.preflight import referenced_secrets
 from seldon_graphs.deploy.target import load_target
 
@@ -45,8 +46,8 @@ RCLONE_KEYS = ", ".join(
 )
 
 
-def _create_secrets(graph: Path, namespace: str) -> list[str]:
-    names = sorted(set(referenced_secrets(load_target(graph).manifest)))
+def create_secrets(graph: Path, namespace: str) -> list[str]:
+    names = sorted(set(referenced_secrets(load_target(graph, load_graph_or_deployment).manifest)))
     for name in names:
         with mock.patch.dict(os.environ, WALKTHROUGH_ENV):
             result = cli(
@@ -65,8 +66,8 @@ def _create_secrets(graph: Path, namespace: str) -> list[str]:
 def test_every_graph_deploys_diffs_and_deletes(
     plane: client.ApiClient, namespace: str, graph: Path
 ) -> None:
-    target = load_target(graph).placed(namespace, "default")
-    secrets = _create_secrets(graph, namespace)
+    target = load_target(graph, load_graph_or_deployment).placed(namespace, "default")
+    secrets = create_secrets(graph, namespace)
     args = [str(graph), "-n", namespace, *kube_args()]
 
     deployed = cli("deploy", *args, "--no-build", "--wait", "0")
@@ -108,12 +109,12 @@ def test_every_graph_deploys_diffs_and_deletes(
 
 def test_diff_shows_a_live_change(plane: client.ApiClient, namespace: str) -> None:
     graph = ROOT / "graphs" / "bandit.yaml"
-    target = load_target(graph).placed(namespace, "default")
+    target = load_target(graph, load_graph_or_deployment).placed(namespace, "default")
     args = [str(graph), "-n", namespace, *kube_args()]
     assert cli("deploy", *args, "--no-build", "--wait", "0").code == 0
-    api = client.CustomObjectsApi(plane)
+    objects = client.CustomObjectsApi(plane)
     patch = {"spec": {"predictors": [{**target.manifest["spec"]["predictors"][0], "replicas": 3}]}}
-    api.patch_namespaced_custom_object(
+    objects.patch_namespaced_custom_object(
         "machinelearning.seldon.io", "v1", namespace, "seldondeployments", target.name, patch
     )
     changed = cli("diff", *args)
@@ -123,7 +124,7 @@ def test_diff_shows_a_live_change(plane: client.ApiClient, namespace: str) -> No
 
 def test_dry_run_server_changes_nothing(plane: client.ApiClient, namespace: str) -> None:
     graph = ROOT / "graphs" / "bandit.yaml"
-    target = load_target(graph)
+    target = load_target(graph, load_graph_or_deployment)
     args = [str(graph), "-n", namespace, *kube_args(), "--no-build"]
     fresh = cli("deploy", *args, "--dry-run", "server")
     assert fresh.code == 0, fresh.err
@@ -141,7 +142,8 @@ def test_dry_run_server_changes_nothing(plane: client.ApiClient, namespace: str)
 
 
 def _manifest(name: str, namespace: str) -> dict[str, Any]:
-    graph = load_target(ROOT / "graphs" / "bandit.yaml").placed(namespace, "default")
+    bandit = ROOT / "graphs" / "bandit.yaml"
+    graph = load_target(bandit, load_graph_or_deployment).placed(namespace, "default")
     manifest = copy.deepcopy(graph.manifest)
     manifest["metadata"]["name"] = name
     return manifest

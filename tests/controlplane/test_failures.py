@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from seldon_graphs import api
 from seldon_graphs.deploy import connect
 from seldon_graphs.deploy.errors import DeployError, RolloutError, WaitTimeout
 from seldon_graphs.deploy.flow import DeployOptions, deploy
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.controlplane
 
 
 def _abtest(namespace: str, change: Any) -> Target:
-    target = load_target(ROOT / "graphs" / "abtest.yaml").placed(namespace, "default")
+    target = load_target(ROOT / "graphs" / "abtest.yaml", api.load).placed(namespace, "default")
     manifest = copy.deepcopy(target.manifest)
     change(manifest["spec"]["predictors"][0]["componentSpecs"][0])
     return Target(target.file, manifest, target.graph)
@@ -93,7 +94,7 @@ def test_a_passing_failed_state_is_waited_out(plane: client.ApiClient, namespace
     """The operator writes Failed with the error on any failed reconcile and retries (Seldon
     #2044); played here as: Failed first, Available on the pass after --wait has seen it."""
     kube = connect(ADMIN, str(KUBECONFIG))
-    target = load_target(ROOT / "graphs" / "abtest.yaml").placed(namespace, "default")
+    target = load_target(ROOT / "graphs" / "abtest.yaml", api.load).placed(namespace, "default")
     why = 'Operation cannot be fulfilled on deployments.apps "abtest-default-0-graph"'
     seen: list[Progress] = []
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from seldon_graphs.cli.graphs import load_graph_or_deployment
 from seldon_graphs.deploy import DeployError, connect
 from seldon_graphs.deploy.flow import DeployOptions, deploy
 from seldon_graphs.deploy.promote import PromoteOptions, promote
@@ -20,6 +21,7 @@ from seldon_graphs.deploy.wait import Progress
 
 from .conftest import ADMIN, KUBECONFIG, cli, get_sdep, kube_args
 from .played_operator import reconcile, set_state
+from .test_commands import create_secrets
 
 pytestmark = pytest.mark.controlplane
 
@@ -34,7 +36,8 @@ def traffic(plane: client.ApiClient, namespace: str) -> dict[str, Any]:
 
 
 def deployed(plane: client.ApiClient, namespace: str) -> Target:
-    target = load_target(CANARY).placed(namespace, "default")
+    target = load_target(CANARY, load_graph_or_deployment).placed(namespace, "default")
+    create_secrets(CANARY, namespace)  # graphs/iris.yaml reads its model with the minio secret
     kube = connect(ADMIN, str(KUBECONFIG))
     options = DeployOptions(wait=120, build=False)
     deploy(kube, target, options, lambda *_: None, lambda _s: None, operator(plane, namespace))

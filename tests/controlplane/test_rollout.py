@@ -11,6 +11,7 @@ import copy
 import pytest
 from kubernetes import client
 
+from seldon_graphs import api
 from seldon_graphs.deploy import connect
 from seldon_graphs.deploy.flow import DeployOptions, deploy
 from seldon_graphs.deploy.target import Target, load_target
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.controlplane
 
 
 def _target(namespace: str, image: str | None = None) -> Target:
-    target = load_target(ROOT / "graphs" / "abtest.yaml").placed(namespace, "default")
+    target = load_target(ROOT / "graphs" / "abtest.yaml", api.load).placed(namespace, "default")
     if image:
         manifest = copy.deepcopy(target.manifest)
         manifest["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0]["image"] = (

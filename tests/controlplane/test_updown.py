@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from seldon_graphs import api
 from seldon_graphs.deploy import connect
 from seldon_graphs.deploy.flow import DeployOptions, deploy
 from seldon_graphs.deploy.target import load_target
@@ -109,7 +110,7 @@ def test_wait_survives_an_api_server_restart(tmp_path: Path) -> None:
     try:
         assert _script("controlplane-up.sh", env).returncode == 0
         kube = connect("controlplane", str(run / "kubeconfig"))
-        target = load_target(GRAPHS / "abtest.yaml").placed("restart", "default")
+        target = load_target(GRAPHS / "abtest.yaml", api.load).placed("restart", "default")
         seen: list[Progress] = []
         restart = threading.Thread(
             target=lambda: restarted.append(_script("controlplane-up.sh", env))

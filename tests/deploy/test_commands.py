@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from seldon_graphs import api
-from seldon_graphs.deploy import ImageTarget, commands
+from seldon_graphs.cli import deploy_commands as commands
+from seldon_graphs.cli import main
+from seldon_graphs.deploy import ImageTarget
 from tests.helpers import NO_SHARED, SHARED, project, require_file
 
 from .conftest import sdep
@@ -229,7 +231,8 @@ def test_graph_errors_print_the_compilers_diagnostics(
 ) -> None:
     graph = project(tmp_path) / "bad.yaml"
     graph.write_text(GRAPH.replace("[m, n]", "[m, nn]"))
-    assert cli("deploy", str(graph), *k(kubeconfig)) == 1
+    # through cli.main: the loader raises GraphError, which main prints and maps to exit 1
+    assert main(["deploy", str(graph), *k(kubeconfig)]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml:7:12: error: undefined node `nn` in flow" in err
     assert cluster.requests("PATCH") == []  # nothing reached the cluster
@@ -384,7 +387,7 @@ def test_a_context_that_fails_while_deploying_is_an_error_not_a_traceback(
 ) -> None:
     """A project file that changes while deploy plans its image (ContextError from the
     planner) is reported like every other problem: exit 1, the reason, nothing deployed."""
-    from seldon_graphs.deploy.commands import _guarded
+    from seldon_graphs.cli.deploy_commands import _guarded
     from seldon_graphs.wrapper.findings import ContextError
 
     def plans(args: object) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from seldon_graphs.deploy import commands
+from seldon_graphs.cli import deploy_commands as commands
 from seldon_graphs.deploy.endpoint import endpoint_of, endpoints_of, render_endpoints
 from seldon_graphs.deploy.errors import Cause
 from seldon_graphs.deploy.locate import node_for

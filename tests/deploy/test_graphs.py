@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from seldon_graphs import api
 from seldon_graphs.deploy import (
     DeployError,
     DeployOptions,
@@ -38,7 +39,7 @@ def rclone_secret(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def income(kube: Kube) -> Target:
-    return load_target(INCOME).placed(None, kube.conn.namespace)
+    return load_target(INCOME, api.load).placed(None, kube.conn.namespace)
 
 
 def test_income_needs_its_secret_before_any_build(
@@ -90,7 +91,7 @@ def test_rejection_points_at_the_graph_line(
     )
 
 
-# --- the real image step, with seldon_graphs.images replaced -----------------------------------
+# --- the real image step, with seldon_graphs.wrapper.images replaced ---------------------------
 
 
 class _BuildError(Exception):
@@ -100,7 +101,7 @@ class _BuildError(Exception):
 
 
 def _images_module(monkeypatch: pytest.MonkeyPatch, calls: list[Any], fail: bool = False) -> None:
-    module = types.ModuleType("seldon_graphs.images")
+    module = types.ModuleType("seldon_graphs.wrapper.images")
 
     def build_images(plans: list[Any], **kwargs: Any) -> list[Any]:
         calls.append((plans, kwargs))
@@ -111,7 +112,7 @@ def _images_module(monkeypatch: pytest.MonkeyPatch, calls: list[Any], fail: bool
     module.build_images = build_images  # type: ignore[attr-defined]
     module.BuildError = _BuildError  # type: ignore[attr-defined]
     module.ConsoleProgress = lambda: None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "seldon_graphs.images", module)
+    monkeypatch.setitem(sys.modules, "seldon_graphs.wrapper.images", module)
 
 
 def test_image_step_loads_into_kind(monkeypatch: pytest.MonkeyPatch, income: Target) -> None:
@@ -144,5 +145,5 @@ def test_graph_without_python_nodes_builds_nothing(monkeypatch: pytest.MonkeyPat
     calls: list[Any] = []
     _images_module(monkeypatch, calls)
     path = ROOT / "graphs" / "mlflow.yaml"
-    build_images_step(load_target(path), ImageTarget(None, push=True))
+    build_images_step(load_target(path, api.load), ImageTarget(None, push=True))
     assert calls == []

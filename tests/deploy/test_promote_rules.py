@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from seldon_graphs.deploy.commands import steps
+from seldon_graphs.cli.deploy_commands import steps
 from seldon_graphs.deploy.promote import shares, with_traffic
 
 

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from seldon_graphs import api
 from seldon_graphs.cli import main as cli
 from seldon_graphs.deploy import DeployOptions, RolloutError, deploy, load_target
 from seldon_graphs.deploy.initializers import initializer_env
@@ -229,7 +230,7 @@ def rollout_error(graph: Path, kubeconfig: Path, clock: FakeClock) -> str:
     """`deploy` of `graph` into namespace models, which must fail: its diagnosis."""
     from seldon_graphs.deploy import connect
 
-    target = load_target(str(graph)).placed(None, "models")
+    target = load_target(str(graph), api.load).placed(None, "models")
     with pytest.raises(RolloutError) as err:
         deploy(
             connect(kubeconfig=str(kubeconfig)),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from seldon_graphs import api
 from seldon_graphs.cli import main as cli
 from seldon_graphs.deploy import DeployError, DeployOptions, Kube, deploy, load_target
 from seldon_graphs.deploy.initializers import (
@@ -193,7 +194,7 @@ def _config(image: str) -> dict[str, Any]:
 
 def _deploy(kube: Kube, cluster: FakeCluster) -> None:
     cluster.namespaces["models"] = cluster.namespaces["default"]
-    target = load_target(str(REPO / "graphs" / "income.yaml")).placed(None, "models")
+    target = load_target(str(REPO / "graphs" / "income.yaml"), api.load).placed(None, "models")
     deploy(kube, target, DeployOptions(wait=0), lambda t, d: None, lambda s: None)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from seldon_graphs.images import docker_client
+from seldon_graphs.wrapper.images import docker_client
 from tests.deploy.conftest import quiet_client_warnings
 from tests.deploy.fakeapi import FakeApiServer, FakeCluster
 from tests.deploy.test_commands import cli

@@ -23,10 +23,16 @@ import requests
 
 from seldon_graphs import api
 from seldon_graphs.deployment import is_deployment_file
-from seldon_graphs.images import BuildResult, ContextPlan, PushFailed, build_images, smoke_run
 from seldon_graphs.registry import Credentials
 from seldon_graphs.settings import Flags
 from seldon_graphs.wrapper.context import plan_graph
+from seldon_graphs.wrapper.images import (
+    BuildResult,
+    ContextPlan,
+    PushFailed,
+    build_images,
+    smoke_run,
+)
 from tests.helpers import REPO
 
 from .conftest import BASE, USER, docker_config

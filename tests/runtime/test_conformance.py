@@ -100,9 +100,9 @@ def raw_answer(thread: ServerThread, raw: Raw) -> Answer:
 
 
 def docker_backend() -> Backend:
-    from seldon_graphs.images import build_images, docker_client
     from seldon_graphs.runtime.docker import DockerBackend
     from seldon_graphs.wrapper.context import plan_graph
+    from seldon_graphs.wrapper.images import build_images, docker_client
 
     try:
         docker_client()

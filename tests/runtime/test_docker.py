@@ -33,7 +33,7 @@ REGISTRY = "seldon-graphs-test"
 
 
 def engine() -> Any:
-    from seldon_graphs.images import docker_client
+    from seldon_graphs.wrapper.images import docker_client
 
     try:
         return docker_client()
@@ -45,8 +45,8 @@ def engine() -> Any:
 
 def built(spec: Any, root: Any) -> tuple[Any, Any]:
     """The graph's wrapper images on the local base (content-hash tags: kept, reused)."""
-    from seldon_graphs.images import build_images
     from seldon_graphs.wrapper.context import plan_graph
+    from seldon_graphs.wrapper.images import build_images
 
     engine()
     subprocess.run([str(ROOT / "scripts" / "build_base_image.sh"), "--tag", BASE], check=True)

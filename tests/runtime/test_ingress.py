@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from seldon_graphs import load_deployment
-from seldon_graphs.runtime.deployment_commands import ingress_for
+from seldon_graphs.cli.run_deployment_commands import ingress_for
 from seldon_graphs.runtime.ingress import PREDICTOR_HEADER, SHADOW_LIMIT, Ingress, IngressOptions
 from seldon_graphs.runtime.inprocess import InProcessBackend
 from seldon_graphs.runtime.server import ServerThread

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from seldon_graphs.images import context_tar
 from seldon_graphs.spec import Role, Runtime
 from seldon_graphs.wrapper import adapter as adapter_module
 from seldon_graphs.wrapper.context import (
@@ -28,6 +27,7 @@ from seldon_graphs.wrapper.context import (
     runtime_licence,
     write_context,
 )
+from seldon_graphs.wrapper.images import context_tar
 from wrappers.stock import CATALOG
 
 from .conftest import FIXTURE_PROJECT, graph_spec, python_node, stock_node

@@ -25,7 +25,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seldon_graphs.images import context_tar, write_context_tar
 from seldon_graphs.spec import PythonRef, Role
 from seldon_graphs.wrapper import context
 from seldon_graphs.wrapper.context import (
@@ -36,6 +35,7 @@ from seldon_graphs.wrapper.context import (
     plan_context,
     write_context,
 )
+from seldon_graphs.wrapper.images import context_tar, write_context_tar
 
 from .conftest import graph_spec, python_node
 
@@ -265,7 +265,7 @@ import json, resource, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from tests.wrapper.test_context_stream import plan_project
-from seldon_graphs.images import write_context_tar
+from seldon_graphs.wrapper.images import write_context_tar
 from seldon_graphs.wrapper.context import write_context
 plan = plan_project(Path(sys.argv[1]), ("big.bin",))
 with tempfile.TemporaryFile() as out:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from seldon_graphs.images import BuildFailed, build_images
 from seldon_graphs.spec import PythonRef, Role
 from seldon_graphs.wrapper.context import (
     DATA_DIR,
@@ -23,6 +22,7 @@ from seldon_graphs.wrapper.context import (
     FileRef,
     plan_context,
 )
+from seldon_graphs.wrapper.images import BuildFailed, build_images
 from tests.helpers import configured
 
 from .conftest import graph_spec, python_node

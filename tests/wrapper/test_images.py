@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from docker.errors import ImageNotFound, NotFound
 
-from seldon_graphs.images import (
+from seldon_graphs.spec import Pos, Role
+from seldon_graphs.wrapper.context import ContextPlan, plan_context
+from seldon_graphs.wrapper.images import (
     BuildFailed,
     ConsoleProgress,
     KindLoadFailed,
@@ -24,8 +26,6 @@ from seldon_graphs.images import (
     printable,
     push_decision,
 )
-from seldon_graphs.spec import Pos, Role
-from seldon_graphs.wrapper.context import ContextPlan, plan_context
 
 from .conftest import graph_spec, python_node
 

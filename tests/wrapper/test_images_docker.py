@@ -25,7 +25,10 @@ from typing import Any
 import pytest
 
 from seldon_graphs import api
-from seldon_graphs.images import (
+from seldon_graphs.settings import Flags
+from seldon_graphs.spec import Role
+from seldon_graphs.wrapper.context import ContextPlan, plan_context, plan_graph
+from seldon_graphs.wrapper.images import (
     BuildFailed,
     BuildResult,
     PushFailed,
@@ -33,9 +36,6 @@ from seldon_graphs.images import (
     build_images,
     docker_client,
 )
-from seldon_graphs.settings import Flags
-from seldon_graphs.spec import Role
-from seldon_graphs.wrapper.context import ContextPlan, plan_context, plan_graph
 from tests.helpers import configured
 
 from .conftest import FIXTURE_PROJECT, graph_spec, python_node, stock_node
@@ -383,7 +383,7 @@ def test_the_user_has_a_writable_home_and_tmp_and_read_only_code(built: Built) -
 
 
 def test_images_carry_the_lock_of_what_pip_installed_and_the_base_id(built: Built) -> None:
-    from seldon_graphs.images import BASE_ID_LABEL, LOCK_LABEL
+    from seldon_graphs.wrapper.images import BASE_ID_LABEL, LOCK_LABEL
 
     base_id = built.client.images.get(BASE).id
     for plan in built.plans.values():
@@ -668,7 +668,7 @@ def test_build_compile_and_deploy_agree_for_every_settings_source(
         from seldon_graphs.settings import Flags
 
         flags = Flags(REGISTRY, BASE) if source == "flag" else Flags()
-        target = load_target(graph, flags)
+        target = load_target(graph, lambda file: api.load(file, flags))
         spec = target.manifest["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
         assert {c["name"]: c["image"] for c in spec["containers"]} == compiled
 

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import api, deployment, picture, settings
-from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .schema_check import deployment_schema, graph_schema
+from .. import api, deployment, picture, settings
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from ..schema_check import deployment_schema, graph_schema
+from .graphs import load_graph, load_graph_or_deployment
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,37 +105,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
-def _load(
-    path: str, fmt: str, strict: bool, flags: settings.Flags | None = None
-) -> api.Graph | None:
-    result = api.analyze(path, flags)
-    _report(result, fmt)
-    if _failed(result, strict) or result.spec is None or result.tree is None:
-        return None
-    return api.Graph(result.spec, result.tree, result)
-
-
-def _load_any(
-    path: str, fmt: str, strict: bool, flags: settings.Flags | None = None
-) -> api.Graph | deployment.Deployment | None:
-    """`_load` for a graph file or a deployment file."""
-    if not deployment.is_deployment_file(path):
-        return _load(path, fmt, strict, flags)
-    result = deployment.analyze_deployment(path, flags)
-    _report(result, fmt)
-    if _failed(result, strict) or result.spec is None:
-        return None
-    return deployment.Deployment(result.spec, result)
-
-
 def cmd_compile(args: argparse.Namespace) -> int:
-    graph = _load_any(args.graph, args.format, args.strict, settings.Flags.from_args(args))
-    if graph is None:
-        return EXIT_PROBLEMS
+    flags = settings.Flags.from_args(args)
+    graph = load_graph_or_deployment(args.graph, flags, fmt=args.format, strict=args.strict)
     if args.stdout:
         sys.stdout.write(graph.manifest_yaml())
         return EXIT_OK
-    from .wrapper.findings import ContextError
+    from ..wrapper.findings import ContextError
 
     try:  # an OutputError (exit 2) is reported by cli.main
         folder = graph.compile(args.out)
@@ -157,9 +134,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    graph = _load_any(args.graph, "text", False)
-    if graph is None:
-        return EXIT_PROBLEMS
+    graph = load_graph_or_deployment(args.graph)
     if isinstance(graph, deployment.Deployment):
         body = graph.manifest()["spec"]
         count = _plural(len(graph.predictors), "predictor")
@@ -190,9 +165,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
             "predictor's graph file",
             EXIT_USAGE,
         )
-    graph = _load(args.graph, "text", False)
-    if graph is None:
-        return EXIT_PROBLEMS
+    graph = load_graph(args.graph)
     draw = picture.tree_picture if args.tree else picture.flow_picture
     try:
         data = _drawing(draw(graph.spec, graph.tree, _text_format(args.format)), args.format)

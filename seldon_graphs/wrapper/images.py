@@ -46,10 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, TextIO
 
-from . import registry as _registry
-from .errors import SeldonGraphsError
-from .wrapper import smoke as _smoke_module
-from .wrapper.context import CHUNK, CheckedReader, Content, ContextPlan, FileChanged
+from .. import registry as _registry
+from ..errors import SeldonGraphsError
+from . import smoke as _smoke_module
+from .context import CHUNK, CheckedReader, Content, ContextPlan, FileChanged
 
 __all__ = [
     "BuildError",
@@ -429,7 +429,7 @@ def _label_and_tag(
     client: Any, plan: ContextPlan, image_id: str, lock: Sequence[str], network_mode: str
 ) -> None:
     """The smoke-tested image, with the lock and base ID labels, under the plan's tag."""
-    from .wrapper.context import label_arguments
+    from .context import label_arguments
 
     labels = {LOCK_LABEL: " ".join(lock), BASE_ID_LABEL: plan.base_id or "unknown"}
     text = f"FROM {image_id}\nLABEL {label_arguments(labels)}"

@@ -10,8 +10,8 @@ from typing import Any
 from ..catalog import DEFAULT_SERVERS
 from ..diagnostics import Diagnostic, render_json, render_text
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .check import check_text
-from .crd import CrdError, load_crd_schema
+from ..manifest.check import check_text
+from ..manifest.crd import CrdError, load_crd_schema
 
 CRD_ENV = "SELDON_GRAPHS_CRD"
 

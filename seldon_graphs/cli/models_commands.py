@@ -9,9 +9,9 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .. import api
-from .commands import read_values
-from .errors import DeployError
+from ..deploy.errors import DeployError
+from .deploy_commands import read_values
+from .graphs import load_graph
 
 if TYPE_CHECKING:
     from ..spec import GraphSpec
@@ -39,12 +39,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_models_push(args: argparse.Namespace) -> int:
-    result = api.analyze(args.graph)
-    if not result.ok or result.spec is None:
-        print(result.render(), file=sys.stderr)
-        return EXIT_PROBLEMS
+    graph = load_graph(args.graph)
     try:
-        pushed = _push_all(result.spec, args)
+        pushed = _push_all(graph.spec, args)
     except DeployError as err:
         print(err.render(), file=sys.stderr)
         return EXIT_PROBLEMS
@@ -54,9 +51,9 @@ def cmd_models_push(args: argparse.Namespace) -> int:
 
 
 def _push_all(spec: GraphSpec, args: argparse.Namespace) -> list[str]:
-    from .initializers import remote_of
-    from .push import push, rclone_env, uploads
-    from .secrets import RcloneOptions, rclone_form
+    from ..deploy.initializers import remote_of
+    from ..deploy.push import push, rclone_env, uploads
+    from ..deploy.secrets import RcloneOptions, rclone_form
 
     todo, left = uploads(spec)
     for why in left:

@@ -4,19 +4,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..deployment import Deployment, analyze_deployment
+from ..deployment import Deployment
 from ..deployment.model import DeploymentSpec, PredictorSpec
-from ..errors import EXIT_PROBLEMS
+from ..runtime.ingress import PREDICTOR_HEADER, Ingress, IngressOptions, Predictor
+from ..runtime.messages import EXAMPLE
+from ..runtime.server import Backend, GraphServer, ServerOptions
 from ..spec import GraphSpec, Source
 from ..tree import TreeNode
-from .commands import _usage, backend, serve, uri_pairs
-from .ingress import PREDICTOR_HEADER, Ingress, IngressOptions, Predictor
-from .messages import EXAMPLE
-from .server import Backend, GraphServer, ServerOptions
+from .run_commands import _usage, backend, serve, uri_pairs
 
 MakeBackend = Callable[[GraphSpec, TreeNode], Backend]
 
@@ -47,13 +45,8 @@ def ingress_for(
     return Ingress(predictors, options)
 
 
-def run_deployment(args: argparse.Namespace) -> int:
-    result = analyze_deployment(args.graph)
-    if result.diagnostics:
-        print(result.render(), file=sys.stderr)
-    if not result.ok or result.spec is None:
-        return EXIT_PROBLEMS
-    dep = Deployment(result.spec, result)
+def run_deployment(args: argparse.Namespace, dep: Deployment) -> int:
+    """Serve the checked deployment `dep` (the command line's loader read args.graph)."""
     uris = _uris(uri_pairs(args.model_uri), dep)
     options = IngressOptions(
         host=args.host,

@@ -12,14 +12,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..deploy.errors import DeployError  # light: no kubernetes import until a command runs
 from ..wrapper.findings import ContextError
-from .errors import DeployError  # light: no kubernetes import until a command runs
 
 if TYPE_CHECKING:
-    from .flow import ImageStep
-    from .kube import Kube
-    from .target import Target
-    from .wait import Progress
+    from ..deploy.flow import ImageStep
+    from ..deploy.kube import Kube
+    from ..deploy.target import Target
+    from ..deploy.wait import Progress
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 
@@ -28,7 +28,8 @@ Command = Callable[[argparse.Namespace], int]
 
 def register(sub: Any) -> None:
     from seldon_graphs.settings import add_flags
-    from seldon_graphs.wrapper.commands import registry_auth_arg
+
+    from .build_commands import registry_auth_arg
 
     p = sub.add_parser("deploy", help="build images, apply to Kubernetes, wait, print the endpoint")
     _cluster_args(p)
@@ -183,19 +184,21 @@ def _guarded(command: Command) -> Command:
 def _open(args: argparse.Namespace) -> tuple[Kube, Target]:
     from seldon_graphs.settings import Flags
 
-    from .kube import connect
-    from .target import load_target
+    from ..deploy.kube import connect
+    from ..deploy.target import load_target
+    from .graphs import load_graph_or_deployment
 
+    flags = Flags.from_args(args)
     # graph errors first: they need no cluster
-    target = load_target(args.graph, Flags.from_args(args))
+    target = load_target(args.graph, lambda file: load_graph_or_deployment(file, flags))
     kube = connect(args.context, args.kubeconfig)
     return kube, target.placed(args.namespace, kube.conn.namespace)
 
 
 def _open_installed(args: argparse.Namespace) -> tuple[Kube, Target]:
     """`_open`, then make sure a 404 will mean "not deployed", not "no Seldon here"."""
-    from .errors import OperatorMissingError
-    from .kube import GROUP, VERSION
+    from ..deploy.errors import OperatorMissingError
+    from ..deploy.kube import GROUP, VERSION
 
     kube, target = _open(args)
     kube.server_version()
@@ -210,8 +213,8 @@ def _open_installed(args: argparse.Namespace) -> tuple[Kube, Target]:
 def cmd_deploy(args: argparse.Namespace, images: ImageStep | None = None) -> int:
     from functools import partial
 
-    from .flow import DeployOptions, deploy
-    from .images import build_images_step
+    from ..deploy.flow import DeployOptions, deploy
+    from ..deploy.images import build_images_step
 
     kube, target = _open(args)
     # getattr: programmatic callers may pass a Namespace without the image flags
@@ -234,7 +237,7 @@ def cmd_deploy(args: argparse.Namespace, images: ImageStep | None = None) -> int
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import read_status
+    from ..deploy.status import read_status
 
     kube, target = _open_installed(args)
     sdep = kube.get_sdep(target.namespace, target.name)
@@ -247,9 +250,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff_text, live_and_wanted
-    from .errors import RejectedError
-    from .locate import render_rejection
+    from ..deploy.diff import diff_text, live_and_wanted
+    from ..deploy.errors import RejectedError
+    from ..deploy.locate import render_rejection
 
     kube, target = _open_installed(args)
     target = _pinned_like_live(kube, target, getattr(args, "registry_auth_file", None))
@@ -270,7 +273,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from .promote import PromoteOptions, promote
+    from ..deploy.promote import PromoteOptions, promote
 
     kube, target = _open_installed(args)
     # Deployed with images pinned by digest: promote applies the same pins, changing traffic only.
@@ -292,8 +295,8 @@ def _pinned_like_live(kube: Kube, target: Target, auth_file: str | None) -> Targ
     """A live object deployed with pinned images is compared with the digests the registry
     holds for the compiled tags: the same code shows no change, new code a new digest (or,
     not pushed yet, its tag)."""
-    from .images import is_pinned, pin, registry_digests
-    from .target import Target
+    from ..deploy.images import is_pinned, pin, registry_digests
+    from ..deploy.target import Target
 
     if not is_pinned(kube.get_sdep(target.namespace, target.name)):
         return target
@@ -302,7 +305,7 @@ def _pinned_like_live(kube: Kube, target: Target, auth_file: str | None) -> Targ
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from .wait import wait_gone
+    from ..deploy.wait import wait_gone
 
     kube, target = _open_installed(args)
     if kube.delete_sdep(target.namespace, target.name):
@@ -314,9 +317,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_secret_create(args: argparse.Namespace) -> int:
-    from .kube import connect
-    from .preflight import namespace_exists
-    from .secrets import DOCKER_CONFIG_TYPE, RcloneOptions, rclone_form, secret_body
+    from ..deploy.kube import connect
+    from ..deploy.preflight import namespace_exists
+    from ..deploy.secrets import DOCKER_CONFIG_TYPE, RcloneOptions, rclone_form, secret_body
 
     if args.docker_registry:
         values, kind = _pull_secret_values(args), DOCKER_CONFIG_TYPE
@@ -341,14 +344,14 @@ def cmd_secret_create(args: argparse.Namespace) -> int:
 
 
 def _pull_secret_values(args: argparse.Namespace) -> dict[str, str]:
-    from .secrets import registry_values
+    from ..deploy.secrets import registry_values
 
     return registry_values(args.docker_registry, args.registry_auth_file)
 
 
 def read_values(args: argparse.Namespace) -> dict[str, str]:
     """KEY=VALUE pairs from `--from-env` or `--from-file` (shared with `models push`)."""
-    from .secrets import from_env, from_file
+    from ..deploy.secrets import from_env, from_file
 
     return dict(from_env(args.from_env.split(",")) if args.from_env else from_file(args.from_file))
 

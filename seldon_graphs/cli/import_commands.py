@@ -10,8 +10,8 @@ from typing import Any, TextIO
 from ..diagnostics import render_json, render_text
 from ..emit import OutputError
 from ..errors import EXIT_OK, EXIT_PROBLEMS
-from .importing import Outcome, import_text
-from .write import check_folder, write_all
+from ..importer.importing import Outcome, import_text
+from ..importer.write import check_folder, write_all
 
 
 def register(sub: Any) -> None:

@@ -7,7 +7,6 @@ import sys
 from typing import TextIO
 
 from seldon_graphs.settings import Flags, add_flags
-from seldon_graphs.spec import GraphSpec
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
@@ -49,19 +48,6 @@ def registry_auth_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace) -> tuple[GraphSpec, object] | None:
-    from seldon_graphs import api
-
-    try:
-        graph = api.load(args.graph, Flags.from_args(args))
-    except api.GraphError as exc:
-        print(exc.render(), file=sys.stderr)
-        return None
-    if graph.warnings:  # e.g. credential-like files left out of a build context
-        print(graph.analysis.render(), file=sys.stderr)
-    return graph.spec, graph.tree
-
-
 def licence_notice(version: str, stream: TextIO) -> None:
     from seldon_graphs.wrapper.context import runtime_licence
 
@@ -77,15 +63,13 @@ def licence_notice(version: str, stream: TextIO) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from seldon_graphs.images import BuildError, ConsoleProgress, build_images
-    from seldon_graphs.tree import TreeNode
     from seldon_graphs.wrapper.context import ContextError, plan_graph
+    from seldon_graphs.wrapper.images import BuildError, ConsoleProgress, build_images
 
-    loaded = _load(args)
-    if loaded is None:
-        return EXIT_PROBLEMS
-    spec, tree = loaded
-    assert isinstance(tree, TreeNode)
+    from .graphs import load_graph
+
+    graph = load_graph(args.graph, Flags.from_args(args))
+    spec, tree = graph.spec, graph.tree
     try:
         plans = plan_graph(spec, tree)
     except ContextError as exc:
@@ -119,14 +103,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:
-    from seldon_graphs.tree import TreeNode
     from seldon_graphs.wrapper.context import ContextError, builds_image, plan_node
 
-    loaded = _load(args)
-    if loaded is None:
-        return EXIT_PROBLEMS
-    spec, tree = loaded
-    assert isinstance(tree, TreeNode)
+    from .graphs import load_graph
+
+    graph = load_graph(args.graph, Flags.from_args(args))
+    spec, tree = graph.spec, graph.tree
     roles = {t.name: t.role for t in tree.walk()}
     names = [n.name for n in spec.nodes if builds_image(n)]
     if args.node not in roles:

@@ -10,20 +10,22 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .errors import RuntimeProblem
-from .messages import JSON, Payload
-from .nodes import routing_injection
-from .walk import PUID_HEADER, ExecutorError
+from ..runtime.errors import RuntimeProblem
+from ..runtime.messages import JSON, Payload
+from ..runtime.nodes import routing_injection
+from ..runtime.walk import PUID_HEADER, ExecutorError
 
 if TYPE_CHECKING:  # the server (aiohttp) is imported only when a command runs
     from collections.abc import Callable
 
-    from .server import Backend, GraphServer, ServingT
+    from ..runtime.server import Backend, GraphServer, ServingT
+    from ..spec import GraphSpec
+    from ..tree import TreeNode
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .messages import EXAMPLE
+from ..runtime.messages import EXAMPLE
 
 DEFAULT_GRAPH = "graphs/iris.yaml"
 RUNTIMES = ("inprocess", "process", "docker")
@@ -95,7 +97,7 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def model_uris(pairs: list[str], spec: Any) -> dict[str, str]:
+def model_uris(pairs: list[str], spec: GraphSpec) -> dict[str, str]:
     """--model-uri NODE=PATH pairs; each NODE must be a server node of `spec`."""
     out = uri_pairs(pairs)
     _check_model_nodes(spec, out)
@@ -113,7 +115,7 @@ def uri_pairs(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _check_model_nodes(spec: Any, uris: dict[str, str]) -> None:
+def _check_model_nodes(spec: GraphSpec, uris: dict[str, str]) -> None:
     from ..spec import Source
 
     servers = sorted(n.name for n in spec.nodes if n.source == Source.SERVER)
@@ -158,49 +160,40 @@ def _data_file(name: str) -> str:
 
 
 def backend(
-    args: argparse.Namespace, spec: Any, tree: Any, uris: dict[str, str] | None = None
+    args: argparse.Namespace,
+    spec: GraphSpec,
+    tree: TreeNode,
+    uris: dict[str, str] | None = None,
 ) -> Backend:
     uris = model_uris(args.model_uri, spec) if uris is None else uris
     inject = routing_injection()
     if args.runtime == "inprocess":
-        from .inprocess import InProcessBackend
+        from ..runtime.inprocess import InProcessBackend
 
         return InProcessBackend(spec, tree, model_uris=uris, routing_injection=inject)
     if args.runtime == "docker":
-        from .docker import DockerBackend
+        from ..runtime.docker import DockerBackend
 
         return DockerBackend(spec, tree, uris, routing_injection=inject)
-    from .process import ProcessBackend
+    from ..runtime.process import ProcessBackend
 
     echo = sys.stderr if getattr(args, "verbose", False) else None
     return ProcessBackend(spec, tree, uris, echo=echo, routing_injection=inject)
 
 
-def _graph(path: str) -> tuple[Any, Any] | None:
-    from .. import api
-
-    result = api.analyze(path)
-    if result.diagnostics:
-        print(result.render(), file=sys.stderr)
-    if not result.ok or result.spec is None or result.tree is None:
-        return None
-    return result.spec, result.tree
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..deployment import is_deployment_file
+    from ..deployment import Deployment
+    from .graphs import load_graph_or_deployment
 
-    if is_deployment_file(args.graph):
-        from .deployment_commands import run_deployment
+    graph = load_graph_or_deployment(args.graph)
+    if isinstance(graph, Deployment):
+        from .run_deployment_commands import run_deployment
 
-        return run_deployment(args)
-    loaded = _graph(args.graph)
-    if loaded is None:
-        return EXIT_PROBLEMS
-    from .page import Page
-    from .server import GraphServer, ServerOptions
+        return run_deployment(args, graph)
+    from ..runtime.page import Page
+    from ..runtime.server import GraphServer, ServerOptions
 
-    spec, tree = loaded
+    spec, tree = graph.spec, graph.tree
     options = ServerOptions(
         host=args.host,
         port=args.port,
@@ -217,7 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def serve(make: Callable[[], ServingT], announce: Callable[[ServingT], None], host: str) -> int:
     """Run what `make` builds until a stop signal; its problems as messages and exit codes."""
-    from .server import serve_forever
+    from ..runtime.server import serve_forever
 
     try:
         asyncio.run(serve_forever(make(), announce))
@@ -245,6 +238,7 @@ def _announce(server: GraphServer) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from ..deployment import is_deployment_file
+    from .graphs import load_graph
 
     if is_deployment_file(args.graph):
         return _usage(
@@ -252,11 +246,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "give it a predictor's graph file, or `run` the deployment"
         )
     body = request_body(args.data)
-    loaded = _graph(args.graph)
-    if loaded is None:
-        return EXIT_PROBLEMS
+    graph = load_graph(args.graph)
     try:
-        answer = asyncio.run(_one_request(backend(args, *loaded), body, args.feedback))
+        answer = asyncio.run(
+            _one_request(backend(args, graph.spec, graph.tree), body, args.feedback)
+        )
     except ExecutorError as exc:
         print(f"seldon-graphs: the graph answered {exc.status}:", file=sys.stderr)
         print(exc.body.decode("utf-8", "replace"), file=sys.stderr)

@@ -9,20 +9,20 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from .errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, SeldonGraphsError
+from ..errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, SeldonGraphsError
 
 GC_THRESHOLD = (100_000, 50, 100)
 
 # Each module adds its subcommands with `register(subparsers)`; a subcommand sets
 # `func(args) -> int` as its default. Kept as names so `--help` imports no heavy client.
 COMMAND_MODULES = (
-    "seldon_graphs.commands",
-    "seldon_graphs.manifest.commands",
-    "seldon_graphs.wrapper.commands",
-    "seldon_graphs.runtime.commands",
-    "seldon_graphs.deploy.commands",
-    "seldon_graphs.deploy.models_commands",
-    "seldon_graphs.importer.commands",
+    "seldon_graphs.cli.graph_commands",
+    "seldon_graphs.cli.manifest_commands",
+    "seldon_graphs.cli.build_commands",
+    "seldon_graphs.cli.run_commands",
+    "seldon_graphs.cli.deploy_commands",
+    "seldon_graphs.cli.models_commands",
+    "seldon_graphs.cli.import_commands",
 )
 # The module that registers each subcommand (tests/test_cli_imports.py pins it against what
 # the modules register): a command line naming one imports that module alone, so `validate`
@@ -75,8 +75,8 @@ def version_text() -> str:
     """The toolkit's version and the seldon-core runtime its images use by default."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from .spec import Runtime
-    from .wrapper.context import runtime_licence
+    from ..spec import Runtime
+    from ..wrapper.context import runtime_licence
 
     try:
         ours = version("seldon-graphs")
@@ -114,7 +114,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m seldon_graphs.cli ARGS`: the `seldon-graphs` command, without the console script."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
