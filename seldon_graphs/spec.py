@@ -128,8 +128,25 @@ class SecretEnv:
     key: str
 
 
+class KeyPositions:
+    """Where a mapping's keys and values are written (a node, a predictor): what
+    diagnostics point at. The dataclasses that use it hold the three fields."""
+
+    pos: Pos
+    positions: dict[str, Pos]
+    keys: dict[str, Pos]
+
+    def at(self, key: str) -> Pos:
+        """Position of one of the keys' values (or of the mapping's name)."""
+        return self.positions.get(key, self.pos)
+
+    def key_at(self, key: str) -> Pos:
+        """Position of the key itself: for problems with a name rather than its value."""
+        return self.keys.get(key) or self.at(key)
+
+
 @dataclass(frozen=True)
-class NodeSpec:
+class NodeSpec(KeyPositions):
     name: str
     pos: Pos
     source: Source
@@ -157,14 +174,6 @@ class NodeSpec:
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
     # Where the keys themselves are written (`env.API_TOKEN` -> the `API_TOKEN` token).
     keys: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
-
-    def at(self, key: str) -> Pos:
-        """Position of one of this node's keys' values (or of the node's name)."""
-        return self.positions.get(key, self.pos)
-
-    def key_at(self, key: str) -> Pos:
-        """Position of the key itself: for problems with a name rather than its value."""
-        return self.keys.get(key) or self.at(key)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..spec import NOWHERE, Pos
+from ..spec import NOWHERE, KeyPositions, Pos
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Explainer:
 
 
 @dataclass(frozen=True)
-class PredictorSpec:
+class PredictorSpec(KeyPositions):
     """One entry of `predictors:`. `graph_file` is the path as written, None when inline."""
 
     name: str
@@ -38,13 +38,6 @@ class PredictorSpec:
     unsure: bool = False
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
     keys: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
-
-    def at(self, key: str) -> Pos:
-        """Position of one of this predictor's keys' values (or of its name)."""
-        return self.positions.get(key, self.pos)
-
-    def key_at(self, key: str) -> Pos:
-        return self.keys.get(key) or self.at(key)
 
 
 @dataclass(frozen=True)
