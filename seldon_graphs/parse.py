@@ -223,20 +223,22 @@ def _flow(root: LMap, reporter: Reporter) -> ParsedFlow:
     return out
 
 
+def load_nonempty(text: str, reporter: Reporter, what: str, needs: str) -> Located | None:
+    """The file's one document; an empty file is an `empty` error, unless its YAML already
+    failed (graph files and deployment files alike)."""
+    doc = load_document(text, reporter)
+    if doc is None and not reporter.has_errors:
+        reporter.error(Pos(1, 1, 2), f"the {what} file is empty", "empty", needs)
+    return doc
+
+
 def parse(
     text: str, file: Path, display: str, root: Path | None = None, reporter: Reporter | None = None
 ) -> tuple[GraphSpec | None, Reporter]:
     """Parse graph text. Returns (spec or None if unusable, reporter with every problem)."""
     reporter = reporter or Reporter(display)
-    doc = load_document(text, reporter)
+    doc = load_nonempty(text, reporter, "graph", "a graph needs at least `name:` and `nodes:`")
     if doc is None:
-        if not reporter.has_errors:
-            reporter.error(
-                Pos(1, 1, 2),
-                "the graph file is empty",
-                "empty",
-                "a graph needs at least `name:` and `nodes:`",
-            )
         return None, reporter
     conceal_secrets(doc, reporter)
     check_structure(doc, reporter)

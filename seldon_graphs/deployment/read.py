@@ -20,12 +20,13 @@ from ..parse import (
     _str_pairs,
     conceal_secrets,
     find_root,
+    load_nonempty,
     parse_document,
 )
 from ..schema_check import check_structure, deployment_schema
-from ..spec import GraphSpec, Pos
+from ..spec import GraphSpec
 from ..tree import TreeNode
-from ..yamlpos import LMap, Located, LScalar, load_document
+from ..yamlpos import LMap, Located, LScalar
 from .detect import is_deployment_file
 from .model import DeploymentSpec, Explainer, PredictorSpec
 
@@ -54,15 +55,10 @@ def read(
 ) -> tuple[DeploymentSpec | None, Reading]:
     reading = Reading(Reporter(display))
     reporter = reading.reporter
-    doc = load_document(text, reporter)
+    doc = load_nonempty(
+        text, reporter, "deployment", "a deployment needs `deployment:` and `predictors:`"
+    )
     if doc is None:
-        if not reporter.has_errors:
-            reporter.error(
-                Pos(1, 1, 2),
-                "the deployment file is empty",
-                "empty",
-                "a deployment needs `deployment:` and `predictors:`",
-            )
         return None, reading
     _conceal(doc, reporter)
     check_structure(doc, reporter, kind="deployment")

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Reporter
-from ..manifest.check import API_VERSIONS, KIND, _objects, position
+from ..manifest.check import API_VERSIONS, KIND, _objects, position, report_none_found
 from ..manifest.finding import JsonPath
-from ..spec import Pos
 from ..yamlpos import Located, load_documents
 
 
@@ -53,11 +52,5 @@ def read_deployments(text: str, reporter: Reporter) -> list[Found]:
         else:
             found.append(Found(root, prefix, value))
     if not found and not reporter.has_errors:
-        seen = f" (found: {', '.join(others)})" if others else ""
-        reporter.error(
-            Pos(1, 1, 2),
-            f"no SeldonDeployment in this file{seen}",
-            "not-a-seldondeployment",
-            f"import reads objects with `apiVersion: {API_VERSIONS[0]}` and `kind: {KIND}`",
-        )
+        report_none_found(reporter, others, "import reads")
     return found

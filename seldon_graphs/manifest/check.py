@@ -79,14 +79,19 @@ def check_text(
         for f in check_object(value, crd_schema=crd_schema, servers=servers):
             out.append(to_diagnostic(f, file, root, (*prefix, *f.path)))
     if not checked and not reporter.items:
-        seen = f" (found: {', '.join(kinds)})" if kinds else ""
-        reporter.error(
-            Pos(1, 1, 2),
-            f"no SeldonDeployment in this file{seen}",
-            "not-a-seldondeployment",
-            f"check-manifest checks objects with `apiVersion: {GROUP}/v1` and `kind: {KIND}`",
-        )
+        report_none_found(reporter, kinds, "check-manifest checks")
     return finalize([*reporter.items, *out])
+
+
+def report_none_found(reporter: Reporter, kinds: list[str], reader: str) -> None:
+    """A text with no SeldonDeployment: one error at its start naming the kinds it has."""
+    seen = f" (found: {', '.join(kinds)})" if kinds else ""
+    reporter.error(
+        Pos(1, 1, 2),
+        f"no SeldonDeployment in this file{seen}",
+        "not-a-seldondeployment",
+        f"{reader} objects with `apiVersion: {API_VERSIONS[0]}` and `kind: {KIND}`",
+    )
 
 
 def _objects(docs: list[Located]) -> Iterator[tuple[Located, JsonPath, dict[str, Any]]]:
