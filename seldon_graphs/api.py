@@ -24,6 +24,7 @@ from . import (
     emit,
     engine,
     lower,
+    role_check,
     scaling_check,
     settings,
 )
@@ -137,6 +138,7 @@ def analyze_spec(
             tree = lower.lower(spec, g, reporter)
         if tree is not None:
             check.check_tree(spec, tree, reporter)
+            role_check.check_role_methods(spec, tree, reporter)
     return spec, tree
 
 

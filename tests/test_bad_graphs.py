@@ -67,5 +67,6 @@ def test_corpus_covers_every_rule_it_claims() -> None:
         "reserved-name",
         "tfserving-shared",
         "secret-in-params",
+        "role-method",
     ):
         assert f"[{rule}]" in rules, rule

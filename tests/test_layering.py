@@ -61,6 +61,7 @@ LAYERS: dict[str, int] = {
             # being written on other branches: scaling, generated server images
             "scaling_check",
             "server_image_check",
+            "role_check",
             "generated_servers",
         ),
         1,

@@ -72,6 +72,9 @@ class _Connection(asyncio.Protocol):
         self.head_done = self.close_delimited = self.received = False
         self.keep_alive = True
         self.waiter = asyncio.get_running_loop().create_future()
+        if self.closed:  # connection_lost has come and gone: nothing would resolve the waiter
+            self.waiter.set_exception(ConnectionClosed("connection closed before the request"))
+            return self.waiter
         self.transport.write(data)
         return self.waiter
 

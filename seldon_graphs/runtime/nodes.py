@@ -23,6 +23,7 @@ from typing import Any
 
 from ..generated_servers import is_generated
 from ..spec import GraphSpec, NodeSpec, Role, Source
+from ..wrapper.adapter import AdapterError, make_adapter
 from . import servers
 from .errors import RuntimeProblem
 from .units import Param, Unit
@@ -174,12 +175,15 @@ def load_class(code: NodeCode) -> type:
     cls = getattr(module, code.class_name, None)
     if not isinstance(cls, type):
         raise NodeSetupError(f"node {code.name!r}: {code.file} defines no class {code.class_name}")
-    return adapt(cls, code.role) if code.adapted else cls
+    if not code.adapted:
+        return cls
+    try:
+        return adapt(cls, code.role)
+    except AdapterError as exc:  # a class the static role check could not see through
+        raise NodeSetupError(f"node {code.name!r}: {exc}") from None
 
 
 def adapt(cls: type, role: str) -> type:
-    from ..wrapper.adapter import make_adapter
-
     return make_adapter(cls, role)
 
 
