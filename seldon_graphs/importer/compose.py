@@ -151,8 +151,9 @@ def _graph_head(
     if meta.get("namespace"):
         graph["namespace"] = meta["namespace"]
     graph.update(common)
-    if body.get("pods"):
-        graph["pods"] = body["pods"]
+    for key in ("pods", "image_pull_secret"):
+        if body.get(key):
+            graph[key] = body[key]
     if pred_name != "default":
         graph["predictor"] = pred_name
     if replicas is not None:

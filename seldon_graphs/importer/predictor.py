@@ -20,7 +20,7 @@ from .nodes import node_entry
 from .scaling import hpa_entry, pdb_entry
 
 _POD_KEYS = frozenset({"metadata", "spec", "replicas", "hpaSpec", "pdbSpec"})
-_POD_SPEC_KEYS = frozenset({"containers"})
+_POD_SPEC_KEYS = frozenset({"containers", "imagePullSecrets"})
 
 
 @dataclass
@@ -138,9 +138,36 @@ def graph_body(
     body: dict[str, Any] = {}
     if layout == "per-node":
         body["pods"] = "per-node"
+    body.update(_pull_secret(pods, losses))
     body["nodes"] = nodes
     body["flow"] = flow.flow_of(root, (*at, "graph"))
     return body, default
+
+
+def _pull_secret(pods: Pods, losses: Losses) -> dict[str, Any]:
+    """`image_pull_secret`: the one Secret every pod pulls its images with, as compile
+    writes it into each pod; pods that differ are reported where they say it."""
+    written = [(cs, at) for cs, at in pods.specs if "imagePullSecrets" in (cs.spec or {})]
+    names = {_only_secret((cs.spec or {})["imagePullSecrets"]) for cs, _ in written}
+    if not written:
+        return {}
+    if len(written) == len(pods.specs) and len(names) == 1 and None not in names:
+        return {"image_pull_secret": names.pop()}
+    for _, at in written:
+        losses.drop(
+            (*at, "spec", "imagePullSecrets"),
+            "not expressible: a graph file pulls every pod's images with one Secret "
+            "(`image_pull_secret`)",
+        )
+    return {}
+
+
+def _only_secret(secrets: Any) -> str | None:
+    """The name in `[{name: X}]`, else None."""
+    if isinstance(secrets, list) and len(secrets) == 1 and as_map(secrets[0]).keys() == {"name"}:
+        name = secrets[0]["name"]
+        return name if isinstance(name, str) and name else None
+    return None
 
 
 def _unique_names(units: list[tuple[dict[str, Any], JsonPath]]) -> None:
