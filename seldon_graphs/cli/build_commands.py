@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from seldon_graphs.settings import Flags, add_flags
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from seldon_graphs.wrapper.context import ContextPlan
+
+    from .image_plans import NodeChoice
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -123,42 +128,54 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:
-    from seldon_graphs.wrapper.context import ContextError, builds_image
-
     from .graphs import load_graph_or_deployment
-    from .image_plans import matching, node_choices, with_images
+    from .image_plans import node_choices
 
     choices = node_choices(load_graph_or_deployment(args.graph, Flags.from_args(args)))
-    names = ", ".join(with_images(choices)) or "none"
-    found = matching(choices, args.node)
-    if not found:
-        print(
-            f"error: no node named {args.node!r} in {args.graph}; nodes with images: {names}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    imaged = [c for c in found if builds_image(c.node)]
-    if not imaged:  # a bare NODE may name server nodes in some predictors, images in others
-        node = found[0].node
-        print(
-            f"error: node {node.name} is a {node.source} node: it has no wrapper image "
-            f"(nodes with images: {names})",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
     try:
-        plans = {plan.image: plan for plan in (c.plan() for c in imaged)}
-    except ContextError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    if len(plans) > 1:
-        print(
-            f"error: node {args.node!r} has {len(plans)} different images in "
-            f"{', '.join(c.label for c in imaged)}: name one as PREDICTOR/NODE",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    plan = next(iter(plans.values()))
+        plan = _one_plan(choices, args.node, args.graph)
+    except _Refused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return refused.code
     licence_notice(plan.seldon_core, sys.stderr)
     sys.stdout.write(plan.dockerfile)
     return EXIT_OK
+
+
+class _Refused(Exception):
+    """`dockerfile` cannot print one Dockerfile for the node named: why, and the exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _one_plan(choices: list[NodeChoice], ref: str, file: str) -> ContextPlan:
+    """The one context `ref` names among `choices`; raises _Refused."""
+    from seldon_graphs.wrapper.context import ContextError, builds_image
+
+    from .image_plans import matching, with_images
+
+    names = ", ".join(with_images(choices)) or "none"
+    found = matching(choices, ref)
+    if not found:
+        raise _Refused(f"no node named {ref!r} in {file}; nodes with images: {names}", EXIT_USAGE)
+    imaged = [c for c in found if builds_image(c.node)]
+    if not imaged:  # a bare NODE may name server nodes in some predictors, images in others
+        node = found[0].node
+        raise _Refused(
+            f"node {node.name} is a {node.source} node: it has no wrapper image "
+            f"(nodes with images: {names})",
+            EXIT_PROBLEMS,
+        )
+    try:
+        plans = {plan.image: plan for plan in (c.plan() for c in imaged)}
+    except ContextError as exc:
+        raise _Refused(str(exc), EXIT_PROBLEMS) from None
+    if len(plans) > 1:
+        raise _Refused(
+            f"node {ref!r} has {len(plans)} different images in "
+            f"{', '.join(c.label for c in imaged)}: name one as PREDICTOR/NODE",
+            EXIT_USAGE,
+        )
+    return next(iter(plans.values()))
