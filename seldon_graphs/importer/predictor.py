@@ -21,6 +21,7 @@ from .scaling import hpa_entry, pdb_entry
 
 _POD_KEYS = frozenset({"metadata", "spec", "replicas", "hpaSpec", "pdbSpec"})
 _POD_SPEC_KEYS = frozenset({"containers", "imagePullSecrets"})
+_TYPED_POD_KEYS = frozenset({"replicas", "hpaSpec", "pdbSpec"})
 
 
 @dataclass
@@ -54,6 +55,8 @@ def read_pods(pred: dict[str, Any], at: JsonPath, losses: Losses) -> Pods:
     for j, raw in enumerate(map(as_map, as_list(pred.get("componentSpecs")))):
         cs, cs_at = sdep.ComponentSpec.from_dict(raw), (*at, "componentSpecs", j)
         _pod_fields(raw, cs_at, losses)
+        for key in _TYPED_POD_KEYS & cs.extra.keys():  # written, but not as the CRD types it
+            losses.drop((*cs_at, key), "not of the type Seldon reads it as: dropped")
         group = []
         for k, c in enumerate(map(as_map, as_list((cs.spec or {}).get("containers")))):
             name = as_str(c.get("name"))
@@ -221,8 +224,8 @@ def _unscaled(pods: Pods, layout: str, losses: Losses) -> None:
     for j, cs, cs_at in pods.scaled():
         if layout == "per-node" and len(pods.groups[j]) == 1:
             continue
-        for key in ("hpaSpec", "pdbSpec"):
-            if cs.has(key):
+        for key, spec in (("hpaSpec", cs.hpa_spec), ("pdbSpec", cs.pdb_spec)):
+            if spec is not None:
                 losses.drop(
                     (*cs_at, key),
                     "not expressible: the pod holds several nodes, or none, and a graph file "

@@ -149,6 +149,7 @@ V2BETA1 = (
     "(`metricsv2`)"
 )
 OTHER_METRIC = "not expressible: graph files scale on CPU or memory utilisation"
+WRONG_TYPE = "not of the type Seldon reads it as: dropped"
 SECOND_TARGET = "not expressible: a second target for it utilisation"
 
 
@@ -189,6 +190,9 @@ SECOND_TARGET = "not expressible: a second target for it utilisation"
         ({"pdbSpec": {"minAvailable": "1.5%"}}, None, [("pdbSpec", NOT_PDB)]),
         ({"pdbSpec": {"maxUnavailable": -1}}, None, [("pdbSpec", NOT_PDB)]),
         ({"pdbSpec": {}}, None, [("pdbSpec", NOT_PDB)]),
+        ({"hpaSpec": "3"}, None, [("hpaSpec", WRONG_TYPE)]),
+        ({"pdbSpec": [1]}, None, [("pdbSpec", WRONG_TYPE)]),
+        ({"replicas": "2"}, None, [("replicas", WRONG_TYPE)]),
         (
             {"kedaSpec": {"triggers": []}},
             None,
