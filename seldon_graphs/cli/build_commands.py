@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from seldon_graphs.settings import Flags, add_flags
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
+if TYPE_CHECKING:
+    from seldon_graphs.wrapper.context import ContextPlan
+
+    from .image_plans import NodeChoice
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("build", help="build the wrapper image of every python and stock node")
-    p.add_argument("graph", metavar="GRAPH")
+    p = sub.add_parser(
+        "build",
+        help="build the wrapper image of every python and stock node (a deployment file: "
+        "of every predictor's graph, each image once)",
+    )
+    p.add_argument("graph", metavar="GRAPH", help="a graph file or a deployment file")
     p.add_argument("--push", action="store_true", help="push the images to their registry")
     p.add_argument(
         "--force",
@@ -29,11 +38,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     registry_auth_arg(p)
     add_flags(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show the build output too")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan every image and list them with the nodes that run them; build nothing",
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("dockerfile", help="print the generated Dockerfile of one node")
-    p.add_argument("graph", metavar="GRAPH")
-    p.add_argument("node", metavar="NODE")
+    p.add_argument("graph", metavar="GRAPH", help="a graph file or a deployment file")
+    p.add_argument(
+        "node",
+        metavar="NODE",
+        help="a node; in a deployment file PREDICTOR/NODE, or NODE alone "
+        "when every predictor that has it gives it one image",
+    )
     add_flags(p)
     p.set_defaults(func=cmd_dockerfile)
 
@@ -63,26 +82,32 @@ def licence_notice(version: str, stream: TextIO) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from seldon_graphs.wrapper.context import ContextError, plan_graph
+    from seldon_graphs.wrapper.context import ContextError
     from seldon_graphs.wrapper.images import BuildError, ConsoleProgress, build_images
 
-    from .graphs import load_graph
+    from .graphs import load_graph_or_deployment
+    from .image_plans import planned_images
 
-    graph = load_graph(args.graph, Flags.from_args(args))
-    spec, tree = graph.spec, graph.tree
+    loaded = load_graph_or_deployment(args.graph, Flags.from_args(args))
     try:
-        plans = plan_graph(spec, tree)
+        images = planned_images(loaded)
     except ContextError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    if not plans:
+    if not images:
         print(f"{args.graph}: no python or stock nodes, nothing to build", file=sys.stderr)
         return EXIT_OK
-    licence_notice(spec.runtime.seldon_core, sys.stderr)
+    for version in sorted({image.plan.seldon_core for image in images}):
+        licence_notice(version, sys.stderr)
+    if args.dry_run:
+        print(f"{len(images)} image(s) to build (dry run: nothing built)")
+        for image in images:
+            print(f"{','.join(image.users)}\t{image.plan.image}")
+        return EXIT_OK
     progress = ConsoleProgress(verbose=args.verbose)
     try:
         results = build_images(
-            plans,
+            [image.plan for image in images],
             push=args.push,
             kind_cluster=args.kind_load,
             progress=progress,
@@ -96,41 +121,61 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     built = sum(r.built for r in results)
     print(f"{len(results)} image(s), {built} built, {len(results) - built} up to date")
-    for result in results:
+    for image, result in zip(images, results, strict=True):
         pinned = f"\t{result.image.rsplit(':', 1)[0]}@{result.digest}" if result.digest else ""
-        print(f"{result.node}\t{result.image}{pinned}")
+        print(f"{','.join(image.users)}\t{result.image}{pinned}")
     return EXIT_OK
 
 
 def cmd_dockerfile(args: argparse.Namespace) -> int:
-    from seldon_graphs.wrapper.context import ContextError, builds_image, plan_node
+    from .graphs import load_graph_or_deployment
+    from .image_plans import node_choices
 
-    from .graphs import load_graph
-
-    graph = load_graph(args.graph, Flags.from_args(args))
-    spec, tree = graph.spec, graph.tree
-    roles = {t.name: t.role for t in tree.walk()}
-    names = [n.name for n in spec.nodes if builds_image(n)]
-    if args.node not in roles:
-        print(
-            f"error: no node named {args.node!r} in {args.graph}; "
-            f"nodes with images: {', '.join(names) or 'none'}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    node = spec.node(args.node)
-    if not builds_image(node):
-        print(
-            f"error: node {node.name} is a {node.source} node: it has no wrapper image "
-            f"(nodes with images: {', '.join(names) or 'none'})",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
+    choices = node_choices(load_graph_or_deployment(args.graph, Flags.from_args(args)))
     try:
-        plan = plan_node(spec, node, roles[node.name])
-    except ContextError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        plan = _one_plan(choices, args.node, args.graph)
+    except _Refused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return refused.code
     licence_notice(plan.seldon_core, sys.stderr)
     sys.stdout.write(plan.dockerfile)
     return EXIT_OK
+
+
+class _Refused(Exception):
+    """`dockerfile` cannot print one Dockerfile for the node named: why, and the exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _one_plan(choices: list[NodeChoice], ref: str, file: str) -> ContextPlan:
+    """The one context `ref` names among `choices`; raises _Refused."""
+    from seldon_graphs.wrapper.context import ContextError, builds_image
+
+    from .image_plans import matching, with_images
+
+    names = ", ".join(with_images(choices)) or "none"
+    found = matching(choices, ref)
+    if not found:
+        raise _Refused(f"no node named {ref!r} in {file}; nodes with images: {names}", EXIT_USAGE)
+    imaged = [c for c in found if builds_image(c.node)]
+    if not imaged:  # a bare NODE may name server nodes in some predictors, images in others
+        node = found[0].node
+        raise _Refused(
+            f"node {node.name} is a {node.source} node: it has no wrapper image "
+            f"(nodes with images: {names})",
+            EXIT_PROBLEMS,
+        )
+    try:
+        plans = {plan.image: plan for plan in (c.plan() for c in imaged)}
+    except ContextError as exc:
+        raise _Refused(str(exc), EXIT_PROBLEMS) from None
+    if len(plans) > 1:
+        raise _Refused(
+            f"node {ref!r} has {len(plans)} different images in "
+            f"{', '.join(c.label for c in imaged)}: name one as PREDICTOR/NODE",
+            EXIT_USAGE,
+        )
+    return next(iter(plans.values()))

@@ -1,5 +1,7 @@
 """CLI: `models push GRAPH`, uploading server nodes' models to object storage.
 
+GRAPH may be a deployment file: every predictor's server nodes, each model uploaded once.
+
 Exit codes: 0 every model is at its model_uri, 1 a graph error or a failed upload, 2 usage.
 """
 
@@ -10,13 +12,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..deploy.errors import DeployError
+from ..errors import EXIT_OK, EXIT_PROBLEMS
 from .deploy_commands import read_values
-from .graphs import load_graph
+from .graphs import load_graph_or_deployment
 
 if TYPE_CHECKING:
-    from ..spec import GraphSpec
-
-from ..errors import EXIT_OK, EXIT_PROBLEMS
+    from .image_plans import Loaded
 
 
 def register(sub: Any) -> None:
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
     c = models_sub.add_parser(
         "push", help="upload each local_uri to its model_uri (unchanged objects are skipped)"
     )
-    c.add_argument("graph", metavar="GRAPH")
+    c.add_argument("graph", metavar="GRAPH", help="a graph file or a deployment file")
     source = c.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--from-env", metavar="VAR,VAR,...", help="credentials, as for `secret create`"
@@ -39,9 +40,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_models_push(args: argparse.Namespace) -> int:
-    graph = load_graph(args.graph)
+    loaded = load_graph_or_deployment(args.graph)
     try:
-        pushed = _push_all(graph.spec, args)
+        pushed = _push_all(loaded, args)
     except DeployError as err:
         print(err.render(), file=sys.stderr)
         return EXIT_PROBLEMS
@@ -50,12 +51,13 @@ def cmd_models_push(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _push_all(spec: GraphSpec, args: argparse.Namespace) -> list[str]:
+def _push_all(loaded: Loaded, args: argparse.Namespace) -> list[str]:
     from ..deploy.initializers import remote_of
-    from ..deploy.push import push, rclone_env, uploads
+    from ..deploy.push import push, rclone_env
     from ..deploy.secrets import RcloneOptions, rclone_form
+    from .model_uploads import every_upload
 
-    todo, left = uploads(spec)
+    todo, left = every_upload(loaded)
     for why in left:
         print(f"skipped {why}", file=sys.stderr)
     values = read_values(args)
@@ -68,7 +70,7 @@ def _push_all(spec: GraphSpec, args: argparse.Namespace) -> list[str]:
         done.append(f"{upload.node}: {upload.source} -> {upload.dest} ({what})")
     if not done:
         raise DeployError(
-            f"{spec.name} has no server node with both local_uri and model_uri",
+            f"{loaded.spec.name} has no server node with both local_uri and model_uri",
             "give a server node `local_uri: path/in/project` beside its `model_uri`",
         )
     return done

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import api, emit
+from .. import api, emit, sdep
 from ..catalog import PROTOCOLS
 from ..compile import MANAGED_BY
 from ..manifest.finding import JsonPath
@@ -45,7 +45,9 @@ _PREDICTOR_KEYS = frozenset(
         "explainer",
     }
 )
-_EXPLAINER_KEYS = {"type": "type", "modelUri": "model_uri", "envSecretRefName": "secret"}
+_EXPLAINER_KEYS = frozenset({"type", "modelUri", "envSecretRefName"})
+# The predictor fields a deployment file's entry carries (graph_body reads the others).
+_ENTRY_KEYS = frozenset({"traffic", "shadow", "labels", "annotations", "explainer"})
 _MAX_KIND_ROUNDS = 4
 
 
@@ -151,8 +153,9 @@ def _graph_head(
     if meta.get("namespace"):
         graph["namespace"] = meta["namespace"]
     graph.update(common)
-    if body.get("pods"):
-        graph["pods"] = body["pods"]
+    for key in ("pods", "image_pull_secret"):
+        if body.get(key):
+            graph[key] = body[key]
     if pred_name != "default":
         graph["predictor"] = pred_name
     if replicas is not None:
@@ -266,33 +269,38 @@ def _predictor_entry(
     pred: dict[str, Any], i: int, multiple: bool, losses: Losses
 ) -> dict[str, Any]:
     """A deployment file's predictor fields (traffic, shadow, labels, annotations,
-    explainer); only traffic and replicas when a graph file can say the predictor alone."""
+    explainer), read through the typed model; only traffic and replicas when a graph file
+    can say the predictor alone."""
     at: JsonPath = ("spec", "predictors", i)
     losses.drop_extra(pred, at, _PREDICTOR_KEYS)
+    typed = sdep.Predictor.from_dict(pred)
+    for key in _ENTRY_KEYS & typed.extra.keys():  # written, but not as the CRD types it
+        losses.drop((*at, key), "not of the type Seldon reads it as: dropped")
     entry: dict[str, Any] = {}
-    if pred.get("shadow") is True:
+    if typed.shadow:
         entry["shadow"] = True
-        if _int(pred.get("traffic")):
+        if typed.traffic:
             losses.drop((*at, "traffic"), "a shadow's mirrored share is not expressible")
     else:  # one predictor takes all the traffic, whatever it says (Seldon's webhook)
-        entry["traffic"] = _int(pred.get("traffic")) or 0 if multiple else 100
-    labels = {
-        k: v
-        for k, v in as_map(pred.get("labels")).items()
-        if (k, v) != ("version", pred.get("name"))
-    }
+        entry["traffic"] = (typed.traffic or 0) if multiple else 100
+    labels = {k: v for k, v in (typed.labels or {}).items() if (k, v) != ("version", typed.name)}
     if labels:
         entry["labels"] = labels
-    if as_map(pred.get("annotations")):
-        entry["annotations"] = dict(pred["annotations"])
-    explainer = _explainer(as_map(pred.get("explainer")), (*at, "explainer"), losses)
-    if explainer:
-        entry["explainer"] = explainer
+    if typed.annotations:
+        entry["annotations"] = typed.annotations
+    if typed.explainer is not None:
+        explainer = _explainer(typed.explainer, (*at, "explainer"), losses)
+        entry.update({"explainer": explainer} if explainer else {})
     return entry
 
 
-def _explainer(explainer: dict[str, Any], at: JsonPath, losses: Losses) -> dict[str, Any]:
-    losses.drop_extra(explainer, at, frozenset(_EXPLAINER_KEYS))
-    return {
-        ours: explainer[key] for key, ours in _EXPLAINER_KEYS.items() if as_str(explainer.get(key))
-    }
+def _explainer(explainer: sdep.Explainer, at: JsonPath, losses: Losses) -> dict[str, Any]:
+    for key in explainer.order:
+        if key not in _EXPLAINER_KEYS or key in explainer.extra:
+            losses.drop((*at, key))
+    written = (
+        ("type", explainer.type),
+        ("model_uri", explainer.model_uri),
+        ("secret", explainer.env_secret_ref_name),
+    )
+    return {ours: value for ours, value in written if value}

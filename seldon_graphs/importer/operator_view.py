@@ -5,8 +5,9 @@ Defaulting (`DefaultSeldonDeployment`, reference §2.2): namespace `default`; ea
 predictor's `version` label; unit types and `UNKNOWN_IMPLEMENTATION`; a container (with the
 server's image) for prepackaged servers without one; `imagePullPolicy: IfNotPresent`.
 Read as the operator reads them: the effective replicas of each pod (componentSpec >
-predictor > spec), the transport (`spec.transport`, else the graphs' one `endpoint.type`),
-`kfserving` as `v2`, one predictor's traffic as 100.
+predictor > spec; none beside an autoscaler, whose `minReplicas` defaults to 1), the
+transport (`spec.transport`, else the graphs' one `endpoint.type`), `kfserving` as `v2`, one
+predictor's traffic as 100.
 Left out: the deprecated `spec.name`; what the operator derives from names and order
 (endpoint hosts and ports, pod names, the order of pods and of containers in a pod, of env
 variables); the provenance labels and annotation seldon-graphs writes.
@@ -14,6 +15,7 @@ variables); the provenance labels and annotation seldon-graphs writes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..catalog import UNKNOWN_IMPLEMENTATION
@@ -28,6 +30,7 @@ _PREDICTOR_DONE = frozenset(
     {"name", "graph", "componentSpecs", "replicas", "traffic", "shadow", "labels"}
 )
 _UNIT_DONE = frozenset({"name", "type", "implementation", "children", "endpoint"})
+_AUTOSCALERS = frozenset({"hpaSpec", "kedaSpec"})
 _DERIVED_ENDPOINT = frozenset({"type", "service_host", "service_port", "httpPort", "grpcPort"})
 
 
@@ -118,16 +121,28 @@ def _pod(cs: dict[str, Any], replicas: int) -> dict[str, Any]:
         for k, v in as_map(cs.get("metadata")).items()
         if k not in ("name", "creationTimestamp")
     }
+    own = cs["replicas"] if isinstance(cs.get("replicas"), int) else replicas
     return {
-        "replicas": cs["replicas"] if isinstance(cs.get("replicas"), int) else replicas,
+        # an autoscaler decides the count: the operator ignores every replicas setting
+        "replicas": "autoscaled" if _AUTOSCALERS & cs.keys() else own,
         **({"metadata": metadata} if metadata else {}),
-        **{k: v for k, v in cs.items() if k not in ("spec", "metadata", "replicas")},
+        **{k: v for k, v in cs.items() if k not in ("spec", "metadata", "replicas", "hpaSpec")},
+        **({"hpaSpec": _hpa(as_map(cs["hpaSpec"]))} if "hpaSpec" in cs else {}),
         "spec": {k: v for k, v in pod_spec.items() if k != "containers"},
         "containers": {
             as_str(as_map(c).get("name")): _container(as_map(c))
             for c in as_list(pod_spec.get("containers"))
         },
     }
+
+
+def _hpa(hpa: dict[str, Any]) -> dict[str, Any]:
+    """Kubernetes' HPA defaulting: `minReplicas` 1; its targets in no particular order (the
+    autoscaler takes the largest count any of them asks for)."""
+    out = {"minReplicas": 1, **hpa}
+    if isinstance(hpa.get("metricsv2"), list):
+        out["metricsv2"] = sorted(hpa["metricsv2"], key=lambda m: json.dumps(m, sort_keys=True))
+    return out
 
 
 def _container(c: dict[str, Any]) -> dict[str, Any]:

@@ -36,10 +36,6 @@ class Trip:
     def equivalent(self) -> bool:
         return self.import_code == 0 and self.compiled == self.original
 
-    @property
-    def deployment_file(self) -> bool:
-        return any(isinstance(v, dict) and "predictors" in v for v in self.files.values())
-
 
 def load_objects(path: Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")

@@ -71,6 +71,12 @@ def _dropped(obj: dict[str, Any], tmp_path: Path) -> list[tuple[str, str, bool]]
     return [(dotted(loss.path), loss.message, loss.semantic) for loss in outcome.losses]
 
 
+SHARED_POD = (
+    "not expressible: the pod holds several nodes, or none, and a graph file scales the pod "
+    "of one node (`pods: per-node`)"
+)
+
+
 def test_pod_fields_are_dropped_at_their_paths(tmp_path: Path) -> None:
     obj = sdep(
         CHAIN, containers={"m": {"ports": [{"containerPort": 1}], "imagePullPolicy": "Always"}}
@@ -81,7 +87,6 @@ def test_pod_fields_are_dropped_at_their_paths(tmp_path: Path) -> None:
     pod["metadata"] = {"name": "p", "labels": {"a": "b"}}
     cs = "spec.predictors[0].componentSpecs[0]"
     assert _dropped(obj, tmp_path) == [
-        (f"{cs}.hpaSpec", "not expressible, dropped", True),
         (f"{cs}.spec.volumes", "not expressible, dropped", True),
         (
             f"{cs}.metadata.name",
@@ -89,6 +94,7 @@ def test_pod_fields_are_dropped_at_their_paths(tmp_path: Path) -> None:
             False,
         ),
         (f"{cs}.metadata.labels", "not expressible, dropped", True),
+        (f"{cs}.hpaSpec", SHARED_POD, True),
         (f"{cs}.spec.containers[1].ports", "not expressible, dropped", True),
         (
             f"{cs}.spec.containers[1].imagePullPolicy",

@@ -2,10 +2,10 @@
 the compiled manifest is the original as the operator sees it (defaults applied).
 
 EXCEPTIONS lists the files that do not come back, each with why: the manifest fields a graph
-file cannot say (import reports exactly these, and nothing else, as dropped), and
-DEPLOY where import writes a deployment file, which only branch deploy compiles. For them
-the test still proves the rest: with --lossy, the compiled manifest is the original without
-the reported fields. An exception that starts coming back fails, so the table stays true.
+file cannot say (import reports exactly these, and nothing else, as dropped). For them the
+test still proves the rest: with --lossy, the compiled manifest is the original without the
+reported fields. An exception that starts coming back fails, so the table stays true; the
+table in docs/import.md must be this one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from tests.helpers import NO_SHARED, SELDON_EXAMPLES, missing_param
 
 from .roundtrip import Trip, dropped_paths, load_objects, round_trip, without
 
-DEPLOY = "deployment-file compile lands with branch deploy"
 # Fields a graph file cannot say, by the name import reports them under.
 GRACE = "terminationGracePeriodSeconds"  # pod spec: graph files write containers only
 MEMORY = "memory"  # a memory request without the same limit: graph files set both
@@ -76,7 +75,7 @@ def test_round_trip(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         return
     assert not trip.equivalent, f"{source.name} comes back now: remove it from EXCEPTIONS"
     dropped = dropped_paths(source, tmp_path / "strict" / "graphs")
-    assert sorted({str(p[-1]) for p in dropped}) == sorted(set(reasons) - {DEPLOY})
+    assert sorted({str(p[-1]) for p in dropped}) == sorted(reasons)
     assert trip.import_code == (1 if dropped else 0), trip.import_output
     lossy = round_trip(source, tmp_path / "lossy", capsys, "--lossy")
     _check_lossy(lossy, reasons, operator_view(without(sdep, dropped)))
@@ -85,10 +84,6 @@ def test_round_trip(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
 def _check_lossy(lossy: Trip, reasons: list[str], expected: dict[str, Any]) -> None:
     """What import did not report as dropped comes back exactly (once compiled)."""
     assert lossy.import_code == 0, lossy.import_output
-    if DEPLOY in reasons:
-        assert lossy.deployment_file, "a graph file now: drop the DEPLOY mark"
-        assert lossy.compile_code != 0, "deployment files compile now: drop the DEPLOY marks"
-        return
     assert lossy.compile_code == 0, lossy.compile_output
     if PODS not in reasons:  # pods regrouped: `without` cannot say the expected manifest
         assert lossy.compiled == expected
@@ -99,6 +94,17 @@ def test_exceptions_name_existing_files() -> None:
     assert set(EXCEPTIONS) <= names
 
 
+def test_the_docs_list_exactly_these_exceptions() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text()
+    table = text.split("<!-- round-trip exceptions:", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| `")]
+    listed = {
+        name.strip("| `"): [reason.strip("` |") for reason in reasons.split(", ")]
+        for name, reasons in rows
+    }
+    assert listed == EXCEPTIONS
+
+
 @pytest.mark.parametrize("source", _manifests())
 def test_importing_the_compiled_manifest_gives_the_same_files(
     source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -106,9 +112,7 @@ def test_importing_the_compiled_manifest_gives_the_same_files(
     """Import is the inverse of compile on what it writes: its provenance labels and
     annotation, pod names and pull policy are read back as what compile writes again."""
     first = round_trip(source, tmp_path / "first", capsys, "--lossy")
-    if first.compile_code != 0:
-        assert DEPLOY in EXCEPTIONS[source.name], first.compile_output
-        return
+    assert first.compile_code == 0, first.compile_output
     (compiled,) = (tmp_path / "first" / "build").glob("*/seldondeployment.yaml")
     again = round_trip(compiled, tmp_path / "again", capsys)
     assert again.import_code == 0, again.import_output
