@@ -12,7 +12,7 @@ from typing import Any
 
 from ..manifest.finding import JsonPath
 from ..manifest.walk import as_int, as_list, as_map, as_str, is_prepack
-from ..spec import Role, Source
+from ..spec import Role
 from . import flow
 from .losses import Inexpressible, Losses
 from .nodes import node_entry
@@ -143,15 +143,15 @@ def _node(
     name = as_str(unit.get("name"))
     entry = node_entry(unit, at, pods.containers.get(name), losses)
     r = flow.role(unit, at)
-    if r in flow.STATED and source_of(entry) is Source.IMAGE:
+    if r in flow.STATED and source_of(entry) == "image":
         entry = _with_kind(entry, r.value.lower())
     if layout == "per-node" and name in pods.replicas:
         entry["replicas"] = pods.replicas[name]
     return entry
 
 
-def source_of(entry: dict[str, Any]) -> Source:
-    return next(Source(k) for k in ("server", "builtin", "image") if k in entry)
+def source_of(entry: dict[str, Any]) -> str:
+    return next(k for k in ("server", "builtin", "image") if k in entry)
 
 
 def state_kinds(body: dict[str, Any], kinds: dict[str, Role]) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def state_kinds(body: dict[str, Any], kinds: dict[str, Role]) -> dict[str, Any]:
     is fixed), key order kept: `kind` right after what the node runs."""
     nodes = {}
     for name, entry in body["nodes"].items():
-        if name in kinds and source_of(entry) is Source.IMAGE:
+        if name in kinds and source_of(entry) == "image":
             entry = _with_kind(entry, kinds[name].value.lower())
         nodes[name] = entry
     return {**body, "nodes": nodes}
