@@ -18,7 +18,7 @@ import enum
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import ClassVar, assert_never
+from typing import ClassVar, assert_never, get_args
 
 from wrappers.stock import CATALOG, StockComponent
 
@@ -150,11 +150,9 @@ class NoSource:
 
 NodeSource = PythonSource | StockSource | ServerSource | ImageSource | BuiltinSource | NoSource
 
-# The keys that say what a node runs, in the order that picks the source when several are
-# written (a mistake that check reports, except `image` beside `server`).
-SOURCE_KEYS = tuple(
-    kind.key for kind in (PythonSource, StockSource, ServerSource, ImageSource, BuiltinSource)
-)
+# The keys that say what a node runs, in the union's order: the first one written picks the
+# source when there are several (a mistake that check reports, except `image` beside `server`).
+SOURCE_KEYS: tuple[str, ...] = tuple(k.key for k in get_args(NodeSource) if k is not NoSource)
 
 
 @dataclass(frozen=True)
