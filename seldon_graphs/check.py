@@ -6,8 +6,9 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import assert_never
 
-from wrappers.stock import CATALOG
+from wrappers.stock import CATALOG, StockComponent
 
 from . import safety
 from .catalog import (
@@ -23,7 +24,19 @@ from .compile import deployment
 from .diagnostics import Reporter, did_you_mean
 from .schema_check import graph_schema
 from .sdep.names import DerivedName, derived_names
-from .spec import GraphSpec, NodeSpec, Role, Source
+from .spec import (
+    SOURCE_KEYS,
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonRef,
+    PythonSource,
+    Role,
+    ServerSource,
+    StockSource,
+)
 from .tree import TreeNode
 
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T|E|P|Ei|Pi)?$")
@@ -32,7 +45,6 @@ _BUILTIN_INSTEAD = {
     "SIMPLE_ROUTER": "to choose a branch, use `builtin: random-abtest` or a stock router",
     "SIMPLE_MODEL": "for a node that passes its input on, use `stock: identity`",
 }
-SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
 _IMAGE_HELP = "an image is `registry/name:tag` in lower case, e.g. `ghcr.io/team/model:1.0`"
 
 
@@ -142,15 +154,21 @@ def _check_node(spec: GraphSpec, node: NodeSpec, r: Reporter) -> bool:
             "rename the node",
         )
     known = _check_source(node, r)
-    checks = {
-        Source.PYTHON: _check_python,
-        Source.STOCK: _check_stock,
-        Source.SERVER: _check_server,
-        Source.IMAGE: _check_image,
-        Source.BUILTIN: _check_builtin,
-    }
-    if check := checks.get(node.source):
-        check(spec, node, r)
+    match node.source:
+        case PythonSource(ref=ref):
+            _check_python(spec, node, ref, r)
+        case StockSource(name=name):
+            _check_stock(node, name, r)
+        case ServerSource(implementation=impl):
+            _check_server(spec, node, impl, r)
+        case ImageSource():
+            _check_image(node, r)
+        case BuiltinSource(implementation=impl):
+            _check_builtin(node, impl, r)
+        case NoSource():
+            pass
+        case _:
+            assert_never(node.source)
     _check_params(node, r)
     _check_env(node, r)
     _check_references(node, r)
@@ -203,11 +221,15 @@ def _role_known(node: NodeSpec) -> bool:
     """False when a misspelt stock, server, builtin or kind leaves the node's role open."""
     if "kind" in node.positions and node.kind is None:
         return False
-    if node.source is Source.STOCK:
-        return node.stock in CATALOG
-    if node.source in (Source.SERVER, Source.BUILTIN):
-        return node.implementation is not None
-    return True
+    match node.source:
+        case StockSource(component=component):
+            return component is not None
+        case ServerSource(implementation=impl) | BuiltinSource(implementation=impl):
+            return impl is not None
+        case PythonSource() | ImageSource() | NoSource():
+            return True
+        case _:
+            assert_never(node.source)
 
 
 def _check_path(
@@ -234,8 +256,7 @@ def _check_path(
     return path
 
 
-def _check_python(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
-    ref = node.python
+def _check_python(spec: GraphSpec, node: NodeSpec, ref: PythonRef | None, r: Reporter) -> None:
     if ref is None:
         return
     if why := safety.python_identifier(ref.class_name):
@@ -292,19 +313,18 @@ def _top_level_names(tree: ast.Module) -> Iterator[str]:
             yield from ((a.asname or a.name).split(".")[0] for a in stmt.names)
 
 
-def _check_stock(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
-    if node.stock is None or node.stock in CATALOG:
+def _check_stock(node: NodeSpec, name: str | None, r: Reporter) -> None:
+    if name is None or name in CATALOG:
         return
     r.error(
         node.at("stock"),
-        f"there is no stock component `{node.stock}`",
+        f"there is no stock component `{name}`",
         "unknown-stock",
-        did_you_mean(node.stock, CATALOG) or f"stock components: {', '.join(CATALOG)}",
+        did_you_mean(name, CATALOG) or f"stock components: {', '.join(CATALOG)}",
     )
 
 
-def _check_server(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
-    impl = node.implementation
+def _check_server(spec: GraphSpec, node: NodeSpec, impl: str | None, r: Reporter) -> None:
     if impl is None:
         return
     # A misspelt `model_uri` is already reported as an unknown key: one mistake, one error.
@@ -326,16 +346,15 @@ def _check_server(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
             "protocol-server",
             f"use `protocol: {allowed[0]}` for this graph" if allowed else None,
         )
-    _check_image(spec, node, r)
+    _check_image(node, r)
 
 
-def _check_image(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
+def _check_image(node: NodeSpec, r: Reporter) -> None:
     if node.image and (why := safety.image_ref(node.image)):
         r.error(node.at("image"), why, "bad-image", _IMAGE_HELP)
 
 
-def _check_builtin(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
-    impl = node.implementation
+def _check_builtin(node: NodeSpec, impl: str | None, r: Reporter) -> None:
     if impl in UNIMPLEMENTED_BUILTINS:
         r.warning(
             node.at("builtin"),
@@ -367,7 +386,7 @@ def _check_builtin(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
 
 
 def _check_params(node: NodeSpec, r: Reporter) -> None:
-    stock = CATALOG.get(node.stock or "") if node.source is Source.STOCK else None
+    stock = node.stock_component
     for p in node.params:
         if p.type not in PARAM_TYPES:
             r.error(
@@ -506,41 +525,67 @@ def _check_resources(node: NodeSpec, r: Reporter) -> None:
 
 
 def _check_kind(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
-    if node.kind is None:
+    kind = node.kind
+    if kind is None:
         return
     where = node.at("kind")
-    if node.source is Source.SERVER and node.kind is not Role.MODEL:
-        r.error(
-            where,
-            f"a prepackaged server can only be a model, not a {node.kind.lower()}",
-            "bad-kind",
-            "remove `kind` or wrap the model in a Python class",
-        )
-    elif node.source is Source.BUILTIN:
-        r.error(
-            where,
-            "builtin nodes run inside Seldon's executor with no type of their own "
-            "(UNKNOWN_TYPE); `kind` cannot change that",
-            "bad-kind",
-            "remove `kind`",
-        )
-    elif node.source is Source.STOCK and node.stock in CATALOG:
-        role = CATALOG[node.stock].role
-        if node.kind.value != role:
+    match node.source:
+        case ServerSource() if kind is not Role.MODEL:
             r.error(
                 where,
-                f"stock component `{node.stock}` is a {role.lower()}, not a {node.kind.lower()}",
+                f"a prepackaged server can only be a model, not a {kind.lower()}",
+                "bad-kind",
+                "remove `kind` or wrap the model in a Python class",
+            )
+        case BuiltinSource():
+            r.error(
+                where,
+                "builtin nodes run inside Seldon's executor with no type of their own "
+                "(UNKNOWN_TYPE); `kind` cannot change that",
                 "bad-kind",
                 "remove `kind`",
             )
+        case StockSource(component=StockComponent(name=stock, role=role)) if kind.value != role:
+            r.error(
+                where,
+                f"stock component `{stock}` is a {role.lower()}, not a {kind.lower()}",
+                "bad-kind",
+                "remove `kind`",
+            )
+        case PythonSource() | StockSource() | ServerSource() | ImageSource() | NoSource():
+            pass
+        case _:
+            assert_never(node.source)
+
+
+_IGNORED_BY_BUILTINS = (
+    "model_uri",
+    "image",
+    "resources",
+    "env",
+    "secret_env",
+    "replicas",
+    "hpa",
+    "pdb",
+)
 
 
 def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
-    if node.source is Source.NONE:  # what the keys belong to is not known
-        return
-    wrapped = node.source in (Source.PYTHON, Source.STOCK)
+    ignored: tuple[str, ...] = ()
+    uses_model = node.model_uri is not None
+    match node.source:
+        case NoSource():  # what the keys belong to is not known
+            return
+        case BuiltinSource():
+            ignored = _IGNORED_BY_BUILTINS
+        case ServerSource():
+            uses_model = True
+        case PythonSource() | StockSource() | ImageSource():
+            pass
+        case _:
+            assert_never(node.source)
     for key in ("requirements", "files"):
-        if key in node.positions and not wrapped:
+        if key in node.positions and not node.wrapped:
             r.error(
                 node.at(key),
                 f"`{key}` applies only to python and stock nodes",
@@ -562,25 +607,14 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
                 "bad-requirement",
                 "one PEP 508 requirement per item, e.g. `numpy>=1.26,<2`",
             )
-    if node.source is Source.BUILTIN:
-        for key in (
-            "model_uri",
-            "image",
-            "resources",
-            "env",
-            "secret_env",
-            "replicas",
-            "hpa",
-            "pdb",
-        ):
-            if key in node.positions:
-                r.error(
-                    node.at(key),
-                    f"builtin nodes run inside the executor; `{key}` has no effect",
-                    "unused-key",
-                    "remove it",
-                )
-    uses_model = node.source is Source.SERVER or node.model_uri is not None
+    for key in ignored:
+        if key in node.positions:
+            r.error(
+                node.at(key),
+                f"builtin nodes run inside the executor; `{key}` has no effect",
+                "unused-key",
+                "remove it",
+            )
     if "secret" in node.positions and not uses_model:
         r.error(
             node.at("secret"),
@@ -592,7 +626,7 @@ def _check_wrapped_only_keys(node: NodeSpec, r: Reporter) -> None:
 
 def check_tree(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
     """Checks that need the lowered roles: protocol limits, containers and derived names."""
-    if not any(spec.node(t.name).source is not Source.BUILTIN for t in tree.walk()):
+    if not any(spec.node(t.name).has_container for t in tree.walk()):
         r.error(
             spec.node(tree.name).pos,
             "nothing in this graph runs in a container: Seldon's "
@@ -619,7 +653,7 @@ def _check_protocol_role(spec: GraphSpec, node: NodeSpec, t: TreeNode, r: Report
             "protocol-role",
             "use `protocol: seldon`, or a chain of models only",
         )
-    elif node.source in (Source.PYTHON, Source.STOCK):
+    elif node.wrapped:
         r.error(
             node.pos,
             f"python node `{t.name}` is served by seldon-core's wrapper, "

@@ -20,7 +20,7 @@ from . import server_image_check
 from .diagnostics import Reporter
 from .generated_servers import GENERATORS, generator, is_generated, model_file, model_folder
 from .servers_catalog import ServerImage, server_image, version_tuple
-from .spec import GraphSpec, NodeSpec, Pos, Source
+from .spec import GraphSpec, NodeSpec, Pos
 
 DECISION = "docs/decisions/0006-models-the-cluster-can-load.md"
 # sklearn submodules a pickle may import, and the version that added them.
@@ -31,8 +31,10 @@ _UBJ_SINCE = (1, 6)
 def check_models(spec: GraphSpec, r: Reporter) -> None:
     server_image_check.check_server_images(spec, r)
     for node in spec.nodes:
-        server = server_image(node.implementation, spec.protocol)
-        folder = model_folder(spec, node) if node.source is Source.SERVER else None
+        if node.server is None:
+            continue
+        server = server_image(node.server.implementation, spec.protocol)
+        folder = model_folder(spec, node)
         if folder is None or server is None:
             continue
         if is_generated(node):

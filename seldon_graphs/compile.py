@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import sdep
-from .generated_servers import is_generated
-from .spec import GraphSpec, NodeSpec, Source
+from .generated_servers import builds_image
+from .spec import GraphSpec, NodeSpec
 from .tree import TreeNode
 
 API_VERSION = sdep.API_VERSION
@@ -43,10 +43,6 @@ def predictive_unit(tree: TreeNode, spec: GraphSpec) -> sdep.PredictiveUnit:
     )
 
 
-def has_container(node: NodeSpec) -> bool:
-    return node.source is not Source.BUILTIN
-
-
 def container(node: NodeSpec, image: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"name": node.name}
     if image:
@@ -62,7 +58,7 @@ def container(node: NodeSpec, image: str | None) -> dict[str, Any]:
     resources = _resources(node)
     if resources:
         out["resources"] = resources
-    if node.source in (Source.PYTHON, Source.STOCK) or is_generated(node):
+    if builds_image(node):
         # Our wrapper images are built to run as this user; say so, so the pod enforces it.
         out["securityContext"] = {
             "allowPrivilegeEscalation": False,
@@ -95,7 +91,7 @@ def component_specs(
     (the operator injects the executor next to it)."""
     nodes = [spec.node(t.name) for t in tree.walk()]
     containers = [
-        (n, container(n, images.get(n.name) or n.image)) for n in nodes if has_container(n)
+        (n, container(n, images.get(n.name) or n.image)) for n in nodes if n.has_container
     ]
     if spec.pods == "per-node":
         return tuple(

@@ -23,11 +23,21 @@ import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import assert_never
 
 from . import model_versions as mv
 from . import safety
 from .servers_catalog import version_tuple
-from .spec import GraphSpec, NodeSpec, Source
+from .spec import (
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonSource,
+    ServerSource,
+    StockSource,
+)
 
 GENERATED = "generated"
 
@@ -73,7 +83,19 @@ class Pins:
 
 
 def is_generated(node: NodeSpec) -> bool:
-    return node.source is Source.SERVER and node.server_image == GENERATED
+    match node.source:
+        case ServerSource(server_image=chosen):
+            return chosen == GENERATED
+        case PythonSource() | StockSource() | ImageSource() | BuiltinSource() | NoSource():
+            return False
+        case _:
+            assert_never(node.source)
+
+
+def builds_image(node: NodeSpec) -> bool:
+    """Whether seldon-graphs builds the node's image: python and stock nodes, and server
+    nodes with `server_image: generated`."""
+    return node.wrapped or is_generated(node)
 
 
 def generator(node: NodeSpec) -> Generator | None:

@@ -14,14 +14,26 @@ consumes it must wrap it as an OUTPUT_TRANSFORMER parent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import assert_never
 
 import networkx as nx
 
-from wrappers.stock import CATALOG
+from wrappers.stock import StockComponent
 
 from .dataflow import first_ref
 from .diagnostics import Reporter
-from .spec import GraphSpec, NodeSpec, Pos, Role, Source
+from .spec import (
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    Pos,
+    PythonSource,
+    Role,
+    ServerSource,
+    StockSource,
+)
 from .tree import TreeNode
 
 MAX_DEPTH = 11  # root + 10 levels of `children` in the CRD's schema
@@ -52,13 +64,12 @@ def nature(node: NodeSpec) -> str:
         return "router"
     if node.kind is Role.COMBINER or node.implementation == "AVERAGE_COMBINER":
         return "combiner"
-    if node.source is Source.STOCK and node.stock in CATALOG:
-        role = CATALOG[node.stock].role
-        if role in ("ROUTER", "COMBINER"):
-            return role.lower()
+    stock = node.stock_component
+    if stock is not None and stock.role in ("ROUTER", "COMBINER"):
+        return stock.role.lower()
     if node.kind is Role.OUTPUT_TRANSFORMER:
         return "output"
-    if node.kind in (Role.MODEL, Role.TRANSFORMER) or node.source is Source.SERVER:
+    if node.kind in (Role.MODEL, Role.TRANSFORMER) or node.server is not None:
         return "forward"
     return "flexible"  # python, stock transformers, images: forward or output by position
 
@@ -295,7 +306,7 @@ class _Lowering:
     def tree(self, name: str, role: Role, children: list[TreeNode], why: str) -> TreeNode:
         node = self.nodes[name]
         impl = node.implementation or "UNKNOWN_IMPLEMENTATION"
-        if node.source is Source.BUILTIN:
+        if not node.has_container:
             # As Seldon writes them: typed ROUTER/COMBINER, the executor would call the
             # /route or /aggregate of a container that does not exist.
             role = Role.UNKNOWN_TYPE
@@ -306,14 +317,20 @@ class _Lowering:
         children = [child] if child else []
         if node.kind is not None:
             return self.tree(name, node.kind, children, f"stated: kind: {node.kind.lower()}")
-        if node.source is Source.SERVER:
-            return self.tree(name, Role.MODEL, children, f"prepackaged {node.implementation}")
-        if node.source is Source.STOCK and node.stock in CATALOG:
-            role = Role(CATALOG[node.stock].role)
-            return self.tree(name, role, children, f"stock `{node.stock}` is a {role.lower()}")
+        match node.source:
+            case ServerSource(implementation=impl):
+                return self.tree(name, Role.MODEL, children, f"prepackaged {impl}")
+            case StockSource(component=StockComponent(name=stock, role=stated)):
+                role = Role(stated)
+                return self.tree(name, role, children, f"stock `{stock}` is a {role.lower()}")
+            case ImageSource():
+                role = Role.MODEL
+            case PythonSource() | StockSource() | BuiltinSource() | NoSource():
+                role = Role.TRANSFORMER
+            case _:
+                assert_never(node.source)
         if not children:
             return self.tree(name, Role.MODEL, [], "a leaf: its output is its branch's answer")
-        role = Role.MODEL if node.source is Source.IMAGE else Role.TRANSFORMER
         return self.tree(name, role, children, f"its output feeds `{child.name}`" if child else "")
 
     def router(self, name: str, children: list[TreeNode | None]) -> TreeNode:
@@ -333,9 +350,10 @@ class _Lowering:
 
     def _check_arms(self, node: NodeSpec, count: int) -> None:
         wanted: int | None = None
-        if node.implementation == "RANDOM_ABTEST" or node.stock == "ab-router":
+        stock = node.stock_component
+        if node.implementation == "RANDOM_ABTEST" or (stock and stock.name == "ab-router"):
             wanted = 2
-        elif node.stock == "epsilon-greedy":
+        elif stock and stock.name == "epsilon-greedy":
             given = {p.name: p.value for p in node.params}
             arms = given.get("n_branches")
             wanted = arms if isinstance(arms, int) and not isinstance(arms, bool) else None
@@ -387,7 +405,7 @@ class _Lowering:
         what = {"forward": "a model", "router": "a router"}[kind]
         if node.kind is not None:
             what = f"a {node.kind.lower()} (`kind: {node.kind.lower()}`)"
-        if node.source is Source.SERVER:
+        if node.server is not None:
             what = "a prepackaged server (always a model)"
         self.fail(
             node.pos,

@@ -14,24 +14,30 @@ from .schema_check import check_structure
 from .spec import (
     BUILTINS,
     SERVERS,
+    SOURCE_KEYS,
+    BuiltinSource,
     Edge,
     GraphSpec,
     Hpa,
+    ImageSource,
+    NodeSource,
     NodeSpec,
+    NoSource,
     Param,
     Pdb,
     Pos,
     PythonRef,
+    PythonSource,
     Resources,
     Role,
     Runtime,
     SecretEnv,
-    Source,
+    ServerSource,
+    StockSource,
 )
 from .yamlpos import LMap, Located, LScalar, LSeq, load_document
 
 ROOT_MARKERS = ("pyproject.toml", ".git", "seldon-graphs.toml")
-SOURCE_KEYS = ("python", "stock", "server", "image", "builtin")
 _KINDS = {r.value for r in Role} - {Role.UNKNOWN_TYPE.value}
 
 
@@ -129,16 +135,6 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
     if not isinstance(body, LMap) or not isinstance(name.value, str):
         return None
     positions = _positions(body)
-    present = [k for k in SOURCE_KEYS if body.get(k) is not None]
-    source = Source(present[0]) if present else Source.NONE
-    python = None
-    ref = _str(body.get("python"))
-    if ref and ":" in ref:
-        path, cls = ref.rsplit(":", 1)
-        python = PythonRef(path, cls, body.get("python").pos)  # type: ignore[union-attr]
-    server = _str(body.get("server"))
-    builtin = _str(body.get("builtin"))
-    implementation = SERVERS.get(server or "") or BUILTINS.get(builtin or "")
     kind = _str(body.get("kind"))
     params_node = body.get("params")
     params = tuple(
@@ -159,12 +155,7 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
     return NodeSpec(
         name=name.value,
         pos=name.pos,
-        source=source,
-        python=python,
-        stock=_str(body.get("stock")),
-        implementation=implementation,
-        image=_str(body.get("image")),
-        server_image=_str(body.get("server_image")),
+        source=_source(body),
         kind=Role(kind.upper()) if kind and kind.upper() in _KINDS else None,
         params=params,
         model_uri=_str(body.get("model_uri")),
@@ -190,6 +181,36 @@ def _node(name: LScalar, body: Located) -> NodeSpec | None:
         positions=positions,
         keys=_key_positions(body),
     )
+
+
+def _source(body: LMap) -> NodeSource:
+    """What the node runs: the first source key written (several are reported by check)."""
+    present = [k for k in SOURCE_KEYS if body.get(k) is not None]
+    match present[0] if present else None:
+        case "python":
+            return PythonSource(_python_ref(body.get("python")))
+        case "stock":
+            return StockSource(_str(body.get("stock")))
+        case "server":
+            return ServerSource(
+                SERVERS.get(_str(body.get("server")) or ""),
+                _str(body.get("image")),
+                _str(body.get("server_image")),
+            )
+        case "image":
+            return ImageSource(_str(body.get("image")))
+        case "builtin":
+            return BuiltinSource(BUILTINS.get(_str(body.get("builtin")) or ""))
+        case _:
+            return NoSource()
+
+
+def _python_ref(node: Located | None) -> PythonRef | None:
+    ref = _str(node)
+    if node is None or not ref or ":" not in ref:
+        return None
+    path, cls = ref.rsplit(":", 1)
+    return PythonRef(path, cls, node.pos)
 
 
 def _hpa(node: Located | None) -> Hpa | None:

@@ -13,9 +13,21 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import assert_never
 
 from .errors import SeldonGraphsError
-from .spec import GraphSpec, NodeSpec, Role, Source
+from .spec import (
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonRef,
+    PythonSource,
+    Role,
+    ServerSource,
+    StockSource,
+)
 from .tree import TreeNode
 
 IMAGE_FORMATS = ("svg", "png")
@@ -53,14 +65,24 @@ def _roles(tree: TreeNode) -> dict[str, TreeNode]:
 
 def describe(node: NodeSpec | None, t: TreeNode) -> str:
     """What runs a node: its class, server, stock wrapper or image (empty when none)."""
-    if node is None or node.source == Source.NONE:
-        return "" if t.implementation == "UNKNOWN_IMPLEMENTATION" else t.implementation
-    if node.python is not None:
-        return f"{node.python.path}:{node.python.class_name}"
-    if node.stock is not None:
-        return f"stock {node.stock}"
-    parts = [p for p in (node.implementation, node.image) if p]
-    return " ".join(parts)
+    source = NoSource() if node is None else node.source
+    match source:
+        case NoSource():
+            return "" if t.implementation == "UNKNOWN_IMPLEMENTATION" else t.implementation
+        case PythonSource(ref=PythonRef(path=path, class_name=class_name)):
+            return f"{path}:{class_name}"
+        case StockSource(name=str(name)):
+            return f"stock {name}"
+        case ServerSource(implementation=impl, image=image):
+            return " ".join(p for p in (impl, image) if p)
+        case ImageSource(image=image):
+            return image or ""
+        case BuiltinSource(implementation=impl):
+            return impl or ""
+        case PythonSource() | StockSource():  # written with the wrong shape: already reported
+            return ""
+        case _:
+            assert_never(source)
 
 
 def _label(t: TreeNode, what: str) -> str:

@@ -11,9 +11,21 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import assert_never
 
 from .diagnostics import Reporter
-from .spec import GraphSpec, NodeSpec, Role
+from .spec import (
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonRef,
+    PythonSource,
+    Role,
+    ServerSource,
+    StockSource,
+)
 from .tree import TreeNode
 from .wrapper.adapter import _SOURCES, ROLE_METHODS
 
@@ -23,10 +35,10 @@ from .wrapper.adapter import _SOURCES, ROLE_METHODS
 
 def check_role_methods(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
     for t in tree.walk():
-        node = spec.node(t.name)
-        if node.python is None or t.role not in _ROLES:
+        ref = _user_class(spec.node(t.name))
+        if ref is None or t.role not in _ROLES:
             continue
-        methods = _class_methods(spec, node)
+        methods = _class_methods(spec, ref)
         if methods is None:
             continue
         wanted = serving_methods(t.role)
@@ -34,8 +46,8 @@ def check_role_methods(spec: GraphSpec, tree: TreeNode, r: Reporter) -> None:
             role = t.role.lower().replace("_", " ")
             article = "an" if role[0] in "aeiou" else "a"
             r.error(
-                node.python.pos,
-                f"class `{node.python.class_name}` cannot serve `{t.name}` as {article} {role}: "
+                ref.pos,
+                f"class `{ref.class_name}` cannot serve `{t.name}` as {article} {role}: "
                 f"it defines none of {', '.join(wanted)}",
                 "role-method",
                 f"define `{wanted[0]}` (docs/images.md, the wrapper's role mapping), "
@@ -50,20 +62,30 @@ def serving_methods(role: Role) -> tuple[str, ...]:
     )
 
 
+def _user_class(node: NodeSpec) -> PythonRef | None:
+    """The user's class a node runs: stock classes are ours, other kinds run none."""
+    match node.source:
+        case PythonSource(ref=ref):
+            return ref
+        case StockSource() | ServerSource() | ImageSource() | BuiltinSource() | NoSource():
+            return None
+        case _:
+            assert_never(node.source)
+
+
 _ROLES = (Role.MODEL, Role.TRANSFORMER, Role.OUTPUT_TRANSFORMER, Role.ROUTER, Role.COMBINER)
 
 
-def _class_methods(spec: GraphSpec, node: NodeSpec) -> frozenset[str] | None:
+def _class_methods(spec: GraphSpec, ref: PythonRef) -> frozenset[str] | None:
     """Every method name the class has, or None when some could come from elsewhere."""
-    assert node.python is not None
-    path = spec.root / node.python.path
+    path = spec.root / ref.path
     try:  # check.py reports an unreadable or broken file; nothing more follows from it here
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
     names: set[str] = set()
-    for cls in _lineage(node.python.class_name, classes, set()):
+    for cls in _lineage(ref.class_name, classes, set()):
         defined = None if cls is None else _defined(cls)
         if defined is None:
             return None

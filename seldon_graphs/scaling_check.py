@@ -11,14 +11,14 @@ request, or it never scales.
 from __future__ import annotations
 
 from .diagnostics import Reporter
-from .spec import GraphSpec, Hpa, NodeSpec, Source
+from .spec import GraphSpec, Hpa, NodeSpec
 
 _SCALING_KEYS = ("hpa", "pdb")
 
 
 def check_scaling(spec: GraphSpec, r: Reporter) -> None:
     for node in spec.nodes:
-        if node.source is Source.BUILTIN:
+        if not node.has_container:
             continue  # no pod at all: check.py says the keys have no effect
         if spec.pods == "single":
             _single_pod(node, r)

@@ -10,6 +10,8 @@ runs load it with this environment's libraries, the generated image with the mod
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from .diagnostics import Reporter
 from .generated_servers import (
     GENERATED,
@@ -22,7 +24,17 @@ from .generated_servers import (
     model_folder,
     pins,
 )
-from .spec import SERVERS, GraphSpec, NodeSpec, Source
+from .spec import (
+    SERVERS,
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonSource,
+    ServerSource,
+    StockSource,
+)
 
 _KEY = "server_image"
 _DSL_NAMES = {impl: name for name, impl in SERVERS.items()}
@@ -43,28 +55,38 @@ def _usable(spec: GraphSpec, node: NodeSpec, r: Reporter) -> bool:
         return False
     # Under another protocol (tensorflow, a misspelt one) the server node itself is wrong,
     # and already reported as such.
-    generated = node.server_image == GENERATED and spec.protocol == "seldon"
-    return generated and node.implementation in GENERATORS
+    server = node.server
+    generated = server is not None and server.server_image == GENERATED
+    return generated and spec.protocol == "seldon" and node.implementation in GENERATORS
 
 
 def _misuse(spec: GraphSpec, node: NodeSpec) -> tuple[str, str] | None:
-    if node.source is Source.NONE:  # what the node runs is already reported as unknown
+    match node.source:
+        case NoSource():  # what the node runs is already reported as unknown
+            return None
+        case ServerSource() as server:
+            return _server_misuse(spec, node, server)
+        case PythonSource() | StockSource() | ImageSource() | BuiltinSource() as other:
+            return (
+                f"`server_image` applies only to server nodes; `{node.name}` is "
+                f"{'an' if other.key[0] in 'aeiou' else 'a'} {other.key} node",
+                "remove it",
+            )
+        case _:
+            assert_never(node.source)
+
+
+def _server_misuse(spec: GraphSpec, node: NodeSpec, server: ServerSource) -> tuple[str, str] | None:
+    impl = server.implementation
+    if server.server_image != GENERATED or impl is None:
         return None
-    if node.source is not Source.SERVER:
-        return (
-            f"`server_image` applies only to server nodes; `{node.name}` is "
-            f"{'an' if node.source.value[0] in 'aeiou' else 'a'} {node.source} node",
-            "remove it",
-        )
-    if node.server_image != GENERATED or node.implementation is None:
-        return None
-    if node.implementation not in GENERATORS:
+    if impl not in GENERATORS:
         made = ", ".join(f"`{_DSL_NAMES[i]}`" for i in GENERATORS)
         return (
-            f"seldon-graphs generates no image for `server: {_DSL_NAMES[node.implementation]}`",
+            f"seldon-graphs generates no image for `server: {_DSL_NAMES[impl]}`",
             f"generated server images exist for {made}; remove `server_image`",
         )
-    if node.image is not None:
+    if server.image is not None:
         return (
             "`image` and `server_image: generated` both choose the node's image",
             "keep one of them",
@@ -72,7 +94,7 @@ def _misuse(spec: GraphSpec, node: NodeSpec) -> tuple[str, str] | None:
     if spec.protocol == "v2":
         return (
             f"a generated server image speaks the seldon protocol; under `protocol: "
-            f"{spec.protocol}` the operator serves {node.implementation} with MLServer",
+            f"{spec.protocol}` the operator serves {impl} with MLServer",
             "use `protocol: seldon`, or remove `server_image`",
         )
     if node.local_uri is None:

@@ -2,6 +2,14 @@
 
 Values keep the position of the YAML token they came from, so later stages can report
 problems at `file:line:col` without going back to the raw text.
+
+What a node runs is one class per kind, `NodeSource`: `PythonSource`, `StockSource`,
+`ServerSource`, `ImageSource`, `BuiltinSource`, or `NoSource` when the node has no source
+key (already reported). Each holds only its own kind's fields; what every kind can have
+(params, model_uri, env, ...) stays on `NodeSpec`. Code that branches on the kind does it
+with `match node.source:` ending in `case _: assert_never(...)`, so that mypy names every
+such place when a kind is added. A field that is None in a source class was written with
+the wrong shape or a misspelt name, which the checks have already reported.
 """
 
 from __future__ import annotations
@@ -10,6 +18,9 @@ import enum
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar, assert_never, get_args
+
+from wrappers.stock import CATALOG, StockComponent
 
 from . import catalog
 
@@ -40,17 +51,6 @@ class Role(enum.StrEnum):
     COMBINER = "COMBINER"
     # RANDOM_ABTEST and friends keep no type in Seldon; we write UNKNOWN_TYPE explicitly.
     UNKNOWN_TYPE = "UNKNOWN_TYPE"
-
-
-class Source(enum.StrEnum):
-    """Where a node's implementation comes from."""
-
-    PYTHON = "python"  # the user's class, wrapped into an image by us
-    STOCK = "stock"  # one of our ready-made classes in wrappers/stock
-    SERVER = "server"  # a Seldon prepackaged server (SKLEARN_SERVER, ...)
-    IMAGE = "image"  # a ready-made image that already speaks the Seldon protocol
-    BUILTIN = "builtin"  # executor built-ins that need no container (RANDOM_ABTEST)
-    NONE = "none"  # no source key: already reported (missing, or misspelt as an unknown key)
 
 
 # `server_image` values: the operator's image for the server, or one we build with the
@@ -92,6 +92,67 @@ class PythonRef:
     @property
     def module(self) -> str:
         return Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    """`python: path/to/module.py:Class`: the user's class, wrapped into an image by us."""
+
+    key: ClassVar[str] = "python"
+    ref: PythonRef | None  # None: not `path:Class`
+
+
+@dataclass(frozen=True)
+class StockSource:
+    """`stock: NAME`: one of our ready-made classes in wrappers/stock, wrapped by us."""
+
+    key: ClassVar[str] = "stock"
+    name: str | None  # as written: a name wrappers.stock.CATALOG may not have
+
+    @property
+    def component(self) -> StockComponent | None:
+        """The catalog's entry; None for a name it lacks (reported as `unknown-stock`)."""
+        return CATALOG.get(self.name or "")
+
+
+@dataclass(frozen=True)
+class ServerSource:
+    """`server: NAME`: a Seldon prepackaged server (SKLEARN_SERVER, ...)."""
+
+    key: ClassVar[str] = "server"
+    implementation: str | None  # Seldon's name; None: not one of SERVERS
+    image: str | None = None  # `image:` beside `server:` overrides the operator's image
+    server_image: str | None = None  # "generated" = built with the model's versions
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """`image: REF`: a ready-made image that already speaks the Seldon protocol."""
+
+    key: ClassVar[str] = "image"
+    image: str | None
+
+
+@dataclass(frozen=True)
+class BuiltinSource:
+    """`builtin: NAME`: an executor built-in that needs no container (RANDOM_ABTEST)."""
+
+    key: ClassVar[str] = "builtin"
+    implementation: str | None  # Seldon's name; None: not one of BUILTINS
+
+
+@dataclass(frozen=True)
+class NoSource:
+    """No source key: missing, or misspelt as an unknown key (already reported)."""
+
+    key: ClassVar[str] = "none"
+
+
+NodeSource = PythonSource | StockSource | ServerSource | ImageSource | BuiltinSource | NoSource
+
+# The keys that say what a node runs, in the union's order: the first one written picks the
+# source when there are several (a mistake that check reports, except `image` beside `server`).
+SOURCE_KEYS: tuple[str, ...] = tuple(k.key for k in get_args(NodeSource) if k is not NoSource)
 
 
 @dataclass(frozen=True)
@@ -149,12 +210,7 @@ class KeyPositions:
 class NodeSpec(KeyPositions):
     name: str
     pos: Pos
-    source: Source
-    python: PythonRef | None = None  # PYTHON nodes
-    stock: str | None = None  # STOCK nodes: name in wrappers.stock.CATALOG
-    implementation: str | None = None  # SERVER and BUILTIN nodes: Seldon's name
-    image: str | None = None  # IMAGE nodes, or an image override for SERVER nodes
-    server_image: str | None = None  # SERVER nodes: "generated" = built with the model's versions
+    source: NodeSource
     kind: Role | None = None  # stated role; None = inferred by lowering
     params: tuple[Param, ...] = ()
     model_uri: str | None = None  # what the cluster downloads (s3://, gs://, ...)
@@ -174,6 +230,72 @@ class NodeSpec(KeyPositions):
     positions: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
     # Where the keys themselves are written (`env.API_TOKEN` -> the `API_TOKEN` token).
     keys: dict[str, Pos] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def implementation(self) -> str | None:
+        """Seldon's implementation name: a server's or a built-in's, else None."""
+        match self.source:
+            case ServerSource(implementation=impl) | BuiltinSource(implementation=impl):
+                return impl
+            case PythonSource() | StockSource() | ImageSource() | NoSource():
+                return None
+            case _:
+                assert_never(self.source)
+
+    @property
+    def image(self) -> str | None:
+        """The image the graph file names: an image node's, or a server's override."""
+        match self.source:
+            case ImageSource(image=image) | ServerSource(image=image):
+                return image
+            case PythonSource() | StockSource() | BuiltinSource() | NoSource():
+                return None
+            case _:
+                assert_never(self.source)
+
+    @property
+    def server(self) -> ServerSource | None:
+        """A server node's source; None for other nodes."""
+        match self.source:
+            case ServerSource():
+                return self.source
+            case PythonSource() | StockSource() | ImageSource() | BuiltinSource() | NoSource():
+                return None
+            case _:
+                assert_never(self.source)
+
+    @property
+    def stock_component(self) -> StockComponent | None:
+        """A stock node's catalog entry; None for other nodes and for unknown names."""
+        match self.source:
+            case StockSource(component=component):
+                return component
+            case PythonSource() | ServerSource() | ImageSource() | BuiltinSource() | NoSource():
+                return None
+            case _:
+                assert_never(self.source)
+
+    @property
+    def has_container(self) -> bool:
+        """Whether the node is a container of its pod (built-ins run inside the executor)."""
+        match self.source:
+            case BuiltinSource():
+                return False
+            case PythonSource() | StockSource() | ServerSource() | ImageSource() | NoSource():
+                return True
+            case _:
+                assert_never(self.source)
+
+    @property
+    def wrapped(self) -> bool:
+        """Whether we wrap the node's class into an image (python and stock nodes)."""
+        match self.source:
+            case PythonSource() | StockSource():
+                return True
+            case ServerSource() | ImageSource() | BuiltinSource() | NoSource():
+                return False
+            case _:
+                assert_never(self.source)
 
 
 @dataclass(frozen=True)

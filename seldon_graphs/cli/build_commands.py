@@ -164,7 +164,7 @@ def _one_plan(choices: list[NodeChoice], ref: str, file: str) -> ContextPlan:
     if not imaged:  # a bare NODE may name server nodes in some predictors, images in others
         node = found[0].node
         raise _Refused(
-            f"node {node.name} is a {node.source} node: it has no wrapper image "
+            f"node {node.name} is a {node.source.key} node: it has no wrapper image "
             f"(nodes with images: {names})",
             EXIT_PROBLEMS,
         )

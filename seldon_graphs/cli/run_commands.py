@@ -116,9 +116,7 @@ def uri_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _check_model_nodes(spec: GraphSpec, uris: dict[str, str]) -> None:
-    from ..spec import Source
-
-    servers = sorted(n.name for n in spec.nodes if n.source == Source.SERVER)
+    servers = sorted(n.name for n in spec.nodes if n.server is not None)
     for name in uris:
         if name not in servers:
             raise SystemExit(

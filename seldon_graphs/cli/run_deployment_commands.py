@@ -12,7 +12,7 @@ from ..deployment.model import DeploymentSpec, PredictorSpec
 from ..runtime.ingress import PREDICTOR_HEADER, Ingress, IngressOptions, Predictor
 from ..runtime.messages import EXAMPLE
 from ..runtime.server import Backend, GraphServer, ServerOptions
-from ..spec import GraphSpec, Source
+from ..spec import GraphSpec
 from ..tree import TreeNode
 from .run_commands import _usage, backend, serve, uri_pairs
 
@@ -69,7 +69,7 @@ def _uris(wanted: dict[str, str], dep: Deployment) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     used: set[str] = set()
     for p, graph in dep.predictors:
-        servers = {n.name for n in graph.spec.nodes if n.source is Source.SERVER}
+        servers = {n.name for n in graph.spec.nodes if n.server is not None}
         out[p.name] = {name: path for name, path in wanted.items() if name in servers}
         used |= set(out[p.name])
     for name in wanted.keys() - used:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..spec import GraphSpec, Source
+from ..spec import GraphSpec
 from .errors import DeployError
 from .initializers import initializer_env, remote_of
 
@@ -56,7 +56,7 @@ def uploads(spec: GraphSpec) -> tuple[list[Upload], list[str]]:
     todo: list[Upload] = []
     left: list[str] = []
     for node in spec.nodes:
-        if node.source is not Source.SERVER or not node.model_uri:
+        if node.server is None or not node.model_uri:
             continue
         if not node.local_uri:
             left.append(f"{node.name}: no local_uri, nothing to upload")

@@ -13,7 +13,7 @@ from typing import Any
 from .. import sdep
 from ..manifest.finding import JsonPath
 from ..manifest.walk import as_list, as_map, as_str, is_prepack
-from ..spec import Role, Source
+from ..spec import Role
 from . import flow
 from .losses import Inexpressible, Losses
 from .nodes import node_entry
@@ -192,7 +192,7 @@ def _node(
     name = as_str(unit.get("name"))
     entry = node_entry(unit, at, pods.containers.get(name), losses)
     r = flow.role(unit, at)
-    if r in flow.STATED and source_of(entry) is Source.IMAGE:
+    if r in flow.STATED and source_of(entry) == "image":
         entry = _with_kind(entry, r.value.lower())
     if layout == "per-node":
         entry.update(_scaling(name, pods, losses))
@@ -233,8 +233,8 @@ def _unscaled(pods: Pods, layout: str, losses: Losses) -> None:
                 )
 
 
-def source_of(entry: dict[str, Any]) -> Source:
-    return next(Source(k) for k in ("server", "builtin", "image") if k in entry)
+def source_of(entry: dict[str, Any]) -> str:
+    return next(k for k in ("server", "builtin", "image") if k in entry)
 
 
 def state_kinds(body: dict[str, Any], kinds: dict[str, Role]) -> dict[str, Any]:
@@ -242,7 +242,7 @@ def state_kinds(body: dict[str, Any], kinds: dict[str, Role]) -> dict[str, Any]:
     is fixed), key order kept: `kind` right after what the node runs."""
     nodes = {}
     for name, entry in body["nodes"].items():
-        if name in kinds and source_of(entry) is Source.IMAGE:
+        if name in kinds and source_of(entry) == "image":
             entry = _with_kind(entry, kinds[name].value.lower())
         nodes[name] = entry
     return {**body, "nodes": nodes}

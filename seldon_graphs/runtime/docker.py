@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec import GraphSpec, Source
+from ..spec import GraphSpec
 from ..tree import TreeNode
 from .errors import RuntimeProblem
 from .http1 import Client
@@ -89,7 +89,7 @@ def plan_containers(
         node = spec.node(unit.name)
         ports = Ports(9000 + index, 9500 + index, 6000 + index)
         params, volumes = unit.parameters, {}
-        if node.source == Source.SERVER:
+        if node.server is not None:
             volumes = {local_model_uri(spec, node, model_uris): {"bind": MODELS, "mode": "ro"}}
             params = (
                 *(p for p in params if p.name != "model_uri"),

@@ -3,7 +3,7 @@
 One answer for every runtime, so the in-process, process and docker runtimes build the same
 node the same way:
 
-    python  NodeSpec.python.path (relative to the project root) : class_name
+    python  PythonSource.ref.path (relative to the project root) : class_name
     stock   wrappers/stock/<module>.py : class_name
     server  seldon_graphs/runtime/servers.py : SKLearnServer | XGBoostServer | MLFlowServer,
             with `model_uri` = a local directory (override > local_uri > a local model_uri)
@@ -19,10 +19,23 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
+
+from wrappers.stock import StockComponent
 
 from ..generated_servers import is_generated
-from ..spec import GraphSpec, NodeSpec, Role, Source
+from ..spec import (
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonRef,
+    PythonSource,
+    Role,
+    ServerSource,
+    StockSource,
+)
 from ..wrapper.adapter import AdapterError, make_adapter
 from . import servers
 from .errors import RuntimeProblem
@@ -68,16 +81,28 @@ def node_image(spec: GraphSpec, node: NodeSpec, role: Role) -> str:
     (it shows in `meta.requestPath` and the default metadata)."""
     if node.image:
         return node.image
-    if node.source == Source.SERVER and not is_generated(node):
-        server = (node.implementation or "").lower().replace("_server", "server")
-        return f"seldonio/{server}:{spec.runtime.seldon_core}"
-    if node.source in (Source.PYTHON, Source.STOCK, Source.SERVER) and role != Role.UNKNOWN_TYPE:
-        from ..wrapper.context import ContextError, plan_node
+    match node.source:
+        case ServerSource(implementation=impl) if not is_generated(node):
+            server = (impl or "").lower().replace("_server", "server")
+            return f"seldonio/{server}:{spec.runtime.seldon_core}"
+        case PythonSource() | StockSource() | ServerSource() if role != Role.UNKNOWN_TYPE:
+            from ..wrapper.context import ContextError, plan_node
 
-        try:
-            return plan_node(spec, node, role).image
-        except (ContextError, OSError):
-            pass  # a graph the image builder refuses can still run locally
+            try:
+                return plan_node(spec, node, role).image
+            except (ContextError, OSError):
+                pass  # a graph the image builder refuses can still run locally
+        case (
+            PythonSource()
+            | StockSource()
+            | ServerSource()
+            | ImageSource()
+            | BuiltinSource()
+            | NoSource()
+        ):
+            pass  # named after the graph and the node, as compile names the images it builds
+        case _:
+            assert_never(node.source)
     prefix = f"{spec.registry.rstrip('/')}/" if spec.registry else ""
     return f"{prefix}{spec.name}-{node.name}:local"
 
@@ -125,26 +150,27 @@ def node_code(spec: GraphSpec, unit: Unit, model_uris: Mapping[str, str] | None 
 def _class_of(
     spec: GraphSpec, node: NodeSpec, unit: Unit, model_uris: Mapping[str, str]
 ) -> tuple[Path, str, tuple[Param, ...]]:
-    if node.source == Source.PYTHON and node.python is not None:
-        return (spec.root / node.python.path).resolve(), node.python.class_name, unit.parameters
-    if node.source == Source.STOCK and node.stock is not None:
-        from wrappers.stock import CATALOG
-
-        stock = CATALOG[node.stock]
-        return stock.file, stock.class_name, unit.parameters
-    if node.source == Source.SERVER:
-        cls = servers.CLASSES.get(unit.implementation)
-        if cls is None:
+    match node.source:
+        case PythonSource(ref=PythonRef(path=path, class_name=class_name)):
+            return (spec.root / path).resolve(), class_name, unit.parameters
+        case StockSource(component=StockComponent(file=file, class_name=class_name)):
+            return file, class_name, unit.parameters
+        case ServerSource():
+            cls = servers.CLASSES.get(unit.implementation)
+            if cls is None:
+                raise NodeSetupError(
+                    f"node {node.name!r}: {unit.implementation} has no local server; "
+                    f"local runs support {', '.join(servers.CLASSES)} (use --runtime docker)"
+                )
+            uri = Param("model_uri", local_model_uri(spec, node, model_uris), "STRING")
+            return SERVERS_FILE, cls, (*(p for p in unit.parameters if p.name != "model_uri"), uri)
+        case PythonSource() | StockSource() | ImageSource() | BuiltinSource() | NoSource():
             raise NodeSetupError(
-                f"node {node.name!r}: {unit.implementation} has no local server; "
-                f"local runs support {', '.join(servers.CLASSES)} (use --runtime docker)"
+                f"node {node.name!r} is a ready-made image ({node.image}): run the graph with "
+                "--runtime docker, or replace the node with a fake in tests"
             )
-        uri = Param("model_uri", local_model_uri(spec, node, model_uris), "STRING")
-        return SERVERS_FILE, cls, (*(p for p in unit.parameters if p.name != "model_uri"), uri)
-    raise NodeSetupError(
-        f"node {node.name!r} is a ready-made image ({node.image}): run the graph with "
-        "--runtime docker, or replace the node with a fake in tests"
-    )
+        case _:
+            assert_never(node.source)
 
 
 def _requirements(spec: GraphSpec, node: NodeSpec) -> tuple[str, ...]:

@@ -21,10 +21,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import assert_never
 
 from seldon_graphs import safety
 from seldon_graphs.emit import MARKER
-from seldon_graphs.spec import NodeSpec
+from seldon_graphs.spec import (
+    BuiltinSource,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonRef,
+    PythonSource,
+    ServerSource,
+    StockSource,
+)
 
 from .findings import Findings
 from .ignore import IGNORE_FILES, IgnoreRules, load_rules
@@ -84,6 +94,25 @@ def credential_why(
         return None  # unreadable: reported as such where the file is read
 
 
+def _module_dir(node: NodeSpec) -> PurePosixPath:
+    """A python node's `files` are relative to its module's folder, a stock node's to the
+    project root."""
+    match node.source:
+        case PythonSource(ref=PythonRef(path=path)):
+            return PurePosixPath(path).parent
+        case (
+            PythonSource()
+            | StockSource()
+            | ServerSource()
+            | ImageSource()
+            | BuiltinSource()
+            | NoSource()
+        ):
+            return PurePosixPath()
+        case _:
+            assert_never(node.source)
+
+
 class _Collector:
     """The `files` of one node: destination in the context -> the file to copy."""
 
@@ -92,8 +121,7 @@ class _Collector:
         self.reserved = reserved
         self.found = found
         self.rules: IgnoreRules = load_rules(root)
-        module_dir = PurePosixPath(node.python.path).parent if node.python else PurePosixPath()
-        self.base = root / module_dir
+        self.base = root / _module_dir(node)
         self.landed: dict[str, Path] = {}
         self.sources: dict[str, str] = {}
         self.already: set[Path] = set()

@@ -43,11 +43,22 @@ from collections.abc import Mapping
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from seldon_graphs import emit, safety
-from seldon_graphs.generated_servers import is_generated
-from seldon_graphs.spec import GraphSpec, NodeSpec, Role, Source
+from seldon_graphs.generated_servers import builds_image, is_generated
+from seldon_graphs.spec import (
+    BuiltinSource,
+    GraphSpec,
+    ImageSource,
+    NodeSpec,
+    NoSource,
+    PythonRef,
+    PythonSource,
+    Role,
+    ServerSource,
+    StockSource,
+)
 from seldon_graphs.tree import TreeNode
 
 from . import adapter as _adapter_module
@@ -363,12 +374,6 @@ def image_tag(digest: str, base_id: str) -> str:
     return hashlib.sha256(f"{digest}\0{base_id}".encode()).hexdigest()[:12]
 
 
-def builds_image(node: NodeSpec) -> bool:
-    """Whether seldon-graphs builds the node's image: python and stock nodes, and server
-    nodes with `server_image: generated`."""
-    return node.source in (Source.PYTHON, Source.STOCK) or is_generated(node)
-
-
 def plan_node(spec: GraphSpec, node: NodeSpec, role: Role | str) -> ContextPlan:
     """The build context of a node whose image seldon-graphs builds (see builds_image)."""
     if is_generated(node):
@@ -577,19 +582,25 @@ def _root(spec: GraphSpec, found: Findings) -> Path | None:
 
 def _node_code(root: Path, node: NodeSpec, found: Findings) -> tuple[str, str, Path] | None:
     """(module name, class name, module file) of a PYTHON or STOCK node."""
-    if node.source is Source.STOCK:
-        from wrappers.stock import CATALOG
-
-        component = CATALOG.get(node.stock or "")
-        if component is None:
-            found.error("stock", f"unknown stock component `{node.stock}`", "unknown-stock")
+    match node.source:
+        case StockSource(name=name, component=component):
+            if component is None:
+                found.error("stock", f"unknown stock component `{name}`", "unknown-stock")
+                return None
+            module = _check_identifier(component.module, "stock", "stock module", found)
+            return (module, component.class_name, component.file) if module else None
+        case PythonSource(ref=ref):
+            return _python_code(root, ref, found)
+        case ServerSource() | ImageSource() | BuiltinSource() | NoSource():
+            found.error("", "only python and stock nodes get wrapper images", "no-source")
             return None
-        module = _check_identifier(component.module, "stock", "stock module", found)
-        return (module, component.class_name, component.file) if module else None
-    ref = node.python
-    if node.source is not Source.PYTHON:
-        found.error("", "only python and stock nodes get wrapper images", "no-source")
-        return None
+        case _:
+            assert_never(node.source)
+
+
+def _python_code(
+    root: Path, ref: PythonRef | None, found: Findings
+) -> tuple[str, str, Path] | None:
     if ref is None:
         found.error("python", "`python` takes `path/to/module.py:ClassName`", "bad-value")
         return None

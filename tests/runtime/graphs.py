@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seldon_graphs.spec import NOWHERE, GraphSpec, NodeSpec, Param, PythonRef, Role, Source
+from seldon_graphs.spec import (
+    NOWHERE,
+    BuiltinSource,
+    GraphSpec,
+    NodeSpec,
+    Param,
+    PythonRef,
+    PythonSource,
+    Role,
+    ServerSource,
+)
 from seldon_graphs.tree import TreeNode
 
 ROOT = Path(__file__).resolve().parents[2]  # the project root
@@ -25,8 +35,7 @@ def py(
     return NodeSpec(
         name=name,
         pos=NOWHERE,
-        source=Source.PYTHON,
-        python=PythonRef(path, cls),
+        source=PythonSource(PythonRef(path, cls)),
         params=_params(params),
         **kw,  # type: ignore[arg-type]
     )
@@ -36,8 +45,7 @@ def server(name: str, impl: str, local_uri: str | None, **params: object) -> Nod
     return NodeSpec(
         name=name,
         pos=NOWHERE,
-        source=Source.SERVER,
-        implementation=impl,
+        source=ServerSource(impl),
         model_uri="gs://seldon-models/v1.12.0-dev/sklearn/iris",
         local_uri=local_uri,
         params=_params(params),
@@ -45,9 +53,7 @@ def server(name: str, impl: str, local_uri: str | None, **params: object) -> Nod
 
 
 def builtin(name: str, impl: str, params: dict[str, object] | None = None) -> NodeSpec:
-    return NodeSpec(
-        name=name, pos=NOWHERE, source=Source.BUILTIN, implementation=impl, params=_params(params)
-    )
+    return NodeSpec(name=name, pos=NOWHERE, source=BuiltinSource(impl), params=_params(params))
 
 
 def _params(params: dict[str, object] | None) -> tuple[Param, ...]:

@@ -243,9 +243,9 @@ def test_missing_server_packages_are_named(cls: str, package: str, tmp_path: Pat
 
 
 def test_combiner_over_servers_and_a_stock_node(iris_dir: Path):
-    from seldon_graphs.spec import NOWHERE, NodeSpec, Source
+    from seldon_graphs.spec import NOWHERE, NodeSpec, StockSource
 
-    vote = NodeSpec(name="vote", pos=NOWHERE, source=Source.STOCK, stock="mean-combiner")
+    vote = NodeSpec(name="vote", pos=NOWHERE, source=StockSource("mean-combiner"))
     spec = graph(
         "vote",
         [vote, server("lr", "SKLEARN_SERVER", None), server("lr2", "SKLEARN_SERVER", None)],

@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seldon_graphs.spec import NOWHERE, GraphSpec, NodeSpec, PythonRef, Source
+from seldon_graphs.spec import NOWHERE, GraphSpec, NodeSpec, PythonRef, PythonSource, StockSource
 
 FIXTURE_PROJECT = Path(__file__).parent / "fixtures" / "project"
 
 
-def python_node(name: str = "double", **kw: Any) -> NodeSpec:
-    kw.setdefault("python", PythonRef("models/doubler.py", "Doubler"))
-    return NodeSpec(name=name, pos=NOWHERE, source=Source.PYTHON, **kw)
+DOUBLER = PythonRef("models/doubler.py", "Doubler")
+
+
+def python_node(name: str = "double", python: PythonRef = DOUBLER, **kw: Any) -> NodeSpec:
+    return NodeSpec(name=name, pos=NOWHERE, source=PythonSource(python), **kw)
 
 
 def stock_node(name: str = "vote", stock: str = "mean-combiner", **kw: Any) -> NodeSpec:
-    return NodeSpec(name=name, pos=NOWHERE, source=Source.STOCK, stock=stock, **kw)
+    return NodeSpec(name=name, pos=NOWHERE, source=StockSource(stock), **kw)
 
 
 def graph_spec(*nodes: NodeSpec, root: Path = FIXTURE_PROJECT, **kw: Any) -> GraphSpec:
