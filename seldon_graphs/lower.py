@@ -101,10 +101,12 @@ class _Decomposer:
         return "the request" if name == ENTRY else f"`{name}`'s output"
 
     def check_crossing(self, cur: str, nxt: str, stop: str | None) -> None:
-        """`nxt` may have other inputs only if it is where this part of the flow rejoins."""
-        if nxt == stop or (nxt not in self.visited and self.g.in_degree(nxt) == 1):
+        """`nxt` may have other inputs only if it is where this part of the flow rejoins,
+        and only once: a rejoin already walked was reached from another branch as well (a
+        dead end beside a join puts two rejoins of one node in different groups)."""
+        if nxt not in self.visited and (nxt == stop or self.g.in_degree(nxt) == 1):
             return
-        other = next(p for p in self.g.predecessors(nxt) if p != cur)
+        other = next((p for p in self.g.predecessors(nxt) if p != cur), cur)
         self.edge_error(
             cur,
             nxt,
