@@ -35,10 +35,7 @@ def test_a_node_of_unknown_type_is_served_as_a_model() -> None:
 def test_a_failed_start_shows_the_last_40_lines_of_the_nodes_log(tmp_path: Path) -> None:
     noisy = tmp_path / "Noisy.py"
     noisy.write_text(
-        "import os\n"
-        "for i in range(1, 56):\n"
-        "    print(f'noisy line {i}', flush=True)\n"
-        "os._exit(3)\n"
+        "import os\nfor i in range(1, 56):\n    print(f'noisy line {i}', flush=True)\nos._exit(3)\n"
     )
     spec = graph("noisy", [py("noisy", str(noisy), "Noisy")], root=tmp_path)
     backend = ProcessBackend(spec, tree("noisy", M), policy=Policy(start_timeout=60))
