@@ -16,7 +16,11 @@ JOBS=${MUTATION_JOBS:-1}  # mutmut processes per module (see run_shards)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-$REPO/.venv}
 OUT=$REPO/build/mutation
-PREFIX="$VENV/bin/python -m pytest -x -q -p no:randomly -p no:cacheprovider"
+# Without the plugins these tests do not use: hypothesis' and schemathesis' imports are most
+# of a pytest start (2 s of CPU of 3), which most killed mutants cost little more than.
+PYTEST="$VENV/bin/python -m pytest -q -p no:randomly -p no:cacheprovider"
+PYTEST+=" -p no:hypothesispytest -p no:schemathesis -p no:anyio"
+PREFIX="$PYTEST -x"
 
 # Each module with the fast tests that exercise it (never the docker, cluster or slow ones,
 # except for runtime/docker.py, which only a real engine can run), the most telling first:
@@ -141,7 +145,7 @@ trace_lines() {  # MODULE
   local rc=0 start=$SECONDS
   PYTHONPATH=$work/repo:$work/repo/scripts MUTATION_LINES_MODULE=seldon_graphs/$1.py \
     MUTATION_LINES_OUT=$work/lines.json timeout "${MUTATION_TRACE_S:-1800}" nice -n 19 \
-    bash -c "$VENV/bin/python -m pytest -q -p no:randomly -p no:cacheprovider -p mutation_lines ${TESTS[$1]}" \
+    bash -c "$PYTEST -p mutation_lines ${TESTS[$1]}" \
     >/dev/null 2>&1 || rc=$?
   [[ -f $work/lines.json ]] || printf 'mutation: no trace of %s: every mutant gets every test\n' "$1" >&2
   # A clean traced run is mutmut's baseline too (slower than a plain one: its timeouts are
