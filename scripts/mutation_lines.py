@@ -99,9 +99,8 @@ class Plugin:
         by_line: dict[str, list[str]] = {}
         for line, owners in sorted(self.recorder.lines.items()):
             tests = {t for o in owners for t in users.get(o, [o])}
-            by_line[str(line)] = (
-                [ALL] if ALL in tests else sorted((t for t in tests if t in rank), key=rank.__getitem__)
-            )
+            ran = sorted((t for t in tests if t in rank), key=rank.__getitem__)
+            by_line[str(line)] = [ALL] if ALL in tests else ran
         tmp = self.out.with_suffix(".tmp")
         tmp.write_text(json.dumps({"tests": self.order, "lines": by_line}))
         tmp.replace(self.out)
