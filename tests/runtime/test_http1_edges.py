@@ -79,6 +79,26 @@ def test_a_head_longer_than_64_kib_is_refused(size: int, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("size", "answer"),
+    [(HEAD_LIMIT, (200, b"ok")), (HEAD_LIMIT + 1, "bad HTTP answer: header too large")],
+)
+def test_a_head_that_ends_at_the_limit_is_read(size: int, answer: object) -> None:
+    """The limit is on the head before its blank line, wherever the reads split it: a head of
+    exactly 64 KiB is an answer (its end arrives with the bytes past the limit)."""
+    start = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: "
+    head = start + b"p" * (size - len(start))
+
+    async def body(client: Client, port: int) -> None:
+        try:
+            got: object = await get(client, port)
+        except ConnectionClosed as exc:
+            got = str(exc)
+        assert got == answer
+
+    run(answering(head + b"\r\n\r\nok", then_close=False), body)
+
+
+@pytest.mark.parametrize(
     "answer",
     [
         b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",  # letters in the status
@@ -353,3 +373,38 @@ def test_a_connection_that_answered_garbage_is_closed() -> None:
         await serving(closing_watched(hung_up, garbage), body)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("apart", [True, False], ids=["own-read", "with-the-answer"])
+def test_bytes_sent_after_an_answer_are_dropped_and_the_connection_still_used(apart: bool) -> None:
+    """A node that writes after its answer (nothing asked for them), in a read of their own
+    or in the answer's: the bytes are dropped, the answer keeps its headers, and the next
+    exchange on that kept-alive connection starts afresh."""
+    connections: list[asyncio.StreamWriter] = []
+    stray_sent = asyncio.Event()
+    stray = b"HTTP/1.1 500 stray\r\nX-Stray: yes\r\nX-More: "  # half an answer, unasked
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        await reader.readuntil(b"\r\n\r\n")
+        if apart:
+            writer.write(OK)
+            await stray_sent.wait()
+            writer.write(stray)
+        else:
+            writer.write(OK + stray)
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)
+        await reader.read()  # until the client closes
+
+    async def body(client: Client, port: int) -> None:
+        first = await client.request("GET", "127.0.0.1", port, "/", {})
+        pooled = client.idle[("127.0.0.1", port)]
+        stray_sent.set()
+        while not pooled[0].stray:  # the bytes reached the connection; bounded by serving
+            await asyncio.sleep(0.01)
+        assert (first.status, first.headers, first.body) == (200, {"content-length": "2"}, b"ok")
+        assert await get(client, port) == (200, b"ok")
+        assert len(connections) == 1
+
+    run(handle, body)
