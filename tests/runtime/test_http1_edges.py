@@ -144,12 +144,30 @@ def test_a_body_cut_short_of_its_length_is_an_error() -> None:
 # --- bodies -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [100, 204, 304])
 def test_answers_that_have_no_body_end_with_their_head(status: int) -> None:
-    """No Content-Length needed: the answer is complete without the server hanging up."""
+    """No Content-Length needed: the answer is complete without the server hanging up, and
+    its connection is kept for the next request."""
 
     async def body(client: Client, port: int) -> None:
         assert await get(client, port) == (status, b"")
+        assert len(client.idle[("127.0.0.1", port)]) == 1
 
     run(answering(f"HTTP/1.1 {status} X\r\n\r\n".encode(), then_close=False), body)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+def test_a_body_longer_than_the_head_limit_is_read_whole(chunked: bool) -> None:
+    """The 64 KiB limit is on the head alone: the body after it may be any length."""
+    data = bytes(range(256)) * 800  # 200 KiB
+    if chunked:
+        framing = b"Transfer-Encoding: chunked\r\n\r\n"
+        answer = framing + b"%x\r\n" % len(data) + data + b"\r\n0\r\n\r\n"
+    else:
+        answer = b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+    async def body(client: Client, port: int) -> None:
+        assert await get(client, port) == (200, data)
+
+    run(answering(b"HTTP/1.1 200 OK\r\n" + answer, then_close=False), body)
 
 
 def test_a_200_without_a_length_lasts_until_the_server_hangs_up() -> None:
