@@ -173,7 +173,9 @@ run_mutmut() {  # DIR MODULE RUNNER LANE
 # the others), their results merged into the copy's cache. On a machine others
 # keep busy, a process at `nice -n 19` gets a small share of a core, so lanes add up; they
 # take little from anyone at that priority.
-# The lanes' caches into the copy's: each mutant's result from the lane that tested it.
+# The lanes' caches into the copy's: each mutant's result from the lane that tested it (the
+# first lane's cache, the base, has the others' mutants skipped, or untested where it stopped
+# before reaching them).
 merge_lanes() {
   compgen -G "$work/repo.*/.mutmut-cache" >/dev/null || return 0
   "$VENV/bin/python" - "$work/repo/.mutmut-cache" "$work"/repo.*/.mutmut-cache <<'PY'
@@ -189,8 +191,8 @@ with sqlite3.connect(merged) as db:
         db.execute(
             "update Mutant set (status, tested_against_hash) = (select s.status,"
             " s.tested_against_hash from shard.Mutant s where s.id = Mutant.id)"
-            " where status = 'skipped' and (select s.status from shard.Mutant s"
-            " where s.id = Mutant.id) != 'skipped'"
+            " where status in ('skipped', 'untested') and (select s.status from"
+            " shard.Mutant s where s.id = Mutant.id) not in ('skipped', 'untested')"
         )
         db.commit()
         db.execute("detach shard")
