@@ -16,6 +16,11 @@ JOBS=${MUTATION_JOBS:-1}  # mutmut processes per module (see run_shards)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-$REPO/.venv}
 OUT=$REPO/build/mutation
+# Without the plugins these tests do not use: hypothesis' and schemathesis' imports are most
+# of a pytest start (2 s of CPU of 3), which most killed mutants cost little more than.
+PYTEST="$VENV/bin/python -m pytest -q -p no:randomly -p no:cacheprovider"
+PYTEST+=" -p no:hypothesispytest -p no:schemathesis -p no:anyio"
+PREFIX="$PYTEST -x"
 
 # Each module with the fast tests that exercise it (never the docker, cluster or slow ones,
 # except for runtime/docker.py, which only a real engine can run), the most telling first:
@@ -26,8 +31,8 @@ declare -A TESTS=(
   [wrapper/context]="tests/wrapper/test_context_plan_rules.py tests/wrapper/test_label_quoting.py tests/wrapper/test_context.py tests/wrapper/test_context_values.py tests/wrapper/test_context_stream.py tests/test_context_check.py tests/wrapper/test_collect.py tests/wrapper/test_images.py tests/test_bad_graphs.py -k 'not memory_does_not_grow'"
   [deploy/preflight]="tests/deploy/test_preflight_rules.py tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py -k 'preflight or operator_missing or forbidden or unauthorized or secret'"
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
-  [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process.py tests/runtime/test_supervision.py"
-  [runtime/docker]="tests/runtime/test_docker.py"
+  [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_process.py tests/runtime/test_supervision.py"
+  [runtime/docker]="tests/runtime/test_docker_plan.py tests/runtime/test_docker.py"
   [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py"
   [runtime/server]="tests/runtime/test_server_answers.py tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
 )
@@ -87,11 +92,18 @@ with sqlite3.connect(".mutmut-cache") as db:
 }
 
 # mutmut's timeout is ten times its one baseline run: on a busy machine a surviving mutant
-# can take that long. Each timeout is run again, alone, with MUTATION_RECHECK_S seconds: it
-# counts as killed only if the tests fail or still do not finish.
-recheck_timeouts() {
-  local file=$1 runner=$2 id rc
-  for id in $(nice -n 19 "$VENV/bin/mutmut" result-ids timeout 2>/dev/null); do
+# can take that long. Each timeout is run again, alone, with the whole test set and
+# MUTATION_RECHECK_S seconds: it counts as killed only if the tests fail or still do not
+# finish. So is each mutant that survived only some of the tests (trace_lines).
+recheck() {  # timeout|survived FILE RUNNER
+  local status=$1 file=$2 runner=$3 id rc ids
+  if [[ $status == timeout ]]; then
+    ids=$(nice -n 19 "$VENV/bin/mutmut" result-ids timeout 2>/dev/null) || ids=""
+  else
+    ids=$("$VENV/bin/python" scripts/mutation_lines.py narrowed-survivors .mutmut-cache \
+      "$work/lines.json" 2>/dev/null) || ids=""
+  fi
+  for id in $ids; do
     cp "$file" "$work/original.py"
     nice -n 19 "$VENV/bin/mutmut" apply "$id" >/dev/null 2>&1
     rc=0
@@ -100,10 +112,12 @@ recheck_timeouts() {
     cp "$work/original.py" "$file"
     if ((rc == 0)); then
       set_status "$id" bad_survived
-    elif ((rc != 124)); then
+    elif ((rc == 124)); then
+      set_status "$id" bad_timeout
+    else
       set_status "$id" ok_killed
     fi
-    printf 'mutation: timeout %s rechecked: %s\n' "$id" \
+    printf 'mutation: %s %s rechecked: %s\n' "$status" "$id" \
       "$( ((rc == 0)) && echo survived || echo killed)" >&2
   done
 }
@@ -123,17 +137,45 @@ src.backup(dst)
 dst.close()' "$work/repo/.mutmut-cache" "$dest" && mv "$dest.tmp" "$dest"
 }
 
-run_mutmut() {  # DIR MODULE RUNNER
-  (cd "$1" && PYTHONPATH=$1 nice -n 19 "$VENV/bin/mutmut" run \
+# Each mutant is tested only by the tests that ran its line in one traced run of the set
+# (scripts/mutation_lines.py): a test that never runs the line cannot notice the mutant.
+# A line that ran outside every test (at import) or not under the trace gets the whole set;
+# `recheck_survivors` runs the whole set on what survives a narrowed run.
+trace_lines() {  # MODULE
+  local rc=0 start=$SECONDS
+  PYTHONPATH=$work/repo:$work/repo/scripts MUTATION_LINES_MODULE=seldon_graphs/$1.py \
+    MUTATION_LINES_OUT=$work/lines.json timeout "${MUTATION_TRACE_S:-1800}" nice -n 19 \
+    bash -c "$PYTEST -p mutation_lines ${TESTS[$1]}" \
+    >/dev/null 2>&1 || rc=$?
+  [[ -f $work/lines.json ]] || printf 'mutation: no trace of %s: every mutant gets every test\n' "$1" >&2
+  # A clean traced run is mutmut's baseline too (slower than a plain one: its timeouts are
+  # only more lenient), so that no lane spends a whole run of the set on its own baseline.
+  ((rc == 0)) || return 0
+  "$VENV/bin/python" -c 'import sys
+from mutmut.cache import hash_of_tests, set_cached_test_time
+set_cached_test_time(float(sys.argv[1]), hash_of_tests(["tests"]))' "$((SECONDS - start + 1))"
+}
+
+hook() {  # DIR: mutmut imports mutmut_config from where it runs
+  printf 'import sys\nsys.path.insert(0, "scripts")\nfrom mutation_lines import pre_mutation\n' \
+    >"$1/mutmut_config.py"
+}
+
+run_mutmut() {  # DIR MODULE RUNNER LANE
+  (cd "$1" && PYTHONPATH=$1 MUTATION_LANE=$4 MUTATION_LANES=$JOBS \
+    MUTATION_LINES_FILE=$work/lines.json MUTATION_TEST_PREFIX=$PREFIX \
+    nice -n 19 "$VENV/bin/mutmut" run \
     --paths-to-mutate "seldon_graphs/$2.py" --tests-dir tests --runner "$3" \
     --test-time-multiplier 3 --test-time-base 15 --simple-output --no-progress >&2) || true
 }
 
-# MUTATION_JOBS copies of the copy, each testing its share of the mutants (a mutmut_config
-# hook skips the others), their results merged into the copy's cache. On a machine others
+# MUTATION_JOBS copies of the copy, each testing its share of the mutants (the hook skips
+# the others), their results merged into the copy's cache. On a machine others
 # keep busy, a process at `nice -n 19` gets a small share of a core, so lanes add up; they
 # take little from anyone at that priority.
-# The lanes' caches into the copy's: each mutant's result from the lane that tested it.
+# The lanes' caches into the copy's: each mutant's result from the lane that tested it (the
+# first lane's cache, the base, has the others' mutants skipped, or untested where it stopped
+# before reaching them).
 merge_lanes() {
   compgen -G "$work/repo.*/.mutmut-cache" >/dev/null || return 0
   "$VENV/bin/python" - "$work/repo/.mutmut-cache" "$work"/repo.*/.mutmut-cache <<'PY'
@@ -149,8 +191,8 @@ with sqlite3.connect(merged) as db:
         db.execute(
             "update Mutant set (status, tested_against_hash) = (select s.status,"
             " s.tested_against_hash from shard.Mutant s where s.id = Mutant.id)"
-            " where status = 'skipped' and (select s.status from shard.Mutant s"
-            " where s.id = Mutant.id) != 'skipped'"
+            " where status in ('skipped', 'untested') and (select s.status from"
+            " shard.Mutant s where s.id = Mutant.id) not in ('skipped', 'untested')"
         )
         db.commit()
         db.execute("detach shard")
@@ -163,9 +205,7 @@ run_shards() {
   local m=$1 runner=$2 k
   for ((k = 0; k < JOBS; k++)); do
     rm -rf "$work/repo.$k" && cp -a "$work/repo" "$work/repo.$k"
-    printf 'def pre_mutation(context):\n    m = context.mutation_id\n    context.skip = (m.line_number * 7 + m.index) %% %d != %d\n' \
-      "$JOBS" "$k" >"$work/repo.$k/mutmut_config.py"
-    run_mutmut "$work/repo.$k" "$m" "$runner" &
+    run_mutmut "$work/repo.$k" "$m" "$runner" "$k" &
   done
   wait
   merge_lanes
@@ -187,14 +227,17 @@ run_module() {
     printf 'mutation: tests would import %s, not the copy\n' "$where" >&2
     exit 1
   }
-  local runner="$VENV/bin/python -m pytest -x -q -p no:randomly -p no:cacheprovider ${TESTS[$m]}"
+  local runner="$PREFIX ${TESTS[$m]}"
   printf 'mutation: %s with: %s\n' "$m" "${TESTS[$m]}" >&2
+  trace_lines "$m"
+  hook "$work/repo"
   if ((JOBS > 1)); then
     run_shards "$m" "$runner"
   else
-    run_mutmut "$work/repo" "$m" "$runner"
+    run_mutmut "$work/repo" "$m" "$runner" 0
   fi
-  recheck_timeouts "seldon_graphs/$m.py" "$runner"
+  recheck timeout "seldon_graphs/$m.py" "$runner"
+  recheck survived "seldon_graphs/$m.py" "$runner"
   read -r killed total < <(count)
   score=$((total == 0 ? 0 : killed * 100 / total))
   {

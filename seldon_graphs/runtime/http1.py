@@ -101,6 +101,13 @@ class _Connection(asyncio.Protocol):
                 raise _HeadTooLarge
 
     # --- httptools callbacks ---------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self.waiter is not None and self.waiter.done():
+            # More bytes in the read that ended the answer: httptools parses them as the next
+            # answer, which must not become the next exchange's (nor add to this one's headers).
+            self.stray = True
+            self.headers = {}
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1").strip()
 

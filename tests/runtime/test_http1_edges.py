@@ -79,6 +79,26 @@ def test_a_head_longer_than_64_kib_is_refused(size: int, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("size", "answer"),
+    [(HEAD_LIMIT, (200, b"ok")), (HEAD_LIMIT + 1, "bad HTTP answer: header too large")],
+)
+def test_a_head_that_ends_at_the_limit_is_read(size: int, answer: object) -> None:
+    """The limit is on the head before its blank line, wherever the reads split it: a head of
+    exactly 64 KiB is an answer (its end arrives with the bytes past the limit)."""
+    start = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Pad: "
+    head = start + b"p" * (size - len(start))
+
+    async def body(client: Client, port: int) -> None:
+        try:
+            got: object = await get(client, port)
+        except ConnectionClosed as exc:
+            got = str(exc)
+        assert got == answer
+
+    run(answering(head + b"\r\n\r\nok", then_close=False), body)
+
+
+@pytest.mark.parametrize(
     "answer",
     [
         b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",  # letters in the status
@@ -124,12 +144,30 @@ def test_a_body_cut_short_of_its_length_is_an_error() -> None:
 # --- bodies -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [100, 204, 304])
 def test_answers_that_have_no_body_end_with_their_head(status: int) -> None:
-    """No Content-Length needed: the answer is complete without the server hanging up."""
+    """No Content-Length needed: the answer is complete without the server hanging up, and
+    its connection is kept for the next request."""
 
     async def body(client: Client, port: int) -> None:
         assert await get(client, port) == (status, b"")
+        assert len(client.idle[("127.0.0.1", port)]) == 1
 
     run(answering(f"HTTP/1.1 {status} X\r\n\r\n".encode(), then_close=False), body)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+def test_a_body_longer_than_the_head_limit_is_read_whole(chunked: bool) -> None:
+    """The 64 KiB limit is on the head alone: the body after it may be any length."""
+    data = bytes(range(256)) * 800  # 200 KiB
+    if chunked:
+        framing = b"Transfer-Encoding: chunked\r\n\r\n"
+        answer = framing + b"%x\r\n" % len(data) + data + b"\r\n0\r\n\r\n"
+    else:
+        answer = b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+    async def body(client: Client, port: int) -> None:
+        assert await get(client, port) == (200, data)
+
+    run(answering(b"HTTP/1.1 200 OK\r\n" + answer, then_close=False), body)
 
 
 def test_a_200_without_a_length_lasts_until_the_server_hangs_up() -> None:
@@ -353,3 +391,38 @@ def test_a_connection_that_answered_garbage_is_closed() -> None:
         await serving(closing_watched(hung_up, garbage), body)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("apart", [True, False], ids=["own-read", "with-the-answer"])
+def test_bytes_sent_after_an_answer_are_dropped_and_the_connection_still_used(apart: bool) -> None:
+    """A node that writes after its answer (nothing asked for them), in a read of their own
+    or in the answer's: the bytes are dropped, the answer keeps its headers, and the next
+    exchange on that kept-alive connection starts afresh."""
+    connections: list[asyncio.StreamWriter] = []
+    stray_sent = asyncio.Event()
+    stray = b"HTTP/1.1 500 stray\r\nX-Stray: yes\r\nX-More: "  # half an answer, unasked
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        await reader.readuntil(b"\r\n\r\n")
+        if apart:
+            writer.write(OK)
+            await stray_sent.wait()
+            writer.write(stray)
+        else:
+            writer.write(OK + stray)
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)
+        await reader.read()  # until the client closes
+
+    async def body(client: Client, port: int) -> None:
+        first = await client.request("GET", "127.0.0.1", port, "/", {})
+        pooled = client.idle[("127.0.0.1", port)]
+        stray_sent.set()
+        while not pooled[0].stray:  # the bytes reached the connection; bounded by serving
+            await asyncio.sleep(0.01)
+        assert (first.status, first.headers, first.body) == (200, {"content-length": "2"}, b"ok")
+        assert await get(client, port) == (200, b"ok")
+        assert len(connections) == 1
+
+    run(handle, body)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import errno
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +18,7 @@ import requests
 from seldon_graphs.runtime.inprocess import InProcessBackend
 from seldon_graphs.runtime.metrics import CONTENT_TYPE
 from seldon_graphs.runtime.page import Asset, Page
-from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
+from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread, serve_forever
 
 from .conftest import serve
 from .graphs import tags_chain
@@ -197,3 +199,46 @@ def test_stopping_waits_for_the_requests_in_flight() -> None:
             stopping.result(WAIT)
     finally:
         thread.stop()
+
+
+class Closes(InProcessBackend):
+    """An in-process graph that counts its closes and, if asked, fails its start. The real
+    backends close themselves when their nodes fail to start, so only a stand-in shows that
+    the server closes the backend it was given however its own start ends."""
+
+    def __init__(self, fail: bool) -> None:
+        super().__init__(*tags_chain())
+        self.fail = fail
+        self.closed = 0
+
+    async def start(self) -> None:
+        if self.fail:
+            raise RuntimeError("the nodes did not start")
+
+    async def close(self) -> None:
+        self.closed += 1
+        await super().close()
+
+
+def _serve_until_it_fails(backend: Closes, port: int = 0) -> None:
+    """What `seldon-graphs run` does: serve_forever, which stops the server however its
+    start ends; a start that fails must fail with its own error."""
+    server = GraphServer(backend, ServerOptions(host="127.0.0.1", port=port))
+    asyncio.run(serve_forever(server, lambda _: pytest.fail("the server did not fail")))
+
+
+def test_a_backend_that_fails_to_start_is_closed_and_its_error_raised() -> None:
+    backend = Closes(fail=True)
+    with pytest.raises(RuntimeError) as failed:
+        _serve_until_it_fails(backend)
+    assert (str(failed.value), backend.closed) == ("the nodes did not start", 1)
+
+
+def test_a_port_already_taken_fails_the_start_and_closes_the_backend() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        backend = Closes(fail=False)
+        with pytest.raises(OSError) as failed:
+            _serve_until_it_fails(backend, taken.getsockname()[1])
+    assert (failed.value.errno, backend.closed) == (errno.EADDRINUSE, 1)

@@ -1,0 +1,83 @@
+"""What the docker runtime asks Docker for (make mutation, runtime/docker): each node's
+container plan (image, the operator's environment and nothing of the caller's, ports, the
+model mount of a server node), and a start refused when an image is not built. The plan
+needs no engine; the refusal asks the real one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from seldon_graphs.runtime.docker import DockerBackend, DockerUnavailable, plan_containers
+from seldon_graphs.runtime.ports import Ports
+from seldon_graphs.runtime.units import units_from_tree
+
+from .graphs import NODES, M, T, graph, py, server, tree
+
+OPERATOR_KEYS = {
+    "PREDICTIVE_UNIT_ID", "PREDICTIVE_UNIT_IMAGE", "PREDICTIVE_UNIT_SERVICE_PORT",
+    "PREDICTIVE_UNIT_HTTP_SERVICE_PORT", "PREDICTIVE_UNIT_GRPC_SERVICE_PORT",
+    "PREDICTIVE_UNIT_METRICS_SERVICE_PORT", "PREDICTIVE_UNIT_METRICS_ENDPOINT", "PREDICTOR_ID",
+    "PREDICTOR_LABELS", "SELDON_DEPLOYMENT_ID", "SELDON_EXECUTOR_ENABLED", "GRPC_WORKERS",
+    "PYTHONUNBUFFERED", "PREDICTIVE_UNIT_PARAMETERS",
+}  # fmt: skip
+
+
+def two_nodes(models: Path) -> tuple[object, object]:
+    spec = graph(
+        "plan",
+        [
+            py("scale", f"{NODES}/Affine.py", "Affine", {"mul": 2}, env=(("MODE", "fast"),)),
+            server("iris", "SKLEARN_SERVER", None, method="predict"),
+        ],
+    )
+    return spec, tree("scale", T, tree("iris", M))
+
+
+def test_a_server_node_gets_its_model_folder_read_only_at_mnt_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_SETTING", "the caller's")
+    spec, root = two_nodes(tmp_path)
+    units = units_from_tree(root, spec)  # type: ignore[arg-type]
+    scale, iris = plan_containers(spec, units, {"iris": str(tmp_path)})  # type: ignore[arg-type]
+    assert (iris.name, iris.ports, iris.image) == (
+        "iris", Ports(9001, 9501, 6001), "seldonio/sklearnserver:1.17.1"
+    )  # fmt: skip
+    assert iris.volumes == {str(tmp_path.resolve()): {"bind": "/mnt/models", "mode": "ro"}}
+    assert json.loads(iris.env["PREDICTIVE_UNIT_PARAMETERS"]) == [
+        {"name": "method", "value": "predict", "type": "STRING"},
+        {"name": "model_uri", "value": "/mnt/models", "type": "STRING"},
+    ]
+    assert set(iris.env) == OPERATOR_KEYS
+    assert (scale.name, scale.ports, scale.volumes) == ("scale", Ports(9000, 9500, 6000), {})
+    assert set(scale.env) == OPERATOR_KEYS | {"MODE"} and scale.env["MODE"] == "fast"
+
+
+@pytest.mark.docker
+def test_a_start_with_images_not_built_is_refused_naming_them(tmp_path: Path) -> None:
+    from .test_docker import engine
+
+    client = engine()
+    spec, root = two_nodes(tmp_path)
+    backend = DockerBackend(spec, root, {"iris": str(tmp_path)})  # type: ignore[arg-type]
+    images = [plan.image for plan in backend.plans]
+    present = [i for i in images if client.images.list(name=i)]
+    assert present == []  # neither is built nor pulled here
+
+    async def start() -> None:
+        try:
+            await backend.start()
+        finally:
+            await backend.close()
+
+    with pytest.raises(DockerUnavailable) as refused:
+        asyncio.run(start())
+    assert str(refused.value) == (
+        f"images not available locally: {', '.join(images)}. Build the wrapper images (and "
+        f"generated server images) with `seldon-graphs build {spec.file}`; pull Seldon's "  # type: ignore[attr-defined]
+        "server images (or use --runtime process) for other server nodes"
+    )
