@@ -140,29 +140,24 @@ def _at(result: dict[str, Any], c: int) -> dict[str, Any]:
     return by_c
 
 
+def _twice_as_fast(now: dict[str, Any], then: dict[str, Any], names: str, more: str) -> Figure:
+    """`now` against `then` in req/s, the target being 2x; `names` says which is which."""
+    ratio = now["rps"] / then["rps"]
+    said = names.format(then=f"{then['rps']:.0f}", now=f"{now['rps']:.0f}")
+    return Figure(ratio, ratio >= 2.0, f"{said}; {more}{_errors(then, now)}")
+
+
 def node_ratio(result: dict[str, Any]) -> Figure:
     ours, stock = _at(result, 16)[OURS], _at(result, 16)[STOCK]
-    ratio = ours["rps"] / stock["rps"]
-    return Figure(
-        ratio,
-        ratio >= 2.0,
-        f"stock {stock['rps']:.0f} req/s, launcher {ours['rps']:.0f}; node CPU "
-        f"{stock['node_cpu_ms']:.2f} vs {ours['node_cpu_ms']:.2f} ms/req; {_errors(stock, ours)}",
-    )
+    cpu = f"node CPU {stock['node_cpu_ms']:.2f} vs {ours['node_cpu_ms']:.2f} ms/req; "
+    return _twice_as_fast(ours, stock, "stock {then} req/s, launcher {now}", cpu)
 
 
 def process_ratio(result: dict[str, Any]) -> Figure:
     by_label = _at(result, 16)
-    now = by_label[NOW]
     (then_label,) = [label for label in by_label if label != NOW]
-    then = by_label[then_label]
-    ratio = now["rps"] / then["rps"]
-    return Figure(
-        ratio,
-        ratio >= 2.0,
-        f"{then_label} {then['rps']:.0f} req/s, this checkout {now['rps']:.0f}; "
-        f"{_errors(then, now)}",
-    )
+    names = then_label + " {then} req/s, this checkout {now}"
+    return _twice_as_fast(by_label[NOW], by_label[then_label], names, "")
 
 
 def executor_cpu(result: dict[str, Any]) -> Figure:

@@ -58,14 +58,20 @@ def _lone_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def _lowered_alike(tmp: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The nodes lowered without a DAG while analysing `text`, once both paths were seen to
+    give the same tree and diagnostics."""
+    calls = _lone_calls(monkeypatch)
+    lone, dag = _both_ways(tmp, text, monkeypatch)
+    assert (lone.tree, lone.diagnostics) == (dag.tree, dag.diagnostics)
+    return calls
+
+
 @pytest.mark.parametrize("node", NODES + UNSURE)
 def test_a_lone_node_lowers_as_its_one_node_dag_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, node: str
 ) -> None:
-    calls = _lone_calls(monkeypatch)
-    text = f"name: one\nnodes:\n  m: {node}\n"
-    lone, dag = _both_ways(tmp_path, text, monkeypatch)
-    assert (lone.tree, lone.diagnostics) == (dag.tree, dag.diagnostics)
+    calls = _lowered_alike(tmp_path, f"name: one\nnodes:\n  m: {node}\n", monkeypatch)
     assert calls == ([] if node in UNSURE else ["m"])
 
 
@@ -76,11 +82,8 @@ def test_a_lone_node_lowers_as_its_one_node_dag_does(
 def test_a_lone_node_with_a_flow_takes_the_dag_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flow: str
 ) -> None:
-    calls = _lone_calls(monkeypatch)
     text = f"name: one\nnodes:\n  m: {{{PY}}}\nflow: {flow!r}\n"
-    lone, dag = _both_ways(tmp_path, text, monkeypatch)
-    assert calls == []
-    assert (lone.tree, lone.diagnostics) == (dag.tree, dag.diagnostics)
+    assert _lowered_alike(tmp_path, text, monkeypatch) == []
 
 
 def test_every_one_node_example_and_bad_graph_lowers_alike(
