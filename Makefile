@@ -64,7 +64,7 @@ explain: $(STAMP)
 	$(SG) explain $(GRAPH)
 
 # Every target of issue 14 in one table, each against its baseline measured in the same run
-# (docs/performance.md): about 5 minutes a run. BENCH_RUNS=3 gives min / median / max.
+# (docs/performance.md): 5-10 minutes a run here. BENCH_RUNS=3 gives min / median / max.
 # BENCH_EXTRA: a folder with httpx for the client comparison (bench_clients.py).
 BENCH_RUNS ?= 1
 bench: $(STAMP)
