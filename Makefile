@@ -63,14 +63,16 @@ compile: $(STAMP)
 explain: $(STAMP)
 	$(SG) explain $(GRAPH)
 
-# Every figure against its baseline measured in the same run (docs/performance.md).
-# BENCH_EXTRA: a folder with httpx and httptools for the client comparison (bench_clients).
+# Every target of issue 14 in one table, each against its baseline measured in the same run
+# (docs/performance.md): 5-10 minutes a run here. BENCH_RUNS=3 gives min / median / max.
+# BENCH_EXTRA: a folder with httpx for the client comparison (bench_clients.py).
+BENCH_RUNS ?= 1
 bench: $(STAMP)
-	$(BIN)/python scripts/bench_compile.py
-	$(BIN)/python scripts/bench_nodes.py
-	$(BIN)/python scripts/bench_process.py
-	$(BIN)/python scripts/bench_runtime.py
-	PYTHONPATH=$(BENCH_EXTRA) $(BIN)/python scripts/bench_clients.py
+	$(BIN)/python scripts/bench_all.py --runs $(BENCH_RUNS) $(if $(BENCH_EXTRA),--extra $(BENCH_EXTRA))
+
+# Wrapper images: size, cold and warm build times (Docker; pulls base images, slow).
+.PHONY: bench-images
+bench-images: $(STAMP)
 	$(BIN)/python scripts/bench_images.py
 
 # BentoML and Ray Serve serving the same 3-step pipeline, side by side (not in CI; the

@@ -22,7 +22,6 @@ from . import (
     dataflow,
     diagnostics,
     emit,
-    engine,
     lower,
     role_check,
     scaling_check,
@@ -40,9 +39,19 @@ if TYPE_CHECKING:
     from .wrapper.context import ContextPlan
 
 MANIFEST_FILE = "seldondeployment.yaml"
+
+
+def _engine_image_id(ref: str) -> str:
+    """engine.image_id, imported on the first question: `validate` asks none, so it does
+    not import the engine's HTTP client (http.client, ssl, socket)."""
+    from . import engine
+
+    return engine.image_id(ref)
+
+
 # Wrapper image tags cover the base image's ID, which only the engine knows; the compiler
 # asks through settings, and this facade (above both) tells settings whom to ask.
-settings.use_engine(engine.image_id)
+settings.use_engine(_engine_image_id)
 
 
 class GraphError(SeldonGraphsError):
@@ -133,13 +142,21 @@ def analyze_spec(
         scaling_check.check_scaling(spec, reporter)
         context_check.check_contexts(spec, reporter)
         compat_check.check_models(spec, reporter)
-        g = dataflow.build(spec, reporter)
-        if g is not None and not unsure:  # roles of misspelt nodes would only be guesses
-            tree = lower.lower(spec, g, reporter)
+        tree = _lowered(spec, reporter, bool(unsure))
         if tree is not None:
             check.check_tree(spec, tree, reporter)
             role_check.check_role_methods(spec, tree, reporter)
     return spec, tree
+
+
+def _lowered(spec: GraphSpec, reporter: Reporter, unsure: bool) -> TreeNode | None:
+    """The Seldon tree, from the data-flow DAG (or from the one node of a graph without a
+    flow, which has none); None when there is none, or `unsure`: the roles of misspelt
+    nodes would only be guesses."""
+    if dataflow.is_lone(spec, reporter):
+        return None if unsure else lower.lower_lone(spec, reporter)
+    g = dataflow.build(spec, reporter)
+    return None if g is None or unsure else lower.lower(spec, g, reporter)
 
 
 def _with_settings(

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import model_versions as mv
 from . import server_image_check
 from .diagnostics import Reporter
 from .generated_servers import GENERATORS, generator, is_generated, model_file, model_folder
@@ -104,6 +103,8 @@ def _fix(server: ServerImage, node: NodeSpec) -> _Fix:
 
 
 def _check_sklearn(model: Path, server: ServerImage, at: Pos, fix: _Fix, r: Reporter) -> None:
+    from . import model_versions as mv  # only when a model file is there
+
     found = mv.sklearn_pickle(model)
     if found is None:
         return
@@ -140,6 +141,8 @@ def _check_sklearn(model: Path, server: ServerImage, at: Pos, fix: _Fix, r: Repo
 
 
 def _check_xgboost(model: Path, server: ServerImage, at: Pos, fix: _Fix, r: Reporter) -> None:
+    from . import model_versions as mv  # only when a model file is there
+
     found = mv.xgboost_model(model)
     if found is None or found.format == "binary":
         return
@@ -163,6 +166,8 @@ def _check_xgboost(model: Path, server: ServerImage, at: Pos, fix: _Fix, r: Repo
 
 
 def _check_mlflow(model: Path, server: ServerImage, at: Pos, fix: _Fix, r: Reporter) -> None:
+    from . import model_versions as mv  # only when a model file is there
+
     wrote = mv.mlflow_version(model)
     if wrote and version_tuple(wrote)[:2] > version_tuple(server.version)[:2]:
         r.warning(

@@ -7,10 +7,25 @@ extra entry points.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .diagnostics import Reporter, did_you_mean
 from .spec import GraphSpec, Pos
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def is_lone(spec: GraphSpec, r: Reporter) -> bool:
+    """Whether the graph is one node and no flow (nor a flow that failed to parse): it has
+    no DAG to build or check, and lowering makes that node the whole tree. Such a graph
+    never imports networkx (the largest part of `validate`'s start-up)."""
+    return len(spec.nodes) == 1 and not spec.refs and not _misshapen(r)
+
+
+def _misshapen(r: Reporter) -> bool:
+    """The graph's shape is not the one written: its DAG's errors would mislead."""
+    return r.has_rule("flow-syntax") or r.has_rule("duplicate-branch")
 
 
 def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
@@ -18,6 +33,8 @@ def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
 
     Nodes without inputs all receive the request; lowering decides whether they can.
     """
+    import networkx as nx  # here: a graph of one node (`is_lone`) needs none
+
     g = nx.DiGraph()
     order = {n.name: i for i, n in enumerate(spec.nodes)}
     for node in spec.nodes:
@@ -36,8 +53,8 @@ def build(spec: GraphSpec, r: Reporter) -> nx.DiGraph | None:
                 "undefined-node",
                 match or f"declare it under `nodes:` ({_few(known)})",
             )
-    if r.has_rule("flow-syntax") or r.has_rule("duplicate-branch"):
-        return None  # the graph's shape is not the one written: its errors would mislead
+    if _misshapen(r):
+        return None
     for edge in spec.edges:
         if edge.src in known and edge.dst in known and not g.has_edge(edge.src, edge.dst):
             g.add_edge(edge.src, edge.dst, pos=edge.pos, order=edge.order)
@@ -79,6 +96,8 @@ def _few(names: set[str]) -> str:
 
 
 def _report_cycles(g: nx.DiGraph, order: dict[str, int], r: Reporter) -> bool:
+    import networkx as nx
+
     found = False
     for scc in nx.strongly_connected_components(g):
         start = min(scc, key=order.__getitem__)

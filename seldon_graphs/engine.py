@@ -1,8 +1,8 @@
 """Questions to the Docker engine that the compiler needs answered: an image's ID.
 
 The compiler (settings.base_image_id) asks through the function the package installs
-(`settings.use_engine(image_id)` in seldon_graphs/api.py), so the compiler's own
-modules import no engine client; this module may, lazily, for a remote engine.
+(seldon_graphs/api.py, which imports this module on the first question), so the compiler's
+own modules import no engine client; this module may, lazily, for a remote engine.
 """
 
 from __future__ import annotations

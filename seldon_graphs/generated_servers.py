@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import assert_never
 
-from . import model_versions as mv
 from . import safety
 from .servers_catalog import version_tuple
 from .spec import (
@@ -119,6 +117,10 @@ def model_file(folder: Path, files: tuple[str, ...]) -> Path | None:
 
 def model_version(library: str, path: Path) -> str | None:
     """The version of `library` that wrote the model file, or None if it does not say."""
+    # Imported here, as in compat_check: only a graph with a model file on disk reads one,
+    # and `validate` of any other graph does not pay for the decompressors.
+    from . import model_versions as mv
+
     if library == "scikit-learn":
         found = mv.sklearn_pickle(path)
         return max(found.versions, key=version_tuple) if found else None
@@ -129,6 +131,9 @@ def model_version(library: str, path: Path) -> str | None:
 
 
 def installed(distribution: str) -> str | None:
+    # importlib.metadata (and the email package under it) only for a generated image.
+    from importlib import metadata
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
@@ -155,6 +160,8 @@ def _companions(library: str, version: str) -> tuple[tuple[str, str], ...]:
     """The library's direct dependencies as installed here, when it is `version` here."""
     if installed(library) != version:
         return ()
+    from importlib import metadata
+
     out = []
     for line in metadata.requires(library) or []:
         name = _NAME.match(line)

@@ -14,9 +14,7 @@ consumes it must wrap it as an OUTPUT_TRANSFORMER parent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import assert_never
-
-import networkx as nx
+from typing import TYPE_CHECKING, assert_never
 
 from wrappers.stock import StockComponent
 
@@ -35,6 +33,9 @@ from .spec import (
     StockSource,
 )
 from .tree import TreeNode
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_DEPTH = 11  # root + 10 levels of `children` in the CRD's schema
 _EXIT = "\x00exit"
@@ -76,6 +77,8 @@ def nature(node: NodeSpec) -> str:
 
 class _Decomposer:
     def __init__(self, g: nx.DiGraph, spec: GraphSpec, r: Reporter) -> None:
+        import networkx as nx  # only a graph with a flow has a DAG (dataflow.is_lone)
+
         self.g, self.spec, self.r = g, spec, r
         self.visited: set[str] = set()
         rev = nx.DiGraph()  # edges only: copying every edge's attributes is wasted work here
@@ -447,6 +450,16 @@ def lower(spec: GraphSpec, g: nx.DiGraph, r: Reporter) -> TreeNode | None:
         return None
     if sp.items and sp.items[0] == ENTRY:
         sp.items.pop(0)
+    return _tree(spec, sp, r)
+
+
+def lower_lone(spec: GraphSpec, r: Reporter) -> TreeNode | None:
+    """The Seldon tree of a graph of one node and no flow (dataflow.is_lone): what `lower`
+    makes of its one-node DAG, without the DAG."""
+    return _tree(spec, Series([spec.nodes[0].name]), r)
+
+
+def _tree(spec: GraphSpec, sp: Series, r: Reporter) -> TreeNode | None:
     low = _Lowering(spec, r)
     root = low.series(sp)
     if root is None or not low.ok:

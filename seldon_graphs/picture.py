@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import assert_never
@@ -161,6 +160,8 @@ def render(dot_text: str, fmt: str) -> bytes:
     """DOT text rendered by Graphviz to `fmt` (svg or png)."""
     if fmt not in IMAGE_FORMATS:
         raise ValueError(f"cannot render {fmt!r}: one of {', '.join(IMAGE_FORMATS)}")
+    import subprocess  # here: every compiler command imports this module for its formats
+
     program = dot_program()
     try:
         done = subprocess.run(

@@ -7,6 +7,7 @@ as a last line of defence.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import keyword
 import re
@@ -233,6 +234,7 @@ def name_words(name: str) -> list[str]:
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
 
 
+@functools.lru_cache(maxsize=4096)  # every key of a graph file is asked, twice; few differ
 def secret_name(name: str) -> str | None:
     """'certain' for names that say they hold a secret, 'maybe' for `*_key`, else None."""
     words = name_words(name)

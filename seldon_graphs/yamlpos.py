@@ -20,6 +20,7 @@ from .spec import Pos
 # The C loader is several times faster on large files; PyYAML may be built without it.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -127,14 +128,21 @@ class _Builder:
             result = self._scalar(node)
         self.building.discard(id(node))
         self.memo[id(node)] = result
-        self.sizes[id(result)] = 1 + sum(self.sizes.get(id(c), 1) for c in _children(result))
         return result
+
+    def _size(self, value: Located) -> int:
+        """How many values `value` holds once expanded; counted when an alias repeats it,
+        not for every value built (a tenth of loading a file without aliases)."""
+        size = self.sizes.get(id(value))
+        if size is None:
+            size = self.sizes[id(value)] = 1 + sum(self._size(c) for c in _children(value))
+        return size
 
     def _reuse(self, holder: yaml.Node, value: Located) -> Located:
         """An alias in `holder`: counted as the values it repeats, up to MAX_ALIAS_EXPANSION."""
         if self.expanded > MAX_ALIAS_EXPANSION:
             return LScalar(_pos(holder), None)
-        self.expanded += self.sizes.get(id(value), 1)
+        self.expanded += self._size(value)
         if self.expanded <= MAX_ALIAS_EXPANSION:
             return value
         self.reporter.error(
@@ -148,7 +156,10 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node) -> LScalar:
         try:
-            value = self.constructor.construct_object(node, deep=True)
+            # A string is its text (what the constructor returns, after a third of the
+            # time this builder takes); other tags go through the constructor.
+            is_str = node.tag == STR_TAG
+            value = node.value if is_str else self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             # PyYAML's constructors raise plain exceptions for e.g. `!!int x`.
             tag = str(node.tag).rsplit(":", 1)[-1]

@@ -3,11 +3,14 @@ for a missing oracle, tool or input (skip locally, fail under CI=true)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 import pytest
@@ -98,3 +101,13 @@ def clone_repo(dest: Path) -> Path:
         [git, "clone", "--quiet", str(REPO), str(dest)], check=True, timeout=60, capture_output=True
     )
     return dest
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script of scripts/ imported from its file, as module `path.stem`."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module

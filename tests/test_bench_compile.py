@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from seldon_graphs import api
+from tests.helpers import load_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_compile.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_compile", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_compile"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 @pytest.mark.parametrize("shape", ["combiner", "router"])
@@ -66,12 +61,22 @@ def test_cli_start_up_is_timed_against_its_baselines(bench: ModuleType) -> None:
         "python -c pass",
         "import networkx, yaml",
         "seldon-graphs validate graphs/iris.yaml",
+        "seldon-graphs validate graphs/income.yaml",
     ]
     assert all(len(samples) == 2 for samples in times.values())
     assert all(wall > 0 and cpu > 0 for s in times.values() for wall, cpu in s)
     lines = bench.startup_table(times).splitlines()
-    assert [line.split()[0] for line in lines[2:5]] == ["python", "import", "seldon-graphs"]
-    assert lines[5].startswith("target: validate graphs/iris.yaml <= 200.0 ms wall: ")
+    firsts = [line.split()[0] for line in lines[2:6]]
+    assert firsts == ["python", "import", "seldon-graphs", "seldon-graphs"]
+    assert lines[6].startswith("target: validate graphs/iris.yaml <= 200.0 ms wall: ")
+
+
+def test_the_figures_print_as_json(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--sizes", "10", "--runs", "1", "--startup-runs", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["c_loader"] == "CSafeLoader" and out["startup"] == {}
+    assert [r["nodes"] for r in out["rows"]] == [10]
+    assert set(out["rows"][0]) == {"nodes", "runs", "compile", "safe_load", "c_load"}
 
 
 def test_the_start_up_loop_stops_at_its_budget(bench: ModuleType) -> None:

@@ -18,23 +18,46 @@ CLIENTS = ("docker", "kubernetes", "aiohttp", "seldon_core", "asyncio", "prometh
 # jsonschema is imported only for a file the quick schema check cannot settle; the
 # executor's HTTP libraries never by a compiler command.
 VALIDATE_NEVER = (*CLIENTS, "jsonschema", "httptools", "uvloop")
+# Modules `validate` of a graph file does not use, whatever the graph: the engine's client
+# (compile asks the engine for the base image's ID; validate never does), the deployment
+# pipeline (for deployment files), the wrapper sources images carry (read as files when a
+# context is made; the adapter is imported, 0.35 ms, for its role table: rule role-method),
+# and subprocess (only to render a picture).
+VALIDATE_GRAPH_NEVER = (
+    "seldon_graphs.engine",
+    "http.client",
+    "ssl",
+    "seldon_graphs.deployment.loaded",
+    "seldon_graphs.deployment.rules",
+    "seldon_graphs.wrapper.init",
+    "seldon_graphs.wrapper.launcher",
+    "subprocess",
+)
+# Only a generated server image (the installed library's version and dependencies) or a
+# model file on disk (the version that wrote it) needs these; networkx only a flow.
+METADATA = ("importlib.metadata", "email", "seldon_graphs.model_versions")
 
 
-def _modules_after(argv: list[str]) -> set[str]:
-    """Top-level packages imported by running `seldon-graphs argv` in a fresh interpreter."""
+def _all_modules_after(argv: list[str], cwd: Path = REPO) -> set[str]:
+    """Every module imported by running `seldon-graphs argv` in a fresh interpreter."""
     code = (
         "import json, sys\n"
         "from seldon_graphs import cli\n"
         f"code = cli.main({argv!r})\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     found: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
     return set(found)
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """Top-level packages imported by running `seldon-graphs argv` in a fresh interpreter."""
+    return {m.split(".")[0] for m in _all_modules_after(argv)}
 
 
 @pytest.mark.parametrize(
@@ -57,6 +80,63 @@ def test_validate_imports_no_schema_library_and_uses_libyaml(graph: str) -> None
     found = _modules_after(["validate", graph])
     assert found & set(VALIDATE_NEVER) == set()
     assert "yaml" in found
+
+
+ONE_NODE = {
+    "generated": "m: {server: sklearn, server_image: generated, model_uri: s3://b/m, "
+    "local_uri: models/m}",
+    "server": "m: {server: xgboost, model_uri: s3://b/m}",
+    "python": "m: {python: models.py:Model}",
+    "stock": "m: {stock: identity}",
+}
+WITH_FLOW = "a: {python: models.py:Model}\n  b: {server: sklearn, model_uri: s3://b/m}"
+
+
+def _graph_file(tmp: Path, nodes: str, flow: str | None = None) -> str:
+    (tmp / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp / "models.py").write_text(
+        "class Model:\n    def predict(self, X, names):\n        return X\n"
+    )
+    text = f"name: g\nnodes:\n  {nodes}\n" + (f"flow: {flow}\n" if flow else "")
+    (tmp / "graph.yaml").write_text(text)
+    return "graph.yaml"
+
+
+@pytest.mark.parametrize("graph", ["graphs/iris.yaml", "graphs/income.yaml", "graphs/mlflow.yaml"])
+def test_validate_of_a_graph_file_imports_no_engine_deployment_or_image_code(graph: str) -> None:
+    found = _all_modules_after(["validate", graph])
+    assert found & set(VALIDATE_GRAPH_NEVER) == set()
+
+
+@pytest.mark.parametrize("kind", sorted(ONE_NODE))
+def test_validate_of_one_node_and_no_flow_imports_no_networkx(tmp_path: Path, kind: str) -> None:
+    found = _all_modules_after(["validate", _graph_file(tmp_path, ONE_NODE[kind])], tmp_path)
+    assert "networkx" not in found
+    assert found & set(VALIDATE_GRAPH_NEVER) == set()
+    # importlib.metadata only to read the installed library a generated image pins
+    assert found & set(METADATA) == (
+        {"importlib.metadata", "email"} if kind == "generated" else set()
+    )
+
+
+@pytest.mark.parametrize("graph", ["graphs/iris.yaml", "graphs/iris-v2.yaml", "graphs/mlflow.yaml"])
+def test_validate_of_the_one_node_examples_imports_no_networkx(graph: str) -> None:
+    assert "networkx" not in _modules_after(["validate", graph])
+
+
+def test_validate_of_a_graph_with_a_flow_imports_networkx_and_nothing_else_new(
+    tmp_path: Path,
+) -> None:
+    found = _all_modules_after(["validate", _graph_file(tmp_path, WITH_FLOW, "a -> b")], tmp_path)
+    assert "networkx" in found
+    assert found & set(VALIDATE_GRAPH_NEVER) == set()
+    assert "seldon_graphs.model_versions" not in found
+
+
+def test_a_deployment_file_imports_the_deployment_pipeline() -> None:
+    found = _all_modules_after(["validate", "graphs/iris-canary.yaml"])
+    assert "seldon_graphs.deployment.loaded" in found
+    assert found & {"seldon_graphs.engine", "seldon_graphs.wrapper.launcher"} == set()
 
 
 def test_the_graph_loader_is_libyamls() -> None:

@@ -13,12 +13,21 @@ from seldon_graphs import api, engine, settings
 @pytest.fixture
 def restored() -> Iterator[None]:
     yield
-    settings.use_engine(engine.image_id)
+    settings.use_engine(api._engine_image_id)
 
 
-def test_importing_the_facade_installs_the_engine() -> None:
+def test_importing_the_facade_installs_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     assert api.MANIFEST_FILE  # imported: the hook is in place
-    assert settings._image_ids is engine.image_id
+    assert settings._image_ids is api._engine_image_id
+    asked: list[str] = []
+
+    def stand_in(ref: str) -> str:
+        asked.append(ref)
+        return "sha256:1"
+
+    monkeypatch.setattr(engine, "image_id", stand_in)
+    assert settings._image_ids("base:1") == "sha256:1"
+    assert asked == ["base:1"]
 
 
 def test_base_image_id_asks_the_installed_engine_once_per_image(restored: None) -> None:

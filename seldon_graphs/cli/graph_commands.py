@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
-from .. import api, deployment, picture, settings
+from .. import api, picture, settings
+from ..deployment.detect import is_deployment_file
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from ..schema_check import deployment_schema, graph_schema
 from .graphs import load_graph, load_graph_or_deployment
+
+if TYPE_CHECKING:  # the deployment modules are imported for a deployment file only
+    from .. import deployment
+
+    Analyzed: TypeAlias = api.Analysis | deployment.DeploymentAnalysis
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,9 +65,6 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
-Analyzed = api.Analysis | deployment.DeploymentAnalysis
-
-
 def _failed(result: Analyzed, strict: bool) -> bool:
     return not result.ok or (strict and bool(result.diagnostics))
 
@@ -88,17 +91,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _analyze(path: str, flags: settings.Flags | None = None) -> Analyzed:
     """A graph file's analysis, or a deployment file's (its top level has `predictors:`)."""
-    if deployment.is_deployment_file(path):
-        return deployment.analyze_deployment(path, flags)
+    if is_deployment_file(path):
+        from ..deployment import analyze_deployment
+
+        return analyze_deployment(path, flags)
     return api.analyze(path, flags)
 
 
 def _counted(result: Analyzed) -> str:
-    if isinstance(result, deployment.DeploymentAnalysis):
-        count, predictors = result.node_count, len(result.graphs)
-        return f"{_plural(predictors, 'predictor')}, {_plural(count, 'node')}"
-    assert result.tree is not None  # result.ok
-    return _plural(sum(1 for _ in result.tree.walk()), "node")
+    if isinstance(result, api.Analysis):
+        assert result.tree is not None  # result.ok
+        return _plural(sum(1 for _ in result.tree.walk()), "node")
+    count, predictors = result.node_count, len(result.graphs)
+    return f"{_plural(predictors, 'predictor')}, {_plural(count, 'node')}"
 
 
 def _plural(count: int, word: str) -> str:
@@ -124,9 +129,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"wrote {folder / api.MANIFEST_FILE}")
     written = (
-        graph.written_contexts()
-        if isinstance(graph, deployment.Deployment)
-        else [(plan.node, plan) for plan in graph.contexts]
+        [(plan.node, plan) for plan in graph.contexts]
+        if isinstance(graph, api.Graph)
+        else graph.written_contexts()
     )
     for rel, plan in written:
         print(f"wrote {folder / rel}/  ({plan.image})")
@@ -135,7 +140,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     graph = load_graph_or_deployment(args.graph)
-    if isinstance(graph, deployment.Deployment):
+    if not isinstance(graph, api.Graph):
         body = graph.manifest()["spec"]
         count = _plural(len(graph.predictors), "predictor")
         protocol, transport = body["protocol"], body["transport"]
@@ -159,7 +164,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
             picture.dot_program()  # before loading: say what to install first
     except picture.PictureError as exc:
         return _error(str(exc), EXIT_PROBLEMS)
-    if deployment.is_deployment_file(args.graph):
+    if is_deployment_file(args.graph):
         return _error(
             f"{args.graph} is a deployment file; `graph` draws one graph: give it a "
             "predictor's graph file",

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from .. import api, deployment, settings
+from .. import api, settings
+from ..deployment.detect import is_deployment_file
+
+if TYPE_CHECKING:  # the deployment modules are imported for a deployment file only
+    from .. import deployment
 
 
 def load_graph(
@@ -37,9 +42,11 @@ def load_graph_or_deployment(
     strict: bool = False,
 ) -> api.Graph | deployment.Deployment:
     """`load_graph`, or the checked Deployment when `path` is a deployment file."""
-    if not deployment.is_deployment_file(path):
+    if not is_deployment_file(path):
         return load_graph(path, flags, fmt=fmt, strict=strict)
-    loaded = deployment.load_deployment(path, flags, strict=strict, fmt=fmt)
+    from ..deployment import load_deployment
+
+    loaded = load_deployment(path, flags, strict=strict, fmt=fmt)
     _warn(loaded.analysis, fmt)
     return loaded
 

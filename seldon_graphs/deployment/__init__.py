@@ -15,14 +15,36 @@ The pipeline, in order (each module takes the previous one's output):
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .detect import is_deployment_file, is_deployment_text
-from .loaded import (
-    Deployment,
-    DeploymentAnalysis,
-    analyze_deployment,
-    analyze_deployment_text,
-    load_deployment,
+
+# `loaded` (and the rest of the pipeline under it) on first use, as the package above does:
+# every command asks `is_deployment_file`, and a graph file needs nothing more from here.
+if TYPE_CHECKING:
+    from .loaded import (
+        Deployment,
+        DeploymentAnalysis,
+        analyze_deployment,
+        analyze_deployment_text,
+        load_deployment,
+    )
+
+_LOADED = (
+    "Deployment",
+    "DeploymentAnalysis",
+    "analyze_deployment",
+    "analyze_deployment_text",
+    "load_deployment",
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LOADED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(".loaded", __name__), name)
+
 
 __all__ = [
     "Deployment",

@@ -61,9 +61,6 @@ from seldon_graphs.spec import (
 )
 from seldon_graphs.tree import TreeNode
 
-from . import adapter as _adapter_module
-from . import init as _init_module
-from . import launcher as _launcher_module
 from .collect import collect_files, credential_why, project_file
 from .findings import ContextError, Finding, Findings
 
@@ -234,9 +231,15 @@ def runtime_files() -> dict[str, bytes]:
     """What every image we build runs besides its own code: the init module and the
     launcher the Dockerfile's command starts (wrapper images and generated servers alike)."""
     return {
-        f"{INIT_MODULE}.py": Path(_init_module.__file__).read_bytes(),
-        f"{LAUNCH_MODULE}.py": Path(_launcher_module.__file__).read_bytes(),
+        f"{INIT_MODULE}.py": _own_source("init.py"),
+        f"{LAUNCH_MODULE}.py": _own_source("launcher.py"),
     }
+
+
+def _own_source(name: str) -> bytes:
+    """A module of this package that images carry, read as a file and not imported:
+    `validate` checks contexts without making them and need not load it."""
+    return Path(__file__).with_name(name).read_bytes()
 
 
 def plan_context(
@@ -257,7 +260,7 @@ def plan_context(
     small, large = _split_by_size({f"{inputs.module}.py": inputs.code, **inputs.files}, inputs.name)
     generated = {
         "requirements.txt": _requirements(inputs.version, inputs.requirements),
-        f"{ADAPTER_MODULE}.py": Path(_adapter_module.__file__).read_bytes(),
+        f"{ADAPTER_MODULE}.py": _own_source("adapter.py"),
         f"{ENTRY_MODULE}.py": _entry(inputs.module, inputs.class_name, role).encode(),
         **runtime_files(),
         ".s2i/environment": _s2i_environment(role).encode(),
