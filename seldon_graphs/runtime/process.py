@@ -386,6 +386,9 @@ class ProcessBackend:
         However this ends, start() is released (`settled`): it never waits for ever."""
         try:
             await self._keep_up(node)
+        except Exception as exc:  # a bug here must still say what it was, not "None"
+            node.state, node.problem = "down", f"lost its supervisor ({type(exc).__name__}: {exc})"
+            raise
         finally:
             node.settled.set()
 

@@ -35,6 +35,7 @@ from typing import Protocol, TypeVar
 
 from aiohttp import web
 
+from .loops import new_loop
 from .messages import Payload, html_escape
 from .metrics import CONTENT_TYPE, ExecutorMetrics
 from .page import CSP, Asset, Page, openapi
@@ -409,11 +410,12 @@ async def _cancel_the_rest() -> None:
 
 
 class ServerThread:
-    """A GraphServer on its own event loop in a background thread (tests, benchmarks)."""
+    """A GraphServer on its own event loop in a background thread (tests, benchmarks); the
+    loop is `loops.new_loop(loop)`: SELDON_GRAPHS_LOOP's, unless `loop` names one."""
 
-    def __init__(self, server: GraphServer) -> None:
+    def __init__(self, server: GraphServer, loop: str | None = None) -> None:
         self.server = server
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_loop(loop)
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def start(self, timeout: float = 120.0) -> str:

@@ -1,0 +1,218 @@
+"""The executor's event loop (runtime/loops.py): uvloop by default, asyncio's own with
+SELDON_GRAPHS_LOOP=asyncio. Everything that touches the loop beyond sockets (node processes
+spawned and reaped from a loop in a non-main thread, signals in `run`, the HTTP client's
+transports) runs here on both loops; the rest of tests/runtime runs on the default."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import tempfile
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import uvloop
+
+from seldon_graphs.cli import main
+from seldon_graphs.runtime.http1 import Client
+from seldon_graphs.runtime.loops import (
+    LOOP_ENV,
+    LOOPS,
+    LoopChoiceError,
+    loop_name,
+    new_loop,
+    run,
+)
+from seldon_graphs.runtime.process import NodeStartError, ProcessBackend
+from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
+from seldon_graphs.runtime.supervision import Policy
+
+from .conftest import wait_until
+from .graphs import NODES, ROOT
+from .test_commands import IRIS, SAMPLE, Run, children_of, group_alive
+from .test_supervision import restarts_graph
+
+FAST = Policy(start_timeout=60, probe_interval=0.3, probe_timeout=0.5, stop_grace=1.0)
+LOOP_TYPES = {"uvloop": uvloop.Loop, "asyncio": asyncio.SelectorEventLoop}
+
+
+# --- the choice --------------------------------------------------------------------------------
+def test_uvloop_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(LOOP_ENV, raising=False)
+    assert loop_name() == "uvloop"
+    monkeypatch.setenv(LOOP_ENV, " AsyncIO ")
+    assert loop_name() == "asyncio"
+    assert loop_name("uvloop") == "uvloop"  # an explicit choice wins over the environment
+    monkeypatch.setenv(LOOP_ENV, "")
+    assert loop_name() == "uvloop"
+
+
+@pytest.mark.parametrize("name", LOOPS)
+def test_each_loop_is_the_kind_it_names(name: str):
+    loop = new_loop(name)
+    try:
+        assert type(loop) is LOOP_TYPES[name]
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("name", LOOPS)
+def test_run_runs_a_coroutine_on_the_chosen_loop(name: str):
+    async def kind() -> type:
+        return type(asyncio.get_running_loop())
+
+    assert run(kind, name) is LOOP_TYPES[name]
+
+
+def test_an_unknown_loop_is_refused_naming_the_choices(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(LOOP_ENV, "trio")
+    made: list[bool] = []
+
+    async def body() -> None:
+        return None
+
+    def make() -> Coroutine[Any, Any, None]:
+        made.append(True)
+        return body()
+
+    with pytest.raises(LoopChoiceError) as refused:
+        run(make)
+    assert str(refused.value) == (
+        "SELDON_GRAPHS_LOOP='trio' is not an event loop seldon-graphs runs on "
+        "(one of: uvloop, asyncio)"
+    )
+    assert made == []  # checked first: nothing was made (a backend makes its run folder)
+
+
+# --- the HTTP client's transports --------------------------------------------------------------
+@pytest.mark.parametrize("name", LOOPS)
+def test_the_node_client_talks_http_on_each_loop(name: str):
+    """uvloop's transports are not asyncio.Transport subclasses: the client must not care
+    (it once asserted they were, and every node health check failed under uvloop)."""
+
+    async def exchange() -> list[tuple[int, bytes]]:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(asyncio.IncompleteReadError):  # the client closed
+                while await reader.readuntil(b"\r\n\r\n"):
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = Client()
+        try:
+            answers = [await client.request("GET", "127.0.0.1", port, "/", {}) for _ in range(2)]
+            assert len(client.idle[("127.0.0.1", port)]) == 1  # one connection, kept alive
+        finally:
+            client.close()
+            server.close()
+            await server.wait_closed()
+        return [(a.status, a.body) for a in answers]
+
+    assert run(exchange, name) == [(200, b"ok"), (200, b"ok")]
+
+
+# --- node processes from a loop in a background thread ----------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LOOPS)
+def test_nodes_start_serve_restart_and_stop_on_each_loop(name: str, tmp_path: Path):
+    """Spawning, health-checking, reaping a SIGKILLed node and restarting it, from a
+    ServerThread's loop (not the main thread's: no signal handlers there)."""
+    backend = ProcessBackend(*restarts_graph(tmp_path / "mode"), policy=FAST)
+    thread = ServerThread(GraphServer(backend, ServerOptions(port=0, name="restarts")), name)
+    url = thread.start()
+    try:
+        assert type(thread.loop) is LOOP_TYPES[name]
+        first = predict_pid(url)
+        os.killpg(backend.nodes["r"].proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: backend.nodes["r"].restarts == 1, "the node's exit to be seen")
+        wait_until(lambda: ready(url), "the restarted node to serve")
+        assert predict_pid(url) != first
+        groups = [os.getpgid(backend.nodes["r"].proc.pid)]  # type: ignore[union-attr]
+    finally:
+        thread.stop()
+    assert not backend.workdir.exists()
+    wait_until(lambda: not [g for g in groups if group_alive(g)], "the node processes to go")
+
+
+def predict_pid(url: str) -> int:
+    body = {"data": {"ndarray": [[1.0]]}}
+    answer = requests.post(url + "/api/v1.0/predictions", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["jsonData"]["pid"])
+
+
+def ready(url: str) -> bool:
+    return requests.get(url + "/ready", timeout=10).status_code == 200
+
+
+class BrokenProbes(Client):
+    """A probe client with a bug in it: no real request can make the supervisor itself
+    fail, and what such a failure reports is what this checks."""
+
+    async def request(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        raise AssertionError("transport is None")
+
+
+def test_a_supervisor_that_fails_says_how_instead_of_none(tmp_path: Path):
+    backend = ProcessBackend(*restarts_graph(tmp_path / "mode"), policy=FAST)
+    backend.probes = BrokenProbes()
+    with pytest.raises(NodeStartError) as failed:
+        run(lambda: asyncio.wait_for(backend.start(), 90))
+    assert str(failed.value).startswith(
+        "node 'r' did not start (lost its supervisor (AssertionError: transport is None));"
+    )
+    assert not backend.workdir.exists()
+
+
+# --- `seldon-graphs run` -------------------------------------------------------------------------
+@pytest.fixture
+def runs() -> Iterator[Callable[..., Run]]:
+    started: list[Run] = []
+
+    def start(graph: str, *args: str, env: dict[str, str] | None = None) -> Run:
+        started.append(Run(graph, *args, env=env))
+        return started[-1]
+
+    yield start
+    for served in started:
+        served.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LOOPS)
+def test_run_serves_and_stops_on_a_signal_on_each_loop(
+    name: str, iris_dir: Path, runs: Callable[..., Run]
+):
+    served = runs(IRIS, "--model-uri", f"classifier={iris_dir}", env={LOOP_ENV: name})
+    body = {"data": {"ndarray": json.loads(SAMPLE)}}
+    answer = requests.post(f"{served.url}/api/v1.0/predictions", json=body, timeout=30)
+    assert answer.status_code == 200 and answer.json()["meta"]["requestPath"]["classifier"]
+    groups = children_of(served.proc.pid)
+    assert groups
+    served.proc.send_signal(signal.SIGTERM)
+    assert served.proc.wait(30) == 0
+    wait_until(lambda: not [g for g in groups if group_alive(g)], "the node processes to go")
+
+
+def test_run_with_an_unknown_loop_exits_1_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv(LOOP_ENV, "trio")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where run folders are made
+    (tmp_path / "Affine.py").write_text((ROOT / NODES / "Affine.py").read_text())
+    graph = tmp_path / "g.yaml"
+    graph.write_text("name: g\nnodes:\n  a: {python: Affine.py:Affine}\n")
+    assert main(["run", str(graph), "--port", "0"]) == 1
+    assert list(tmp_path.glob("seldon-graphs-*")) == []  # no run folder was made
+    assert capsys.readouterr().err == (
+        "seldon-graphs: SELDON_GRAPHS_LOOP='trio' is not an event loop seldon-graphs runs on "
+        "(one of: uvloop, asyncio)\n"
+    )
