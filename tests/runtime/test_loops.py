@@ -12,6 +12,7 @@ import os
 import signal
 import tempfile
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThrea
 from seldon_graphs.runtime.supervision import Policy
 
 from .conftest import wait_until
-from .graphs import NODES, ROOT
+from .graphs import NODES, ROOT, M, graph, py, tree
 from .test_commands import IRIS, SAMPLE, Run, children_of, group_alive
 from .test_supervision import restarts_graph
 
@@ -140,6 +141,35 @@ def test_nodes_start_serve_restart_and_stop_on_each_loop(name: str, tmp_path: Pa
         thread.stop()
     assert not backend.workdir.exists()
     wait_until(lambda: not [g for g in groups if group_alive(g)], "the node processes to go")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LOOPS)
+def test_graphs_started_side_by_side_in_threads_all_come_up(name: str):
+    """Loops in several threads spawning nodes at once (uvloop refuses a spawn racing one
+    on another loop: the runtime takes turns)."""
+    nodes = [py(n, f"{NODES}/Affine.py", "Affine", {"name": n}) for n in ("a", "b", "c")]
+    spec = graph("side", nodes)
+    root = tree("a", M, tree("b", M, tree("c", M)))
+
+    def start(_: int) -> ServerThread:
+        backend = ProcessBackend(spec, root, policy=FAST)
+        thread = ServerThread(GraphServer(backend, ServerOptions(port=0, name="side")), name)
+        thread.start()
+        return thread
+
+    with ThreadPoolExecutor(3) as pool:
+        started = [pool.submit(start, i) for i in range(3)]
+        threads = [future.result(120) for future in started]
+    try:
+        for thread in threads:
+            answer = requests.post(
+                thread.server.url + "/api/v1.0/predictions", json={"data": {"ndarray": [[1]]}}
+            )
+            assert answer.status_code == 200, answer.text
+    finally:
+        for thread in threads:
+            thread.stop()
 
 
 def predict_pid(url: str) -> int:
