@@ -6,12 +6,11 @@ transports) runs here on both loops; the rest of tests/runtime runs on the defau
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
 import tempfile
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import requests
 import uvloop
 
 from seldon_graphs.cli import main
-from seldon_graphs.runtime.http1 import Client
+from seldon_graphs.runtime.http1 import Client, Response
 from seldon_graphs.runtime.loops import (
     LOOP_ENV,
     LOOPS,
@@ -37,6 +36,8 @@ from seldon_graphs.runtime.supervision import Policy
 from .conftest import wait_until
 from .graphs import NODES, ROOT, M, graph, py, tree
 from .test_commands import IRIS, SAMPLE, Run, children_of, group_alive
+from .test_commands import runs as runs  # the fixture, shared
+from .test_http1_parsing import serve_once
 from .test_supervision import restarts_graph
 
 FAST = Policy(start_timeout=60, probe_interval=0.3, probe_timeout=0.5, stop_grace=1.0)
@@ -93,31 +94,14 @@ def test_an_unknown_loop_is_refused_naming_the_choices(monkeypatch: pytest.Monke
 
 # --- the HTTP client's transports --------------------------------------------------------------
 @pytest.mark.parametrize("name", LOOPS)
-def test_the_node_client_talks_http_on_each_loop(name: str):
+@pytest.mark.parametrize("split", [False, True])
+def test_the_node_client_talks_http_on_each_loop(name: str, split: bool):
     """uvloop's transports are not asyncio.Transport subclasses: the client must not care
     (it once asserted they were, and every node health check failed under uvloop)."""
-
-    async def exchange() -> list[tuple[int, bytes]]:
-        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(asyncio.IncompleteReadError):  # the client closed
-                while await reader.readuntil(b"\r\n\r\n"):
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                    await writer.drain()
-            writer.close()
-
-        server = await asyncio.start_server(answer, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        client = Client()
-        try:
-            answers = [await client.request("GET", "127.0.0.1", port, "/", {}) for _ in range(2)]
-            assert len(client.idle[("127.0.0.1", port)]) == 1  # one connection, kept alive
-        finally:
-            client.close()
-            server.close()
-            await server.wait_closed()
-        return [(a.status, a.body) for a in answers]
-
-    assert run(exchange, name) == [(200, b"ok"), (200, b"ok")]
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    answer, accepted = run(lambda: serve_once(reply, split=split), name)
+    assert isinstance(answer, Response)
+    assert (answer.status, answer.body, accepted) == (200, b"ok", 1)
 
 
 # --- node processes from a loop in a background thread ----------------------------------------
@@ -203,19 +187,6 @@ def test_a_supervisor_that_fails_says_how_instead_of_none(tmp_path: Path):
 
 
 # --- `seldon-graphs run` -------------------------------------------------------------------------
-@pytest.fixture
-def runs() -> Iterator[Callable[..., Run]]:
-    started: list[Run] = []
-
-    def start(graph: str, *args: str, env: dict[str, str] | None = None) -> Run:
-        started.append(Run(graph, *args, env=env))
-        return started[-1]
-
-    yield start
-    for served in started:
-        served.close()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LOOPS)
 def test_run_serves_and_stops_on_a_signal_on_each_loop(
