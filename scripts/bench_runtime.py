@@ -6,6 +6,8 @@ Rows, each at concurrency 1 and 16 (p50 / p99 latency in ms, requests per second
   (a) direct     the client calls the three node processes itself, one after another
                  (the latency of one "request" is the sum of the three calls)
   (b) executor   the client calls our executor (process runtime), which calls the nodes
+  (b0) the same on asyncio's own event loop (SELDON_GRAPHS_LOOP=asyncio): the baseline
+                 of (b)'s loop, with nodes of its own, interleaved with (a) and (b)
   (c) in-process InProcessGraph.predict in this process (no HTTP anywhere)
   (d) in-process behind our HTTP server (what `run --runtime inprocess` serves)
 The load generator (scripts/bench_load.py) runs in a separate process (asyncio, the
@@ -36,6 +38,12 @@ sys.path.insert(0, str(ROOT))
 NODE, GRAPH = bench_load.CHAIN_NODE, bench_load.CHAIN_GRAPH
 BODY = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
 CONCURRENCY = (1, 16)
+DIRECT = "(a) direct node calls (sum of 3)"
+EXECUTOR = "(b) executor, process runtime"
+ASYNCIO = "(b0) same, asyncio's own loop"
+# (row, event loop): the executor as it runs (SELDON_GRAPHS_LOOP's loop, uvloop by default)
+# and, as the same-run baseline, on asyncio's selector loop; each with nodes of its own.
+EXECUTORS = ((EXECUTOR, None), (ASYNCIO, "asyncio"))
 
 
 def run_client(steps: list[str], total: int, concurrency: int) -> dict[str, Any]:
@@ -89,6 +97,13 @@ def interleaved(
 
 
 # --- the runtimes ----------------------------------------------------------------------------
+def process_executor(graph: Any, options: Any, loop: str | None) -> Any:
+    from seldon_graphs.runtime.process import ProcessBackend
+    from seldon_graphs.runtime.server import GraphServer, ServerThread
+
+    return ServerThread(GraphServer(ProcessBackend(graph.spec, graph.tree), options), loop)
+
+
 def project(folder: Path) -> Any:
     from seldon_graphs import api
 
@@ -134,28 +149,25 @@ def main() -> int:
     args = parser.parse_args()
 
     from seldon_graphs.runtime.inprocess import InProcessBackend
-    from seldon_graphs.runtime.process import ProcessBackend
     from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
 
     rows: dict[str, dict[int, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="seldon-graphs-bench-") as tmp:
         graph = project(Path(tmp))
         options = ServerOptions(port=0, name="bench", namespace="bench", max_concurrency=256)
-        executor = ServerThread(GraphServer(ProcessBackend(graph.spec, graph.tree), options))
-        url = executor.start()
+        executors = {row: process_executor(graph, options, loop) for row, loop in EXECUTORS}
         try:
-            nodes = executor.server.backend.nodes  # type: ignore[attr-defined]
+            urls = {row: executor.start() for row, executor in executors.items()}
+            nodes = executors[EXECUTOR].server.backend.nodes  # type: ignore[attr-defined]
             paths = {"tin": "/transform-input", "m": "/transform-input", "out": "/predict"}
-            direct = [nodes[n].url + paths[n] for n in ("tin", "m", "out")]
-            targets = {
-                "(a) direct node calls (sum of 3)": direct,
-                "(b) executor, process runtime": [url + "/api/v1.0/predictions"],
-            }
+            targets = {DIRECT: [nodes[n].url + paths[n] for n in ("tin", "m", "out")]}
+            targets.update({row: [url + "/api/v1.0/predictions"] for row, url in urls.items()})
             for c in CONCURRENCY:
                 for name, summary in interleaved(targets, args.requests, c, args.rounds).items():
                     rows.setdefault(name, {})[c] = summary
         finally:
-            executor.stop()
+            for executor in executors.values():
+                executor.stop()
         rows["(c) in-process runtime (no HTTP)"] = {
             c: bench_inprocess_direct(graph, args.requests * 2, c) for c in CONCURRENCY
         }
@@ -186,17 +198,18 @@ def table(rows: dict[str, dict[int, dict[str, float]]]) -> str:
             for c in CONCURRENCY
         )
         lines.append(f"{name:36}{cells}")
-    a = rows["(a) direct node calls (sum of 3)"][1]["p50_ms"]
-    b = rows["(b) executor, process runtime"][1]["p50_ms"]
+    a = rows[DIRECT][1]["p50_ms"]
     c = rows["(c) in-process runtime (no HTTP)"][1]["rps"]
+    direct_cpu = rows[DIRECT][1]["client_cpu_ms"]
     lines.append("")
-    cpu = rows["(b) executor, process runtime"][1]["cpu_ms"]
-    direct_cpu = rows["(a) direct node calls (sum of 3)"][1]["client_cpu_ms"]
-    lines.append(f"executor overhead at c=1: {b - a:+.2f} ms p50 (target <= 0.5 ms)")
-    lines.append(
-        f"CPU per request at c=1: executor {cpu:.2f} ms (target <= 0.6 ms); a client making "
-        f"the same 3 node calls itself {direct_cpu:.2f} ms (difference {cpu - direct_cpu:+.2f} ms)"
-    )
+    for row, target in ((EXECUTOR, " (target <= 0.5 ms)"), (ASYNCIO, "")):
+        lines.append(f"{row[:4]} overhead at c=1: {rows[row][1]['p50_ms'] - a:+.2f} ms p50{target}")
+    for row, target in ((EXECUTOR, " (target <= 0.6 ms)"), (ASYNCIO, "")):
+        cpu = rows[row][1]["cpu_ms"]
+        lines.append(
+            f"{row[:4]} CPU per request at c=1: {cpu:.2f} ms{target}; a client making the same "
+            f"3 node calls itself {direct_cpu:.2f} ms (difference {cpu - direct_cpu:+.2f} ms)"
+        )
     lines.append(f"in-process runtime at c=1: {c:,.0f} req/s (target >= 2,000)")
     served = rows["(d) in-process runtime via HTTP"][1]["cpu_ms"]
     lines.append(f"CPU per request at c=1, (d) server + in-process graph: {served:.2f} ms")

@@ -208,10 +208,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def serve(make: Callable[[], ServingT], announce: Callable[[ServingT], None], host: str) -> int:
     """Run what `make` builds until a stop signal; its problems as messages and exit codes."""
+    from ..runtime.loops import run
     from ..runtime.server import serve_forever
 
     try:
-        asyncio.run(serve_forever(make(), announce))
+        run(lambda: serve_forever(make(), announce))
     except socket.gaierror as exc:
         return _usage(f"--host {host}: {exc.strerror}")
     except (RuntimeProblem, OSError) as exc:

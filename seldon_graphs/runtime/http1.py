@@ -18,6 +18,7 @@ import ipaddress
 import select
 import socket
 from dataclasses import dataclass
+from typing import cast
 
 import httptools
 
@@ -58,8 +59,8 @@ class _Connection(asyncio.Protocol):
         self.received = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do not subclass asyncio.Transport: an isinstance check fails there
+        self.transport = cast(asyncio.Transport, transport)
 
     def send(self, data: bytes) -> asyncio.Future[Response]:
         assert self.transport is not None

@@ -26,9 +26,10 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -150,6 +151,25 @@ def write_entry(folder: Path, code: NodeCode, host: str) -> None:
     (folder / "launch.py").write_text(launch)
 
 
+# One node spawned at a time in this process, whichever event loop spawns it: uvloop refuses
+# to spawn while a loop in another thread is spawning ("Racing with another loop to spawn a
+# process", MagicStack/uvloop#508), as when tests or benchmarks run graphs side by side.
+_SPAWNING = threading.Lock()
+_SPAWN_POLL_S = 0.005
+
+
+@contextlib.asynccontextmanager
+async def _spawn_turn() -> AsyncIterator[None]:
+    """Hold _SPAWNING without blocking any loop: a loop whose turn it is not yields (a task on
+    the same loop may hold the lock, so a blocking acquire could never return)."""
+    while not _SPAWNING.acquire(blocking=False):
+        await asyncio.sleep(_SPAWN_POLL_S)
+    try:
+        yield
+    finally:
+        _SPAWNING.release()
+
+
 def _die_with_parent() -> None:
     """preexec_fn: SIGTERM this child when the runtime's process dies (Linux)."""
     with contextlib.suppress(Exception):
@@ -208,7 +228,11 @@ class NodeProcess:
         env = dict(self.env)
         env[FDS_ENV] = ",".join(f"{port}={fd}" for port, fd in self.fds.items())
         env[TOKEN_ENV] = self.token
-        self.proc = await asyncio.create_subprocess_exec(
+        async with _spawn_turn():
+            self.proc = await self._exec(env)
+
+    async def _exec(self, env: dict[str, str]) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
             *self.command(),
             cwd=self.workdir,
             env=env,
@@ -386,6 +410,9 @@ class ProcessBackend:
         However this ends, start() is released (`settled`): it never waits for ever."""
         try:
             await self._keep_up(node)
+        except Exception as exc:  # a bug here must still say what it was, not "None"
+            node.state, node.problem = "down", f"lost its supervisor ({type(exc).__name__}: {exc})"
+            raise
         finally:
             node.settled.set()
 

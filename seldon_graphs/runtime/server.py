@@ -17,7 +17,9 @@ answered 200 on every route; gorilla/mux's 404 and 405 elsewhere. Bodies and Con
 to the graph verbatim (a missing Content-Type stays missing: the node decides, as in Go).
 Beyond Go: a bound on concurrent requests (503 beyond it, counted only once a body has
 arrived), a deadline for receiving a body (408), a bound on body size (413), and a graceful
-shutdown that stops accepting, then drains in-flight requests.
+shutdown that stops accepting, then drains in-flight requests. HTTP itself (parsing,
+keep-alive, pipelining, the limits' mechanics) is runtime/http_server.py's; aiohttp's server
+is left to the local ingress (runtime/ingress.py), which `listen` serves.
 """
 
 from __future__ import annotations
@@ -35,16 +37,18 @@ from typing import Protocol, TypeVar
 
 from aiohttp import web
 
+from .http_server import HttpServer, Limits, Request, Response
+from .loops import new_loop
 from .messages import Payload, html_escape
 from .metrics import CONTENT_TYPE, ExecutorMetrics
 from .page import CSP, Asset, Page, openapi
 from .walk import ERROR_CONTENT_TYPE, PUID_HEADER, ExecutorError, GraphOperations, failure
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# An API operation: the request, its body (already read) and the headers to forward.
-Operation = Callable[[web.Request, bytes, dict[str, str]], Awaitable[Payload]]
-PUID = web.RequestKey("puid", str)
+# An API operation: the request (its body read), the {node} it names, the headers to forward.
+Operation = Callable[[Request, str, dict[str, str]], Awaitable[Payload]]
 API_PREFIXES = ("/api/v1.0/", "/api/v0.1/")
+TEXT = "text/plain; charset=utf-8"
+ANY = "*"  # a route for every method (Go registers the probes and metrics so)
 
 
 class Backend(Protocol):
@@ -81,6 +85,40 @@ class ServerOptions:
     drain_seconds: float = 15.0
 
 
+@dataclass(frozen=True)
+class Route:
+    method: str  # or ANY
+    path: str  # "{node}" / "{asset}" stand for one path segment
+    handler: Callable[[Request, str], Awaitable[Response]]
+
+
+class Routes:
+    """gorilla/mux's table: exact paths, and paths ending in one `{segment}`."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self.exact: dict[str, dict[str, Route]] = {}
+        self.segment: dict[str, dict[str, Route]] = {}  # "prefix/" -> method -> route
+        for route in routes:
+            if route.path.endswith("}"):
+                base = route.path[: route.path.rindex("{")]
+                self.segment.setdefault(base, {})[route.method] = route
+            else:
+                self.exact.setdefault(route.path, {})[route.method] = route
+
+    def match(self, method: str, path: str) -> tuple[Route | None, str, bool]:
+        """(the route, the segment it matched, whether the path matched any route)."""
+        segment = ""
+        by_method = self.exact.get(path)
+        if by_method is None:
+            base, _, segment = path.rpartition("/")
+            by_method = self.segment.get(base + "/") if segment else None
+        if by_method is None:
+            return None, "", False
+        route = by_method.get(method) or by_method.get(ANY)
+        return route, segment, True
+
+
 class GraphServer:
     """The executor's HTTP server around one backend."""
 
@@ -90,91 +128,86 @@ class GraphServer:
         self.page = page
         self._openapi = openapi()
         self.in_flight = 0
-        self.receiving = 0  # requests whose body is still arriving (they hold no slot)
         self.draining = False
         self.aborted = False
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
+        self._http = HttpServer(self.handle, Limits(options.max_body_bytes, options.body_seconds))
+        self.router = Routes(self.routes())
         self.port = options.port
 
-    # --- app -----------------------------------------------------------------------------
-    def app(self) -> web.Application:
-        app = web.Application(
-            client_max_size=self.options.max_body_bytes, middlewares=[self._middleware]
-        )
+    @property
+    def receiving(self) -> int:
+        """Requests whose body is still arriving (they hold no slot)."""
+        return self._http.counters.receiving
+
+    # --- routes --------------------------------------------------------------------------
+    def routes(self) -> list[Route]:
         prefixes = ("", f"/seldon/{self.options.namespace}/{self.options.name}")
-        for prefix in prefixes:
-            self._routes(app, prefix)
-        return app
+        return [route for prefix in prefixes for route in self._routes(prefix)]
 
-    def _routes(self, app: web.Application, prefix: str) -> None:
-        add = app.router.add_route
+    def _routes(self, prefix: str) -> list[Route]:
+        out: list[Route] = []
+
+        def add(
+            methods: tuple[str, ...], path: str, handler: Callable[..., Awaitable[Response]]
+        ) -> None:
+            out.extend(Route(method, path, handler) for method in methods)
+
+        post, get = ("POST", "OPTIONS"), ("GET", "OPTIONS")
         for api in (f"{prefix}/api/v1.0", f"{prefix}/api/v0.1"):
-            for method in ("POST", "OPTIONS"):
-                add(method, f"{api}/predictions", self._api("predictions", self.predict))
-                add(method, f"{api}/feedback", self._api("feedback", self.feedback))
-            for method in ("GET", "OPTIONS"):
-                add(method, f"{api}/status/{{node}}", self._api("status", self.status))
-                add(method, f"{api}/metadata/{{node}}", self._api("metadata", self.node_meta))
-        for method in ("GET", "OPTIONS"):
-            add(method, f"{prefix}/api/v1.0/metadata", self._api("metadata", self.metadata))
-            add(method, f"{prefix}/api/v1.0/status", self.ready)
-            add(method, f"{prefix}/api/v1.0/health/status", self.ready)
-        # Go registers these for every method
-        add("*", f"{prefix}/ready", self.ready)
-        add("*", f"{prefix}/live", self.live)
-        add("*", f"{prefix}/prometheus", self.prometheus)
-        add("*", f"{prefix}/metrics", self.prometheus)
-        add("GET", f"{prefix}/openapi.json", self.openapi)
+            add(post, f"{api}/predictions", self._api("predictions", self.predict))
+            add(post, f"{api}/feedback", self._api("feedback", self.feedback))
+            add(get, f"{api}/status/{{node}}", self._api("status", self.status))
+            add(get, f"{api}/metadata/{{node}}", self._api("metadata", self.node_meta))
+        add(get, f"{prefix}/api/v1.0/metadata", self._api("metadata", self.metadata))
+        add(get, f"{prefix}/api/v1.0/status", self.ready)
+        add(get, f"{prefix}/api/v1.0/health/status", self.ready)
+        for path, handler in (("ready", self.ready), ("live", self.live)):
+            add((ANY,), f"{prefix}/{path}", handler)
+        for path in ("prometheus", "metrics"):
+            add((ANY,), f"{prefix}/{path}", self.prometheus)
+        add(("GET",), f"{prefix}/openapi.json", self.openapi)
         if self.page is not None:
-            add("GET", f"{prefix}/", self.index)
-            add("GET", f"{prefix}/page/{{asset}}", self.asset)
+            add(("GET",), f"{prefix}/", self.index)
+            add(("GET",), f"{prefix}/page/{{asset}}", self.asset)
             if prefix:  # the page's links are relative: it must be read from prefix + "/"
-                add("GET", prefix, self.to_index)
+                add(("GET",), prefix, self.to_index)
+        return out
 
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        unmatched = request.match_info.http_exception
-        if unmatched is not None:  # gorilla/mux runs no middleware for these
-            return self._not_routed(request, unmatched.status)
-        puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
-        request[PUID] = puid
-        response: web.StreamResponse
+    async def handle(self, request: Request) -> Response:
+        """Route, then what Go's middlewares add (gorilla/mux runs none for 404/405)."""
+        route, segment, found = self.router.match(request.method, request.path)
+        if route is None:
+            return self._not_routed(request, 405 if found else 404)
+        puid = request.puid = request.headers.get(PUID_HEADER) or str(uuid.uuid4())
         try:
             if request.method == "OPTIONS":  # handleCORSRequests
                 response = self.options_ok()
             else:
-                response = await handler(request)
-        except web.HTTPException as exc:  # 413 from aiohttp itself
-            response = _error(failure(exc.reason, exc.status))
+                response = await route.handler(request, segment)
         except Exception as exc:  # a bug must still answer as the executor does
             response = _error(failure(f"{type(exc).__name__}: {exc}"))
-        response.headers[PUID_HEADER] = puid
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Access-Control-Allow-Origin"] = os.environ.get(
-            "CORS_ALLOWED_ORIGINS", "*"
-        )
+        headers = response.headers
+        headers[PUID_HEADER] = puid
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Access-Control-Allow-Origin"] = os.environ.get("CORS_ALLOWED_ORIGINS", "*")
         if "Ce-Specversion" in request.headers:
-            self._cloudevents(response, puid, request.path)
+            self._cloudevents(headers, puid, request.path)
         return response
 
-    def _not_routed(self, request: web.Request, status: int) -> web.StreamResponse:
+    def _not_routed(self, request: Request, status: int) -> Response:
         """gorilla/mux: 405 with no body when a route's path matched but not its method (any
         path under a /api/v1.0/ or /api/v0.1/ prefix, registered for POST), else
         http.NotFound."""
         path = request.path.removeprefix(f"/seldon/{self.options.namespace}/{self.options.name}")
         under_api = path.startswith(API_PREFIXES) and request.method not in ("POST", "OPTIONS")
         if status == 405 or under_api:
-            return web.Response(status=405)
-        return web.Response(
-            status=404,
-            text="404 page not found\n",
-            headers={"Content-Type": ERROR_CONTENT_TYPE, "X-Content-Type-Options": "nosniff"},
-        )
+            return Response(405)
+        headers = {"Content-Type": ERROR_CONTENT_TYPE, "X-Content-Type-Options": "nosniff"}
+        return Response(404, b"404 page not found\n", headers)
 
-    def _cloudevents(self, response: web.StreamResponse, puid: str, path: str) -> None:
+    def _cloudevents(self, headers: dict[str, str], puid: str, path: str) -> None:
         name, ns = self.options.name, self.options.namespace
-        response.headers.update(
+        headers.update(
             {
                 "Ce-Id": puid,
                 "Ce-Specversion": "0.3",
@@ -184,10 +217,12 @@ class GraphServer:
             }
         )
 
-    def _api(self, service: str, handler: Operation) -> Handler:
-        async def endpoint(request: web.Request) -> web.StreamResponse:
+    def _api(
+        self, service: str, handler: Operation
+    ) -> Callable[[Request, str], Awaitable[Response]]:
+        async def endpoint(request: Request, segment: str) -> Response:
             start = time.perf_counter()
-            response = await self._bounded(request, handler)
+            response = await self._bounded(request, segment, handler)
             self.backend.metrics.observe_server(
                 service, request.method, response.status, time.perf_counter() - start
             )
@@ -195,15 +230,17 @@ class GraphServer:
 
         return endpoint
 
-    async def _bounded(self, request: web.Request, handler: Operation) -> web.StreamResponse:
-        """Read the body, then take a concurrency slot: a client still sending its body holds
-        a connection, never a slot."""
-        try:
-            body = await self._body(request)
-        except TimeoutError:
+    async def _bounded(self, request: Request, node: str, handler: Operation) -> Response:
+        """The body has arrived (or is refused); then take a concurrency slot: a client still
+        sending its body holds a connection, never a slot."""
+        if request.timed_out:  # Go's http.Server.ReadTimeout, which Seldon leaves at 0
             seconds = self.options.body_seconds
             response = _error(failure(f"the request body did not arrive within {seconds:g}s", 408))
-            response.force_close()
+            response.close = True
+            return response
+        if request.too_large:
+            response = _error(failure("Request Entity Too Large", 413))
+            response.close = True
             return response
         if self.draining:
             return _error(failure("the executor is shutting down", 503))
@@ -212,92 +249,76 @@ class GraphServer:
             return _error(failure(f"the executor is at its limit of {limit} requests", 503))
         self.in_flight += 1
         try:
-            headers = dict(request.headers)
-            headers[PUID_HEADER] = request[PUID]
-            out = await handler(request, body, headers)
+            headers = dict(request.headers.items())
+            headers[PUID_HEADER] = request.puid
+            out = await handler(request, node, headers)
         except ExecutorError as exc:
             return _error(exc)
         finally:
             self.in_flight -= 1
-        return web.Response(body=html_escape(out.body), headers={"Content-Type": out.content_type})
-
-    async def _body(self, request: web.Request) -> bytes:
-        """The whole body within `body_seconds` (Go's http.Server.ReadTimeout, which Seldon
-        leaves at 0: a trickling client would otherwise hold its connection for ever)."""
-        if not request.can_read_body:
-            return b""
-        self.receiving += 1
-        try:
-            async with asyncio.timeout(self.options.body_seconds):
-                return await request.read()
-        finally:
-            self.receiving -= 1
+        return Response(200, html_escape(out.body), {"Content-Type": out.content_type})
 
     # --- handlers ------------------------------------------------------------------------
-    async def predict(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
-        return await self.backend.executor.predict(_payload(request, body), headers)
+    async def predict(self, request: Request, node: str, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.predict(_payload(request), headers)
 
-    async def feedback(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
-        return await self.backend.executor.feedback(_payload(request, body), headers)
+    async def feedback(self, request: Request, node: str, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.feedback(_payload(request), headers)
 
-    async def status(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
-        return await self.backend.executor.node_status(request.match_info["node"], headers)
+    async def status(self, request: Request, node: str, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.node_status(node, headers)
 
-    async def node_meta(
-        self, request: web.Request, body: bytes, headers: dict[str, str]
-    ) -> Payload:
-        return await self.backend.executor.node_metadata(request.match_info["node"], headers)
+    async def node_meta(self, request: Request, node: str, headers: dict[str, str]) -> Payload:
+        return await self.backend.executor.node_metadata(node, headers)
 
-    async def metadata(self, request: web.Request, body: bytes, headers: dict[str, str]) -> Payload:
+    async def metadata(self, request: Request, node: str, headers: dict[str, str]) -> Payload:
         return await self.backend.executor.metadata(headers)
 
-    async def ready(self, request: web.Request) -> web.StreamResponse:
+    async def ready(self, request: Request, segment: str) -> Response:
         problems = ["the executor is shutting down"] if self.draining else []
         problems += await self.backend.problems()
         if problems:
-            return web.Response(status=503, text="; ".join(problems) + "\n")
-        return web.Response(text="ready\n")
+            return _text(503, "; ".join(problems) + "\n")
+        return _text(200, "ready\n")
 
-    async def live(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(text="live\n")
+    async def live(self, request: Request, segment: str) -> Response:
+        return _text(200, "live\n")
 
-    async def prometheus(self, request: web.Request) -> web.StreamResponse:
-        body = self.backend.metrics.exposition()
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+    async def prometheus(self, request: Request, segment: str) -> Response:
+        return Response(200, self.backend.metrics.exposition(), {"Content-Type": CONTENT_TYPE})
 
-    async def openapi(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(body=self._openapi, content_type="application/json")
+    async def openapi(self, request: Request, segment: str) -> Response:
+        return Response(200, self._openapi, {"Content-Type": "application/json"})
 
-    async def index(self, request: web.Request) -> web.StreamResponse:
+    async def index(self, request: Request, segment: str) -> Response:
         assert self.page is not None  # the route exists only with a page
         return _asset(self.page.index, {"Content-Security-Policy": CSP})
 
-    async def to_index(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(status=308, headers={"Location": f"{request.path}/"})
+    async def to_index(self, request: Request, segment: str) -> Response:
+        return Response(308, b"", {"Location": f"{request.path}/"})
 
-    async def asset(self, request: web.Request) -> web.StreamResponse:
+    async def asset(self, request: Request, segment: str) -> Response:
         assert self.page is not None
-        found = self.page.assets.get(request.match_info["asset"])
+        found = self.page.assets.get(segment)
         return self._not_routed(request, 404) if found is None else _asset(found, {})
 
-    def options_ok(self) -> web.Response:
-        return web.Response(
-            headers={
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": os.environ.get(
-                    "CORS_ALLOWED_HEADERS",
-                    "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, "
-                    "X-CSRF-Token, Seldon-Puid",
-                ),
-            }
+    def options_ok(self) -> Response:
+        allowed = os.environ.get(
+            "CORS_ALLOWED_HEADERS",
+            "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, "
+            "X-CSRF-Token, Seldon-Puid",
+        )
+        methods = "GET, POST, OPTIONS"
+        return Response(
+            200,
+            b"",
+            {"Access-Control-Allow-Methods": methods, "Access-Control-Allow-Headers": allowed},
         )
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         await self.backend.start()
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        self._site, self.port = await listen(self._runner, self.options.host, self.options.port)
+        self.port = await self._http.listen(self.options.host, self.options.port)
 
     @property
     def url(self) -> str:
@@ -312,14 +333,12 @@ class GraphServer:
         """Stop accepting, let in-flight requests finish (bounded), stop the backend (so that
         requests still waiting on a node end now), then the server."""
         self.draining = True
-        if self._site is not None:
-            await self._site.stop()
+        self._http.stop_accepting()
         deadline = time.monotonic() + self.options.drain_seconds
         while self.in_flight and not self.aborted and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         await self.backend.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._http.close()
 
 
 async def listen(runner: web.AppRunner, host: str, port: int) -> tuple[web.TCPSite, int]:
@@ -335,21 +354,24 @@ def local_url(host: str, port: int) -> str:
     return f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"
 
 
-def _payload(request: web.Request, body: bytes) -> Payload:
+def _payload(request: Request) -> Payload:
     """The request's body with its Content-Type as sent ("" when none: Go forwards it empty)."""
-    return Payload(body, request.headers.get("Content-Type", ""))
+    return Payload(request.body, request.headers.get("Content-Type") or "")
 
 
-def _asset(asset: Asset, headers: dict[str, str]) -> web.Response:
+def _text(status: int, text: str) -> Response:
+    return Response(status, text.encode(), {"Content-Type": TEXT})
+
+
+def _asset(asset: Asset, headers: dict[str, str]) -> Response:
     headers = {"Content-Type": asset.content_type, "Cache-Control": "no-cache", **headers}
-    return web.Response(body=asset.body, headers=headers)
+    return Response(200, asset.body, headers)
 
 
-def _error(exc: ExecutorError) -> web.Response:
+def _error(exc: ExecutorError) -> Response:
     """Go's respondWithError: the body HTML-escaped like every answer, the header sniffed."""
     content_type = exc.content_type or ERROR_CONTENT_TYPE
-    body = html_escape(exc.body)
-    return web.Response(status=exc.status, body=body, headers={"Content-Type": content_type})
+    return Response(exc.status, html_escape(exc.body), {"Content-Type": content_type})
 
 
 class Serving(Protocol):
@@ -399,8 +421,8 @@ async def serve_forever(server: ServingT, on_ready: Callable[[ServingT], None]) 
 
 
 async def _cancel_the_rest() -> None:
-    """Cancel and await what is still running (a connection in aiohttp's lingering read after
-    a 408, say), so that closing the loop destroys no pending task."""
+    """Cancel and await what is still running (a connection's answer still being computed,
+    say), so that closing the loop destroys no pending task."""
     current = asyncio.current_task()
     rest = [task for task in asyncio.all_tasks() if task is not current]
     for task in rest:
@@ -409,11 +431,12 @@ async def _cancel_the_rest() -> None:
 
 
 class ServerThread:
-    """A GraphServer on its own event loop in a background thread (tests, benchmarks)."""
+    """A GraphServer on its own event loop in a background thread (tests, benchmarks); the
+    loop is `loops.new_loop(loop)`: SELDON_GRAPHS_LOOP's, unless `loop` names one."""
 
-    def __init__(self, server: GraphServer) -> None:
+    def __init__(self, server: GraphServer, loop: str | None = None) -> None:
         self.server = server
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_loop(loop)
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def start(self, timeout: float = 120.0) -> str:
