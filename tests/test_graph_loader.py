@@ -25,7 +25,7 @@ class Combiner:
 """
 BROKEN = "name: Broken_Name\nnodes:\n  n: {python: nope.py:Model}\n"
 # A router without children: valid, with one warning (router-without-children).
-WARNED = "name: passthrough\nnodes:\n  idle: {python: model.py:Combiner, kind: router}\n"
+WARNED = "name: passthrough\nnodes:\n  idle: {python: model.py:Model, kind: router}\n"
 CLEAN = "name: clean\nnodes:\n  m: {python: model.py:Model}\n"
 NO_CLUSTER = ["--kubeconfig", "missing-kubeconfig"]
 # Every command that reads one graph file, with what else it needs to get that far.
