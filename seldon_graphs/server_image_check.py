@@ -129,7 +129,7 @@ def _no_version(node: NodeSpec, library: str, present: bool, r: Reporter) -> Non
 
 
 def _check_generated(spec: GraphSpec, node: NodeSpec, r: Reporter) -> None:
-    pinned = pins(spec, node)
+    pinned = pins(spec, node, companions=False)
     library = GENERATORS[node.implementation or ""].library
     if pinned is None:
         _no_version(node, library, _model_present(spec, node), r)
