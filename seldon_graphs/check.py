@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,7 +283,7 @@ def _check_python(spec: GraphSpec, node: NodeSpec, ref: PythonRef | None, r: Rep
         )
         return
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parse_module(path)
     except (SyntaxError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         r.error(
@@ -301,6 +302,18 @@ def _check_python(spec: GraphSpec, node: NodeSpec, ref: PythonRef | None, r: Rep
             did_you_mean(ref.class_name, names),
         )
     # `files` and the requirements file: context_check, with the build context's own rules.
+
+
+def parse_module(path: Path) -> ast.Module:
+    """A user's module, read and parsed once per version of the file: both this module's
+    checks and role_check read it on every `validate`."""
+    st = path.stat()
+    return _parsed(path.resolve(), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(path: Path, mtime_ns: int, size: int) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
 def _top_level_names(tree: ast.Module) -> Iterator[str]:

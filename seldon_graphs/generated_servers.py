@@ -19,6 +19,7 @@ See docs/decisions/0006-models-the-cluster-can-load.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -132,6 +133,7 @@ def model_version(library: str, path: Path) -> str | None:
     return ".".join(map(str, model.version))
 
 
+@functools.cache  # asked several times per generated node; what is installed stays put
 def installed(distribution: str) -> str | None:
     """The version of `distribution` installed here, as importlib.metadata.version gives it.
 

@@ -13,6 +13,7 @@ import ast
 from collections.abc import Iterator
 from typing import assert_never
 
+from .check import parse_module
 from .diagnostics import Reporter
 from .spec import (
     BuiltinSource,
@@ -80,7 +81,7 @@ def _class_methods(spec: GraphSpec, ref: PythonRef) -> frozenset[str] | None:
     """Every method name the class has, or None when some could come from elsewhere."""
     path = spec.root / ref.path
     try:  # check.py reports an unreadable or broken file; nothing more follows from it here
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parse_module(path)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
