@@ -17,6 +17,7 @@ import errno
 import ipaddress
 import select
 import socket
+import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -57,12 +58,17 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = True
         self.closed = False
         self.received = False
+        self.loop: asyncio.AbstractEventLoop  # set in connection_made, before any use
+        self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport: an isinstance check fails there
         self.transport = cast(asyncio.Transport, transport)
+        # Kept: asyncio.get_running_loop() costs a getpid() system call on every use.
+        self.loop = asyncio.get_running_loop()
 
-    def send(self, data: bytes) -> asyncio.Future[Response]:
+    def send(self, data: bytes, deadline: float | None = None) -> asyncio.Future[Response]:
+        """Send a request; the future fails with TimeoutError at `deadline` (time.monotonic)."""
         assert self.transport is not None
         if self.stray:  # bytes after an answer: they must not leak into this one
             self.parser = httptools.HttpResponseParser(self)
@@ -72,12 +78,25 @@ class _Connection(asyncio.Protocol):
         self.head_bytes = 0
         self.head_done = self.close_delimited = self.received = False
         self.keep_alive = True
-        self.waiter = asyncio.get_running_loop().create_future()
+        self.waiter = self.loop.create_future()
         if self.closed:  # connection_lost has come and gone: nothing would resolve the waiter
             self.waiter.set_exception(ConnectionClosed("connection closed before the request"))
             return self.waiter
+        if deadline is not None:
+            # One timer handle instead of asyncio.timeout(): that costs a Timeout object, three
+            # get_running_loop() calls and a task cancellation on every node call.
+            self.timer = self.loop.call_later(max(0.0, deadline - time.monotonic()), self._expire)
         self.transport.write(data)
         return self.waiter
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _expire(self) -> None:
+        self.timer = None
+        self._fail(TimeoutError())
 
     def data_received(self, data: bytes) -> None:
         self.received = True
@@ -237,28 +256,45 @@ class Client:
         path: str,
         headers: dict[str, str],
         body: bytes | None = None,
+        timeout: float | None = None,
     ) -> Response:
+        """The answer; TimeoutError when it has not come within `timeout` seconds (connects
+        and a retry on a fresh connection included)."""
         data = _request_bytes(method, host, port, path, headers, body)
+        deadline = None if timeout is None else time.monotonic() + timeout
         pool = self.idle.setdefault((host, port), [])
         while pool:
             conn = pool.pop()
             if conn.closed:
                 continue
             try:
-                return await self._exchange(conn, data, pool)
+                return await self._exchange(conn, data, pool, deadline)
             except ConnectionClosed:
                 if conn.received:
                     raise
                 continue  # a stale keep-alive connection: try a fresh one
-        return await self._exchange(await self._connect(host, port), data, pool)
+        if deadline is None:
+            conn = await self._connect(host, port)
+        else:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                conn = await self._connect(host, port)
+        return await self._exchange(conn, data, pool, deadline)
 
-    async def _exchange(self, conn: _Connection, data: bytes, pool: list[_Connection]) -> Response:
+    async def _exchange(
+        self,
+        conn: _Connection,
+        data: bytes,
+        pool: list[_Connection],
+        deadline: float | None = None,
+    ) -> Response:
         try:
-            response = await conn.send(data)
+            response = await conn.send(data, deadline)
         except BaseException:
             if conn.transport is not None:
                 conn.transport.close()
             raise
+        finally:
+            conn.stop_timer()
         if conn.keep_alive and not conn.closed and len(pool) < IDLE_PER_ENDPOINT:
             pool.append(conn)
         elif conn.transport is not None:

@@ -124,6 +124,7 @@ class Connection(asyncio.Protocol):
         self.limits = limits
         self.counters = counters
         self.transport: asyncio.Transport | None = None
+        self.loop: asyncio.AbstractEventLoop  # set in connection_made, before any use
         self.parser = httptools.HttpRequestParser(self)
         self.queue: collections.deque[tuple[Request | Response, bool]] = collections.deque()
         self.task: asyncio.Task[None] | None = None
@@ -146,6 +147,8 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport: no isinstance check
         self.transport = cast(asyncio.Transport, transport)
+        # Kept: asyncio.get_running_loop() costs a getpid() system call on every use.
+        self.loop = asyncio.get_running_loop()
         self.live.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -153,6 +156,10 @@ class Connection(asyncio.Protocol):
             return  # after an error, a timeout or a close answer: nothing more is read
         try:
             self.parser.feed_data(data)
+            if self.receiving and self.timer is None:
+                # Started only when a body outlasts the read that ended its head: most bodies
+                # come whole in that read, and then no timer is made and cancelled.
+                self.timer = self.loop.call_later(self.limits.body_seconds, self._body_timeout)
         except httptools.HttpParserUpgrade:
             self._refuse(400, "upgrades are not supported")
         except (httptools.HttpParserError, _HeadTooLarge) as exc:
@@ -206,8 +213,6 @@ class Connection(asyncio.Protocol):
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.receiving = True
         self.counters.receiving += 1
-        loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(self.limits.body_seconds, self._body_timeout)
 
     def on_body(self, body: bytes) -> None:
         if self.request is None:
@@ -258,7 +263,7 @@ class Connection(asyncio.Protocol):
             self.paused = True
             self.transport.pause_reading()
         if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._serve())
+            self.task = self.loop.create_task(self._serve())
 
     async def _serve(self) -> None:
         """Answer the queued requests in order (a Response queued is a refusal: sent as is)."""
@@ -295,7 +300,7 @@ class Connection(asyncio.Protocol):
         self.queue.append((refusal, True))
         self.closing = True
         if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._serve())
+            self.task = self.loop.create_task(self._serve())
 
     def _close(self) -> None:
         if self.transport is not None:

@@ -86,8 +86,7 @@ class HttpTransport:
         where = f"{method} http://{host}:{port}{path}"
         self._in_flight[unit.name] = self._in_flight.get(unit.name, 0) + 1
         try:
-            async with asyncio.timeout(self.timeout):
-                answer = await self.client.request(method, host, port, path, out, body)
+            answer = await self.client.request(method, host, port, path, out, body, self.timeout)
             self._answered[unit.name] = time.monotonic()
         except TimeoutError as exc:
             raise TransportFailure(

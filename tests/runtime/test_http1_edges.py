@@ -426,3 +426,66 @@ def test_bytes_sent_after_an_answer_are_dropped_and_the_connection_still_used(ap
         assert len(connections) == 1
 
     run(handle, body)
+
+
+# --- the client's own timeout (`timeout=`: one timer per exchange, not asyncio.timeout) ----
+def test_a_request_past_its_timeout_fails_and_closes_its_connection() -> None:
+    async def main() -> None:
+        hung_up = asyncio.Event()
+
+        async def body(client: Client, port: int) -> None:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            with pytest.raises(TimeoutError):
+                await client.request("GET", "127.0.0.1", port, "/", {}, timeout=0.3)
+            assert 0.25 <= loop.time() - start < 5  # the timer, not the test's backstop
+            await hung_up.wait()
+            assert client.idle[("127.0.0.1", port)] == []
+
+        await serving(closing_watched(hung_up, None), body)
+
+    asyncio.run(main())
+
+
+def test_a_pooled_connection_gets_the_same_timeout() -> None:
+    """The second request goes over the kept connection; the server never answers it."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)
+        await writer.drain()
+        await reader.read()  # the second request is read and never answered
+        writer.close()
+
+    async def body(client: Client, port: int) -> None:
+        assert (await client.request("GET", "127.0.0.1", port, "/", {}, timeout=5)).body == b"ok"
+        assert len(client.idle[("127.0.0.1", port)]) == 1
+        with pytest.raises(TimeoutError):
+            await client.request("GET", "127.0.0.1", port, "/", {}, timeout=0.3)
+        assert client.idle[("127.0.0.1", port)] == []
+
+    run(handle, body)
+
+
+def test_an_answer_in_time_cancels_its_timer() -> None:
+    """A kept connection outlives its exchange: a timer left behind would close it later."""
+
+    async def body(client: Client, port: int) -> None:
+        answer = await client.request("GET", "127.0.0.1", port, "/", {}, timeout=0.2)
+        assert answer.body == b"ok"
+        (conn,) = client.idle[("127.0.0.1", port)]
+        assert conn.timer is None
+        await asyncio.sleep(0.4)  # past the deadline: nothing may fire
+        assert not conn.closed
+        assert (await client.request("GET", "127.0.0.1", port, "/", {})).body == b"ok"
+        assert client.idle[("127.0.0.1", port)] == [conn]
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(2):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(OK)
+            await writer.drain()
+        await reader.read()
+        writer.close()
+
+    run(handle, body)

@@ -4,13 +4,15 @@ keep-alive, pipelining, half-closed connections, malformed requests, body limits
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 
-from seldon_graphs.runtime.http_server import MAX_QUEUED
+from seldon_graphs.runtime.http_server import MAX_QUEUED, HttpServer, Limits, Request, Response
 from seldon_graphs.runtime.inprocess import InProcessBackend
 from seldon_graphs.runtime.server import ServerThread
 
@@ -238,3 +240,61 @@ def test_requests_pipelined_after_a_closing_one_are_dropped(echo: ServerThread):
         assert reader.answer()[::2] == (200, BODY)
         assert reader.closed()
     assert echo.server.receiving == 0
+
+
+# --- the body deadline's timer: made only for a body still arriving after its head's read --
+class _CountingLoop:
+    """The connection's loop, counting the timers asked of it (everything else passes on)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.timers = 0
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        self.timers += 1
+        return self.loop.call_later(delay, callback)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.loop, name)
+
+
+def test_the_body_timer_exists_only_while_a_body_is_arriving() -> None:
+    async def answer(request: Request) -> Response:
+        return Response(200, request.body)
+
+    async def main() -> None:
+        server = HttpServer(answer, Limits(max_body_bytes=1 << 20, body_seconds=30.0))
+        port = await server.listen("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            head = b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+            writer.write(head + b"ok")  # whole, in one write: no timer at all
+            await writer.drain()
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200 OK")
+            assert await reader.readexactly(2) == b"ok"
+            (conn,) = server.connections
+            counting = _CountingLoop(conn.loop)
+            conn.loop = cast(asyncio.AbstractEventLoop, counting)
+            writer.write(head + b"ok")
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")
+            assert await reader.readexactly(2) == b"ok"
+            assert counting.timers == 0 and conn.timer is None
+
+            writer.write(head)  # the head alone: the deadline starts
+            await writer.drain()
+            for _ in range(500):  # bounded: 5 s
+                if conn.timer is not None:
+                    break
+                await asyncio.sleep(0.01)
+            assert counting.timers == 1 and server.counters.receiving == 1
+            writer.write(b"ok")  # the rest: the timer goes
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")
+            assert await reader.readexactly(2) == b"ok"
+            assert conn.timer is None and server.counters.receiving == 0
+        finally:
+            writer.close()
+            await server.close()
+
+    asyncio.run(main())
