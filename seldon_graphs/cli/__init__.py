@@ -89,6 +89,16 @@ def version_text() -> str:
     )
 
 
+def entry() -> int:
+    """The `seldon-graphs` program: `main` on sys.argv, networkx's import narrowed first (a
+    process of its own: nothing else in it can want more of networkx than it gets; see
+    seldon_graphs/nx_import.py)."""
+    from .. import nx_import
+
+    nx_import.narrow()
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # A compile allocates many small, long-lived objects; the default collector thresholds
     # make it rescan them again and again (a third of the time at 5,000 nodes).

@@ -1,0 +1,142 @@
+"""networkx without its whole package import, for the command line's start-up (issue 14).
+
+`import networkx` runs networkx/__init__.py: some 300 modules (every algorithm, generator,
+reader and drawing helper) and a scan of every installed distribution's entry points. That
+was 120 of the 300 ms of `validate` on a graph with a flow. The compiler uses `DiGraph` and
+three algorithms. `narrow()` makes `networkx` a package whose `__init__` has not run yet,
+imports the modules those four need, and sets the names they look up on `nx` (what networkx's
+own `__init__` would have set first).
+
+Nothing can see a partial networkx: any other name asked of the package, or of its partial
+`algorithms` packages, runs networkx's own `__init__` first (`_complete`), and the answer is
+the full package's. So code added later that uses another algorithm stays correct, it only
+starts slower; tests/test_nx_import.py checks that validating our graphs never needs that, and
+that the narrowed functions give the full package's answers.
+
+Only the console script narrows (`seldon_graphs.cli.entry`): a program importing
+seldon_graphs gets networkx as it is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+# Imported whole, in networkx's own order; their packages' __init__ files are small.
+_WHOLE = ("networkx.exception", "networkx.utils", "networkx.classes")
+# Packages whose __init__ imports every algorithm: made without running it.
+_PARTIAL = ("networkx.algorithms", "networkx.algorithms.components")
+# What the compiler calls, and what those call through `nx.` (checked by the tests).
+_MODULES = (
+    "networkx.algorithms.components.strongly_connected",
+    "networkx.algorithms.dominance",
+    "networkx.algorithms.cycles",
+    "networkx.algorithms.traversal",
+)
+
+_state = {"narrowed": False, "completing": False, "completed": False}
+
+
+def narrow() -> bool:
+    """Install the narrowed package; False (and nothing changed) when networkx is already
+    imported, or is not a package this module knows how to narrow."""
+    if "networkx" in sys.modules:
+        return False
+    spec = importlib.util.find_spec("networkx")
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return False
+    top = _unexecuted(spec)
+    try:
+        for name in _WHOLE:
+            importlib.import_module(name)
+        namespace = vars(top)
+        for name in ("networkx.exception", "networkx.classes"):
+            namespace.update(_public(sys.modules[name]))
+        utils: Any = sys.modules["networkx.utils"]
+        namespace["_dispatchable"] = utils._dispatchable
+        namespace["config"] = utils.config = utils.configs.config = (
+            utils.backends._set_configs_from_environment()
+        )
+        for name in _PARTIAL:
+            found = importlib.util.find_spec(name)
+            assert found is not None
+            _unexecuted(found)
+        for name in _MODULES:
+            namespace.update(_public(importlib.import_module(name)))
+    except Exception:
+        _forget()
+        return False
+    _state["narrowed"] = True
+    return True
+
+
+def completed() -> bool:
+    """Whether something asked the narrowed package for a name it did not have."""
+    return _state["completed"]
+
+
+def _unexecuted(spec: Any) -> ModuleType:
+    module = importlib.util.module_from_spec(spec)
+    setattr(module, "__getattr__", _completer(module))  # noqa: B010 (a module's own hook)
+    sys.modules[spec.name] = module
+    parent, _, child = spec.name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+def _public(module: ModuleType) -> dict[str, Any]:
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in vars(module) if not n.startswith("_")]
+    return {name: getattr(module, name) for name in names}
+
+
+def _completer(module: ModuleType) -> Callable[[str], Any]:
+    def __getattr__(name: str) -> Any:
+        """A name a narrowed package lacks: the full package's (completed first)."""
+        if not _state["completing"]:
+            if not name.startswith("__") and _is_submodule(f"{module.__name__}.{name}"):
+                return importlib.import_module(f"{module.__name__}.{name}")  # that one only
+            if not _state["completed"]:
+                _complete()
+            current = sys.modules.get(module.__name__)
+            if current is not None and current is not module:
+                return getattr(current, name)  # a partial package's full successor
+            if name in vars(module):
+                return vars(module)[name]  # the top package, completed in place
+        # networkx's own __init__ asking for a name not defined yet: what it would get
+        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+def _is_submodule(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _complete() -> None:
+    """Run networkx's own __init__ into the narrowed module object, so every holder of `nx`
+    sees the full package; the partial algorithms packages are imported afresh, whole."""
+    top = sys.modules["networkx"]
+    _state["completing"] = True
+    try:
+        for partial in _PARTIAL:
+            sys.modules.pop(partial, None)
+        spec = top.__spec__
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(top)
+    finally:
+        _state["completing"] = False
+    _state["completed"] = True
+
+
+def _forget() -> None:
+    for name in [n for n in sys.modules if n == "networkx" or n.startswith("networkx.")]:
+        del sys.modules[name]

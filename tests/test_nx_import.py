@@ -1,0 +1,174 @@
+"""seldon_graphs/nx_import.py: the console script's narrowed networkx gives the full package's
+answers, never needs the rest of it for our graphs, and completes itself when asked for more.
+
+Each check runs in a fresh interpreter: narrowing changes `sys.modules`, and this test process
+has imported networkx whole already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import networkx as nx
+
+from seldon_graphs import nx_import
+from tests.goldens import ROOT
+
+RANDOM_GRAPHS = 60
+
+
+def _fresh(code: str) -> str:
+    """Run `code` in a new interpreter at the repository root; its stdout."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_every_corpus_graph_and_golden_is_unchanged_and_networkx_stays_narrow() -> None:
+    report = json.loads(
+        _fresh(
+            """
+            import json, sys
+            from seldon_graphs import nx_import
+            assert nx_import.narrow()
+            from tests.goldens import ROOT, bad_graph_output, compiled_outputs
+            differ, checked = [], 0
+            for path in sorted((ROOT / "tests" / "bad_graphs").glob("*.yaml")):
+                checked += 1
+                if bad_graph_output(path) != path.with_suffix(".expected").read_text():
+                    differ.append(path.name)
+            for graph in sorted((ROOT / "graphs").glob("*.yaml")):
+                for name, text in compiled_outputs(graph).items():
+                    checked += 1
+                    if text != (ROOT / "tests" / "golden" / name).read_text():
+                        differ.append(name)
+            loaded = sorted(m for m in sys.modules if m.startswith("networkx."))
+            completed = nx_import.completed()
+            print(json.dumps(
+                {"differ": differ, "checked": checked, "completed": completed, "loaded": loaded}
+            ))
+            """
+        )
+    )
+    assert report["differ"] == []
+    corpus = len(list((ROOT / "tests" / "bad_graphs").glob("*.yaml")))
+    assert report["checked"] >= corpus + len(list((ROOT / "graphs").glob("*.yaml")))
+    assert report["completed"] is False
+    # The narrowing is the point: none of networkx's other subpackages came in.
+    assert not any(
+        m.startswith(("networkx.generators", "networkx.readwrite", "networkx.drawing"))
+        for m in report["loaded"]
+    )
+    assert "networkx.algorithms.flow" not in report["loaded"]
+
+
+def _random_edges(seed: int) -> list[tuple[int, int]]:
+    graph = nx.gnp_random_graph(12, 0.18, seed=seed, directed=True)
+    return sorted(graph.edges)
+
+
+def _answers(edges: list[tuple[int, int]]) -> dict[str, object]:
+    """What the compiler asks networkx, in a form both interpreters print alike."""
+    graph = nx.DiGraph()  # built as the compiler builds its graphs (no converter involved)
+    graph.add_nodes_from(range(12))
+    graph.add_edges_from(edges)
+    try:
+        cycle: object = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = "none"
+    return {
+        "scc": sorted(sorted(c) for c in nx.strongly_connected_components(graph)),
+        "idom": sorted(nx.immediate_dominators(graph, 0).items()),
+        "cycle": [list(e) for e in cycle] if isinstance(cycle, list) else cycle,
+    }
+
+
+def test_narrowed_algorithms_answer_as_the_full_package_on_random_graphs() -> None:
+    cases = [_random_edges(seed) for seed in range(RANDOM_GRAPHS)]
+    narrowed = json.loads(
+        _fresh(
+            f"""
+            import json
+            from seldon_graphs import nx_import
+            assert nx_import.narrow()
+            import networkx as nx
+            from tests.test_nx_import import _answers
+            print(json.dumps([_answers(edges) for edges in {cases!r}]))
+            assert not nx_import.completed()
+            """
+        )
+    )
+    full = json.loads(json.dumps([_answers(edges) for edges in cases]))
+    assert narrowed == full
+    assert any(a["cycle"] != "none" for a in full) and any(a["cycle"] == "none" for a in full)
+
+
+def test_any_other_name_completes_the_package_in_place() -> None:
+    out = _fresh(
+        """
+        from seldon_graphs import nx_import
+        assert nx_import.narrow()
+        import networkx as nx
+        from networkx import algorithms as partial_algorithms  # held before completing
+        assert not nx_import.completed()
+        print(list(nx.topological_sort(nx.DiGraph([(2, 1), (1, 0)]))))
+        assert nx_import.completed()
+        import networkx
+        assert networkx is nx  # the same module object, now whole
+        print(partial_algorithms.is_directed_acyclic_graph(nx.DiGraph([(0, 1)])))
+        print(nx.algorithms.dag.is_directed_acyclic_graph(nx.DiGraph([(0, 1), (1, 0)])))
+        from networkx import *  # noqa: F403
+        print(len(nx.generators.classic.path_graph(4)))
+        try:
+            nx.no_such_name
+        except AttributeError as exc:
+            print(type(exc).__name__)
+        """
+    )
+    assert out.split("\n") == ["[2, 1, 0]", "True", "False", "4", "AttributeError", ""]
+
+
+def test_a_submodule_asked_by_name_comes_alone() -> None:
+    out = _fresh(
+        """
+        import sys
+        from seldon_graphs import nx_import
+        assert nx_import.narrow()
+        import networkx as nx
+        print(nx.relabel.__name__, "networkx.relabel" in sys.modules)
+        print(nx_import.completed(), "networkx.generators" in sys.modules)
+        """
+    )
+    assert out == "networkx.relabel True\nFalse False\n"
+
+
+def test_narrow_leaves_an_imported_networkx_alone() -> None:
+    assert "networkx" in sys.modules
+    assert nx_import.narrow() is False
+    assert sys.modules["networkx"] is nx and hasattr(nx, "gnp_random_graph")
+
+
+def test_the_console_script_narrows_and_still_validates() -> None:
+    out = _fresh(
+        """
+        import sys
+        from seldon_graphs import cli
+        sys.argv = ["seldon-graphs", "validate", "graphs/income.yaml"]
+        code = cli.entry()
+        from seldon_graphs import nx_import
+        print(code, nx_import.completed(), "networkx.generators" in sys.modules)
+        """
+    )
+    assert out.splitlines()[-1] == "0 False False"
