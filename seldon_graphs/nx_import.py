@@ -3,9 +3,9 @@
 `import networkx` runs networkx/__init__.py: some 300 modules (every algorithm, generator,
 reader and drawing helper) and a scan of every installed distribution's entry points. That
 was 120 of the 300 ms of `validate` on a graph with a flow. The compiler uses `DiGraph` and
-three algorithms. `narrow()` makes `networkx` a package whose `__init__` has not run yet,
-imports the modules those four need, and sets the names they look up on `nx` (what networkx's
-own `__init__` would have set first).
+three algorithms. `narrow()` makes `networkx` a package whose `__init__` has not run yet;
+its first use imports the modules those four need and sets the names they look up on `nx`
+(what networkx's own `__init__` would have set first). A graph without a flow never uses it.
 
 Nothing can see a partial networkx: any other name asked of the package, or of its partial
 `algorithms` packages, runs networkx's own `__init__` first (`_complete`), and the answer is
@@ -25,8 +25,6 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-# Imported whole, in networkx's own order; their packages' __init__ files are small.
-_WHOLE = ("networkx.exception", "networkx.utils", "networkx.classes")
 # Packages whose __init__ imports every algorithm: made without running it.
 _PARTIAL = ("networkx.algorithms", "networkx.algorithms.components")
 # What the compiler calls, and what those call through `nx.` (checked by the tests).
@@ -37,29 +35,47 @@ _MODULES = (
     "networkx.algorithms.traversal",
 )
 
-_state = {"narrowed": False, "completing": False, "completed": False}
+_state = {"loading": False, "loaded": False, "completing": False, "completed": False}
 
 
 def narrow() -> bool:
-    """Install the narrowed package; False (and nothing changed) when networkx is already
-    imported, or is not a package this module knows how to narrow."""
+    """Make `networkx` the narrowed package, loaded on its first use (a graph without a flow
+    never uses it); False, and nothing changed, when networkx is imported already or cannot
+    be found."""
     if "networkx" in sys.modules:
         return False
     spec = importlib.util.find_spec("networkx")
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
         return False
-    top = _unexecuted(spec)
+    _unexecuted(spec)
+    return True
+
+
+def loaded() -> bool:
+    """Whether the narrowed package's modules were imported (something used networkx)."""
+    return _state["loaded"]
+
+
+def completed() -> bool:
+    """Whether something asked the narrowed package for a name it did not have."""
+    return _state["completed"]
+
+
+def _load(top: ModuleType) -> None:
+    """Import what the compiler uses and set the names it reads on `nx`, as networkx's own
+    __init__ would have set them; anything unexpected completes the package instead."""
+    _state["loading"] = True
     try:
-        for name in _WHOLE:
-            importlib.import_module(name)
         namespace = vars(top)
-        for name in ("networkx.exception", "networkx.classes"):
-            namespace.update(_public(sys.modules[name]))
-        utils: Any = sys.modules["networkx.utils"]
+        namespace.update(_public(importlib.import_module("networkx.exception")))
+        utils: Any = importlib.import_module("networkx.utils")
+        # networkx's own __init__ order: decorators and config before the graph classes
         namespace["_dispatchable"] = utils._dispatchable
+        namespace["_clear_cache"] = utils._clear_cache
         namespace["config"] = utils.config = utils.configs.config = (
             utils.backends._set_configs_from_environment()
         )
+        namespace.update(_public(importlib.import_module("networkx.classes")))
         for name in _PARTIAL:
             found = importlib.util.find_spec(name)
             assert found is not None
@@ -67,15 +83,11 @@ def narrow() -> bool:
         for name in _MODULES:
             namespace.update(_public(importlib.import_module(name)))
     except Exception:
-        _forget()
-        return False
-    _state["narrowed"] = True
-    return True
-
-
-def completed() -> bool:
-    """Whether something asked the narrowed package for a name it did not have."""
-    return _state["completed"]
+        _state["loading"] = False
+        _complete()  # networkx not laid out as this module expects: the whole package
+    finally:
+        _state["loading"] = False
+    _state["loaded"] = True
 
 
 def _unexecuted(spec: Any) -> ModuleType:
@@ -99,8 +111,14 @@ def _completer(module: ModuleType) -> Callable[[str], Any]:
     def __getattr__(name: str) -> Any:
         """A name a narrowed package lacks: the full package's (completed first)."""
         if not _state["completing"]:
+            if not _state["loaded"] and not _state["loading"]:
+                _load(sys.modules["networkx"])  # the first use: what every module needs first
+                if name in vars(module):
+                    return vars(module)[name]
             if not name.startswith("__") and _is_submodule(f"{module.__name__}.{name}"):
                 return importlib.import_module(f"{module.__name__}.{name}")  # that one only
+            if _state["loading"]:
+                raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
             if not _state["completed"]:
                 _complete()
             current = sys.modules.get(module.__name__)

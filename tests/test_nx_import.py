@@ -168,7 +168,21 @@ def test_the_console_script_narrows_and_still_validates() -> None:
         sys.argv = ["seldon-graphs", "validate", "graphs/income.yaml"]
         code = cli.entry()
         from seldon_graphs import nx_import
-        print(code, nx_import.completed(), "networkx.generators" in sys.modules)
+        print(code, nx_import.loaded(), nx_import.completed(), "networkx.generators" in sys.modules)
         """
     )
-    assert out.splitlines()[-1] == "0 False False"
+    assert out.splitlines()[-1] == "0 True False False"
+
+
+def test_a_graph_without_a_flow_never_loads_networkx() -> None:
+    out = _fresh(
+        """
+        import sys
+        from seldon_graphs import cli
+        sys.argv = ["seldon-graphs", "validate", "graphs/iris.yaml"]
+        code = cli.entry()
+        from seldon_graphs import nx_import
+        print(code, nx_import.loaded(), sorted(m for m in sys.modules if m.startswith("networkx")))
+        """
+    )
+    assert out.splitlines()[-1] == "0 False ['networkx']"
