@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -36,6 +37,9 @@ _MODULES = (
 )
 
 _state = {"loading": False, "loaded": False, "completing": False, "completed": False}
+# One thread loads or completes; another asking meanwhile waits for it (re-entrant: the
+# loading thread's own imports come back through __getattr__).
+_lock = threading.RLock()
 
 
 def narrow() -> bool:
@@ -110,26 +114,33 @@ def _public(module: ModuleType) -> dict[str, Any]:
 def _completer(module: ModuleType) -> Callable[[str], Any]:
     def __getattr__(name: str) -> Any:
         """A name a narrowed package lacks: the full package's (completed first)."""
-        if not _state["completing"]:
-            if not _state["loaded"] and not _state["loading"]:
-                _load(sys.modules["networkx"])  # the first use: what every module needs first
-                if name in vars(module):
-                    return vars(module)[name]
-            if not name.startswith("__") and _is_submodule(f"{module.__name__}.{name}"):
-                return importlib.import_module(f"{module.__name__}.{name}")  # that one only
-            if _state["loading"]:
-                raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
-            if not _state["completed"]:
-                _complete()
-            current = sys.modules.get(module.__name__)
-            if current is not None and current is not module:
-                return getattr(current, name)  # a partial package's full successor
-            if name in vars(module):
-                return vars(module)[name]  # the top package, completed in place
-        # networkx's own __init__ asking for a name not defined yet: what it would get
-        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+        with _lock:
+            return _lookup(module, name)
 
     return __getattr__
+
+
+def _lookup(module: ModuleType, name: str) -> Any:
+    if name in vars(module):
+        return vars(module)[name]  # set by another thread's load while this one waited
+    if not _state["completing"]:
+        if not _state["loaded"] and not _state["loading"]:
+            _load(sys.modules["networkx"])  # the first use: what every module needs first
+            if name in vars(module):
+                return vars(module)[name]
+        if not name.startswith("__") and _is_submodule(f"{module.__name__}.{name}"):
+            return importlib.import_module(f"{module.__name__}.{name}")  # that one only
+        if _state["loading"]:
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+        if not _state["completed"]:
+            _complete()
+        current = sys.modules.get(module.__name__)
+        if current is not None and current is not module:
+            return getattr(current, name)  # a partial package's full successor
+        if name in vars(module):
+            return vars(module)[name]  # the top package, completed in place
+    # networkx's own __init__ asking for a name not defined yet: what it would get
+    raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
 
 
 def _is_submodule(name: str) -> bool:
@@ -153,8 +164,3 @@ def _complete() -> None:
     finally:
         _state["completing"] = False
     _state["completed"] = True
-
-
-def _forget() -> None:
-    for name in [n for n in sys.modules if n == "networkx" or n.startswith("networkx.")]:
-        del sys.modules[name]

@@ -186,3 +186,47 @@ def test_a_graph_without_a_flow_never_loads_networkx() -> None:
         """
     )
     assert out.splitlines()[-1] == "0 False ['networkx']"
+
+
+def test_a_networkx_laid_out_otherwise_falls_back_to_the_whole_package() -> None:
+    """A later networkx without a module the narrowing expects: the first use completes the
+    package instead, and the answers are the full package's."""
+    out = _fresh(
+        """
+        from seldon_graphs import nx_import
+        nx_import._MODULES = (*nx_import._MODULES, "networkx.algorithms.no_such_module")
+        assert nx_import.narrow()
+        import networkx as nx
+        graph = nx.DiGraph()
+        graph.add_edges_from([(0, 1), (1, 2), (2, 0)])
+        print(sorted(map(sorted, nx.strongly_connected_components(graph))))
+        print(nx_import.loaded(), nx_import.completed(), hasattr(nx, "topological_sort"))
+        """
+    )
+    assert out == "[[0, 1, 2]]\nTrue True True\n"
+
+
+def test_threads_using_networkx_at_once_see_it_whole() -> None:
+    out = _fresh(
+        """
+        import threading
+        from seldon_graphs import nx_import
+        assert nx_import.narrow()
+        import networkx as nx
+        results, start = [], threading.Barrier(8)
+
+        def use() -> None:
+            start.wait(timeout=30)
+            graph = nx.DiGraph()
+            graph.add_edges_from([(0, 1), (1, 0)])
+            results.append(len(nx.find_cycle(graph)))
+
+        threads = [threading.Thread(target=use) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        print(results, nx_import.completed())
+        """
+    )
+    assert out == "[2, 2, 2, 2, 2, 2, 2, 2] False\n"
