@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
             "model_versions",
             "schema_quick",
             "tree",
+            "nx_import",
         ),
         0,
     ),
