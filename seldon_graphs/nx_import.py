@@ -19,7 +19,9 @@ seldon_graphs gets networkx as it is.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -35,6 +37,10 @@ _MODULES = (
     "networkx.algorithms.cycles",
     "networkx.algorithms.traversal",
 )
+
+# The entry-point groups networkx.utils.backends reads when imported (two scans of every
+# installed distribution, through importlib.metadata: half of the narrowed import's time).
+_BACKEND_GROUPS = ("networkx.backends", "networkx.backend_info")
 
 _state = {"loading": False, "loaded": False, "completing": False, "completed": False}
 # One thread loads or completes; another asking meanwhile waits for it (re-entrant: the
@@ -72,7 +78,7 @@ def _load(top: ModuleType) -> None:
     try:
         namespace = vars(top)
         namespace.update(_public(importlib.import_module("networkx.exception")))
-        utils: Any = importlib.import_module("networkx.utils")
+        utils: Any = _import_utils()
         # networkx's own __init__ order: decorators and config before the graph classes
         namespace["_dispatchable"] = utils._dispatchable
         namespace["_clear_cache"] = utils._clear_cache
@@ -92,6 +98,79 @@ def _load(top: ModuleType) -> None:
     finally:
         _state["loading"] = False
     _state["loaded"] = True
+
+
+def _import_utils() -> ModuleType:
+    """networkx.utils, its backends module given an `entry_points` that answers "none" at
+    once when no installed distribution declares a networkx backend (and asks
+    importlib.metadata otherwise, or for any other group)."""
+    if "importlib.metadata" in sys.modules or _backends_may_be_declared():
+        return importlib.import_module("networkx.utils")
+    stand_in = ModuleType("importlib.metadata")
+    setattr(stand_in, "entry_points", _entry_points)  # noqa: B010
+    sys.modules["importlib.metadata"] = stand_in
+    try:
+        return importlib.import_module("networkx.utils")
+    finally:
+        if sys.modules.get("importlib.metadata") is stand_in:
+            del sys.modules["importlib.metadata"]
+
+
+def _entry_points(**params: Any) -> Any:
+    if params.get("group") in _BACKEND_GROUPS and len(params) == 1:
+        return ()  # _backends_may_be_declared() found none
+    from importlib import metadata
+
+    return metadata.entry_points(**params)
+
+
+def _backends_may_be_declared() -> bool:
+    """Whether a distribution on sys.path may declare entry points in a networkx backend
+    group: read from each folder's *.dist-info and *.egg-info entry_points.txt; True also
+    where only importlib.metadata can tell (a zip on sys.path, another distribution finder)."""
+    if any(
+        hasattr(finder, "find_distributions") and finder is not importlib.machinery.PathFinder
+        for finder in sys.meta_path
+    ):
+        return True
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
+                return True
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), "rb") as f:
+                        text = f.read().decode("utf-8", "replace")
+                except OSError:
+                    continue
+                if _declares_backend(text):
+                    return True
+    return False
+
+
+def _declares_backend(entry_points_txt: str) -> bool:
+    """Whether an entry_points.txt names an entry in a backend group; networkx's own test
+    backend (`nx_loopback`, which networkx itself ignores) does not count."""
+    section = ""
+    for raw in entry_points_txt.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif (
+            section in _BACKEND_GROUPS
+            and line
+            and not line.startswith(("#", ";"))
+            and line.partition("=")[0].strip() != "nx_loopback"
+        ):
+            return True
+    return False
 
 
 def _unexecuted(spec: Any) -> ModuleType:

@@ -12,8 +12,10 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import networkx as nx
+import pytest
 
 from seldon_graphs import nx_import
 from tests.goldens import ROOT
@@ -21,12 +23,13 @@ from tests.goldens import ROOT
 RANDOM_GRAPHS = 60
 
 
-def _fresh(code: str) -> str:
-    """Run `code` in a new interpreter at the repository root; its stdout."""
+def _fresh(code: str, path: str = "") -> str:
+    """Run `code` in a new interpreter at the repository root (`path` first on its
+    PYTHONPATH); its stdout."""
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (path, str(ROOT))))},
         capture_output=True,
         text=True,
         timeout=300,
@@ -230,3 +233,55 @@ def test_threads_using_networkx_at_once_see_it_whole() -> None:
         """
     )
     assert out == "[2, 2, 2, 2, 2, 2, 2, 2] False\n"
+
+
+BACKENDS = """
+    import sys
+    from seldon_graphs import nx_import
+    if sys.argv[-1] == "narrowed":
+        assert nx_import.narrow()
+    import networkx as nx
+    nx.DiGraph
+    from networkx.utils import backends
+    print(sorted(backends.backends), sorted(backends.backend_info), sorted(nx.config.backends))
+    print("importlib.metadata" in sys.modules)
+"""
+
+
+def _backends(path: str, narrowed: bool) -> list[str]:
+    code = BACKENDS.replace('sys.argv[-1] == "narrowed"', repr(narrowed))
+    return _fresh(code, path).splitlines()
+
+
+def test_no_backend_installed_reads_no_distribution_metadata() -> None:
+    """networkx's own entry point (its test backend, `nx_loopback`) is not a backend: the
+    narrowed load answers "none" without importlib.metadata, as the full import finds."""
+    narrowed, full = _backends("", True), _backends("", False)
+    assert narrowed[0] == full[0] == "[] ['networkx'] []"
+    assert (narrowed[1], full[1]) == ("False", "True")
+
+
+def test_an_installed_backend_is_found_as_the_full_import_finds_it(tmp_path: Path) -> None:
+    dist = tmp_path / "nx_fake_backend-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nx-fake-backend\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[console_scripts]\nx = y:z\n\n[networkx.backends]\nfake = nx_fake_backend:Backend\n"
+    )
+    narrowed, full = _backends(str(tmp_path), True), _backends(str(tmp_path), False)
+    assert narrowed == full
+    assert narrowed[0] == "['fake'] ['fake', 'networkx'] ['fake']"
+
+
+@pytest.mark.parametrize(
+    ("text", "declares"),
+    [
+        ("[networkx.backends]\nnx_loopback = networkx.classes.tests:x\n", False),
+        ("[networkx.backends]\n# fake = a:b\n\n[console_scripts]\nfake = a:b\n", False),
+        ("[networkx.backends]\nnx_loopback = a:b\nfake = a:b\n", True),
+        ("[ networkx.backend_info ]\nfake=a:b\n", True),
+        ("[console_scripts]\nnetworkx.backends = a:b\n", False),
+    ],
+)
+def test_which_entry_points_files_declare_a_backend(text: str, declares: bool) -> None:
+    assert nx_import._declares_backend(text) is declares
