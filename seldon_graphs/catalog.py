@@ -7,8 +7,6 @@ the runtimes and servers_catalog share. Reference: ../shared/reference/seldon_v1
 
 from __future__ import annotations
 
-import hashlib
-
 UNKNOWN_IMPLEMENTATION = "UNKNOWN_IMPLEMENTATION"
 
 # Graph-file spelling -> Seldon implementation name.
@@ -85,6 +83,8 @@ def hashed(name: str) -> str:
     """`name`, or the `seldon-<md5>` the operator uses instead of one over 63 characters."""
     if len(name) <= NAME_LIMIT:
         return name
+    import hashlib  # here: OpenSSL's load is 3 ms of every start-up, and few names are long
+
     return "seldon-" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import enum
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -262,6 +261,8 @@ def render_text(diags: Sequence[Diagnostic], sources: dict[str, str]) -> str:
 
 
 def render_json(diags: Sequence[Diagnostic]) -> str:
+    import json  # here: only --format json asks (1 ms of every start-up otherwise)
+
     return json.dumps([d.to_json() for d in diags], indent=2, sort_keys=True)
 
 

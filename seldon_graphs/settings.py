@@ -22,7 +22,6 @@ import dataclasses
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,6 +215,8 @@ def _config(root: Path) -> dict[str, Setting]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read {CONFIG_FILE}: {exc}", str(path)) from None
+    import tomllib  # here: most projects have no settings file (2 ms of validate's start-up)
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
