@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import socket
 import struct
 import termios
 from collections.abc import Awaitable, Callable
@@ -20,46 +19,18 @@ import pytest
 
 from seldon_graphs.runtime.http1 import MAX_HEAD, Client, ConnectionClosed
 
+from .http1_servers import Handler, request_head, run, serving, stalled_listener
+
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-Body = Callable[[Client, int], Awaitable[None]]
 # How a server answers: (its writer, the connection's number, the request's number on it),
 # both counted from 0, to the answer's bytes, or None to hang up before any answer byte.
 Reply = Callable[[asyncio.StreamWriter, int, int], Awaitable[bytes | None]]
-
-
-async def serving(handler: Handler, body: Body, host: str = "127.0.0.1") -> None:
-    """Run `body(client, port)` against a server running `handler` per connection; fails if
-    anything reached the loop's exception handler."""
-    errors: list[dict[str, Any]] = []
-    asyncio.get_running_loop().set_exception_handler(lambda _, context: errors.append(context))
-    server = await asyncio.start_server(handler, host, 0)
-    client = Client()
-    try:
-        async with asyncio.timeout(15):  # each exchange takes milliseconds
-            await body(client, server.sockets[0].getsockname()[1])
-    finally:
-        client.close()
-        server.close()
-    assert errors == []
-
-
-def run(handler: Handler, body: Body, host: str = "127.0.0.1") -> None:
-    asyncio.run(serving(handler, body, host))
 
 
 async def get(client: Client, port: int, host: str = "127.0.0.1", **options: Any) -> bytes:
     answer = await client.request("GET", host, port, "/", {}, **options)
     assert answer.status == 200
     return answer.body
-
-
-async def request_head(reader: asyncio.StreamReader) -> bytes:
-    """The next request's head; b"" once the client has closed."""
-    try:
-        return await reader.readuntil(b"\r\n\r\n")
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return b""
 
 
 def replying(reply: Reply, connections: list[int]) -> Handler:
@@ -458,13 +429,8 @@ def test_a_request_fails_at_its_deadline_before_a_later_answer() -> None:
 def test_a_connect_that_does_not_complete_fails_at_the_deadline() -> None:
     """A listener whose accept queue is full drops the SYN: the connect stays pending, and the
     request's timeout ends it, before a timer due at twice the timeout."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port))
 
-    async def main() -> None:
+    async def main(port: int) -> None:
         late = asyncio.Event()
         asyncio.get_running_loop().call_later(0.6, late.set)
         client = Client()
@@ -476,11 +442,8 @@ def test_a_connect_that_does_not_complete_fails_at_the_deadline() -> None:
         finally:
             client.close()
 
-    try:
-        asyncio.run(main())
-    finally:
-        filler.close()
-        listener.close()
+    with stalled_listener() as (_, port):
+        asyncio.run(main(port))
 
 
 def test_the_deadline_spans_a_retry_on_a_fresh_connection() -> None:
