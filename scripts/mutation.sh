@@ -33,7 +33,7 @@ declare -A TESTS=(
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
   [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_process.py tests/runtime/test_supervision.py"
   [runtime/docker]="tests/runtime/test_docker_plan.py tests/runtime/test_docker.py"
-  [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py"
+  [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py tests/runtime/test_http1_survivors.py tests/runtime/test_http1_closed_early.py tests/runtime/test_http1_parsing.py"
   [runtime/server]="tests/runtime/test_server_answers.py tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
 )
 ORDER=(safety wrapper/context deploy/preflight deploy/wait runtime/http1 runtime/server

@@ -24,6 +24,7 @@ from typing import cast
 import httptools
 
 MAX_HEAD = 64 * 1024
+_HEAD_END = b"\r\n\r\n"
 IDLE_PER_ENDPOINT = 32
 
 
@@ -52,6 +53,7 @@ class _Connection(asyncio.Protocol):
         self.headers: dict[str, str] = {}
         self.body = bytearray()
         self.head_bytes = 0
+        self.head_tail = b""  # the head's last 3 bytes so far, where its blank line may begin
         self.head_done = False
         self.stray = False
         self.close_delimited = False
@@ -76,6 +78,7 @@ class _Connection(asyncio.Protocol):
         self.headers = {}
         self.body = bytearray()
         self.head_bytes = 0
+        self.head_tail = b""
         self.head_done = self.close_delimited = self.received = False
         self.keep_alive = True
         self.waiter = self.loop.create_future()
@@ -113,12 +116,18 @@ class _Connection(asyncio.Protocol):
             self._fail(ConnectionClosed("bad HTTP answer: header too large"))
 
     def _count_head(self, data: bytes) -> None:
-        """MAX_HEAD bytes before the head's end at most (httptools sets no limit)."""
+        """MAX_HEAD bytes before the head's end at most (httptools sets no limit), wherever
+        the reads split the head: its blank line may begin in the reads before this one."""
+        before = self.head_bytes
         self.head_bytes += len(data)
         if self.head_bytes > MAX_HEAD:
-            end = data.find(b"\r\n\r\n")
-            if end < 0 or self.head_bytes - len(data) + end > MAX_HEAD:
+            window = self.head_tail + data  # starts len(head_tail) bytes before `data`
+            end = window.find(_HEAD_END)
+            if end < 0:  # its last bytes may begin the blank line: not counted as head yet
+                end = len(window) - next(k for k in (3, 2, 1, 0) if window.endswith(_HEAD_END[:k]))
+            if before - len(self.head_tail) + end > MAX_HEAD:
                 raise _HeadTooLarge
+        self.head_tail = (self.head_tail + data[-3:])[-3:]
 
     # --- httptools callbacks ---------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -173,7 +182,8 @@ class _Connection(asyncio.Protocol):
 def _request_bytes(
     method: str, host: str, port: int, path: str, headers: dict[str, str], body: bytes | None
 ) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+    authority = f"[{host}]" if ":" in host else host  # an IPv6 literal (RFC 3986 3.2.2)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {authority}:{port}"]
     for name, value in headers.items():
         if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
             continue  # never let a header value start a new header

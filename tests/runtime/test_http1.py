@@ -12,6 +12,8 @@ import pytest
 
 from seldon_graphs.runtime.http1 import Client, ConnectionClosed
 
+from .http1_servers import stalled_listener
+
 Answer = Callable[[bytes], bytes | None]
 
 
@@ -225,14 +227,9 @@ def test_a_connection_closed_while_idle_is_not_reused():
 def test_a_connect_that_does_not_complete_at_once():
     """A listener whose accept queue is full drops the SYN; the connect completes only after
     the queue drains (the kernel retransmits the SYN), so the client must wait for it."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)  # room for one connection not yet accepted
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port))
     connecting = threading.Event()
 
-    def serve() -> None:
+    def serve(listener: socket.socket) -> None:
         connecting.wait(30)
         listener.accept()[0].close()  # the filler: the queue has room again
         conn, _ = listener.accept()
@@ -242,10 +239,7 @@ def test_a_connect_that_does_not_complete_at_once():
                 data += conn.recv(4096)
             conn.sendall(OK)
 
-    server = threading.Thread(target=serve, daemon=True)
-    server.start()
-
-    async def main() -> bytes:
+    async def main(port: int) -> bytes:
         client = Client()
         try:
             call = asyncio.create_task(client.request("GET", "127.0.0.1", port, "/", {}))
@@ -257,13 +251,14 @@ def test_a_connect_that_does_not_complete_at_once():
         finally:
             client.close()
 
-    try:
-        assert asyncio.run(main()) == b"ok"
-    finally:
-        connecting.set()
-        server.join(30)
-        filler.close()
-        listener.close()
+    with stalled_listener() as (listener, port):
+        server = threading.Thread(target=serve, args=(listener,), daemon=True)
+        server.start()
+        try:
+            assert asyncio.run(main(port)) == b"ok"
+        finally:
+            connecting.set()
+            server.join(30)
 
 
 def test_a_refused_connect_is_an_oserror_naming_the_address():
@@ -283,24 +278,19 @@ def test_a_refused_connect_is_an_oserror_naming_the_address():
 def test_a_connect_that_fails_later_is_a_connect_error():
     """The same pending connect, refused when the listener goes away: reported as the
     connect's failure (nothing was sent), not as a connection lost mid-exchange."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port))
 
-    async def main() -> None:
+    async def main(listener: socket.socket, port: int) -> None:
         client = Client()
         try:
             call = asyncio.create_task(client.request("GET", "127.0.0.1", port, "/", {}))
             await asyncio.sleep(0)  # the connect is issued and pending
             assert not call.done()
             listener.close()  # the retransmitted SYN is refused
-            filler.close()
             with pytest.raises(ConnectionRefusedError, match="Connect call failed"):
                 async with asyncio.timeout(30):
                     await call
         finally:
             client.close()
 
-    asyncio.run(main())
+    with stalled_listener() as (listener, port):
+        asyncio.run(main(listener, port))

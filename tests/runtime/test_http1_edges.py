@@ -6,33 +6,16 @@ puts on the wire, how many idle connections are kept, and which connections it c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import pytest
 
 from seldon_graphs.runtime.http1 import Client, ConnectionClosed
 
+from .http1_servers import Handler, request_head, run, serving
+
 HEAD_LIMIT = 64 * 1024  # an answer's head may not be longer (status line and headers)
 IDLE_KEPT = 32  # idle keep-alive connections kept per node
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-Body = Callable[[Client, int], Awaitable[None]]
-
-
-async def serving(handler: Handler, body: Body) -> None:
-    """Run `body(client, port)` against a server running `handler` per connection."""
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
-    client = Client()
-    try:
-        async with asyncio.timeout(15):  # each exchange takes milliseconds
-            await body(client, server.sockets[0].getsockname()[1])
-    finally:
-        client.close()
-        server.close()
-
-
-def run(handler: Handler, body: Body) -> None:
-    asyncio.run(serving(handler, body))
 
 
 def answering(*chunks: bytes, then_close: bool = True) -> Handler:
@@ -265,7 +248,7 @@ def test_at_most_32_idle_connections_are_kept_per_node() -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
         connections += 1
-        while await reader.readuntil(b"\r\n\r\n"):
+        while await request_head(reader):
             writer.write(OK)
             await writer.drain()
 
@@ -359,7 +342,7 @@ def test_a_closed_idle_connection_is_skipped_for_a_live_one() -> None:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connections[writer.get_extra_info("peername")[1]] = writer
-        while await reader.readuntil(b"\r\n\r\n"):
+        while await request_head(reader):
             writer.write(OK)
             await writer.drain()
 
