@@ -50,18 +50,20 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.waiter: asyncio.Future[Response] | None = None
         self.parser = httptools.HttpResponseParser(self)
+        self.stray = False
+        self.closed = False
+        self.loop: asyncio.AbstractEventLoop  # set in connection_made, before any use
+        self.timer: asyncio.TimerHandle | None = None
+        self._new_answer()
+
+    def _new_answer(self) -> None:
+        """The state of one answer, set afresh for every request sent."""
         self.headers: dict[str, str] = {}
         self.body = bytearray()
         self.head_bytes = 0
         self.head_tail = b""  # the head's last 3 bytes so far, where its blank line may begin
-        self.head_done = False
-        self.stray = False
-        self.close_delimited = False
+        self.head_done = self.close_delimited = self.received = False
         self.keep_alive = True
-        self.closed = False
-        self.received = False
-        self.loop: asyncio.AbstractEventLoop  # set in connection_made, before any use
-        self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport: an isinstance check fails there
@@ -75,12 +77,7 @@ class _Connection(asyncio.Protocol):
         if self.stray:  # bytes after an answer: they must not leak into this one
             self.parser = httptools.HttpResponseParser(self)
             self.stray = False
-        self.headers = {}
-        self.body = bytearray()
-        self.head_bytes = 0
-        self.head_tail = b""
-        self.head_done = self.close_delimited = self.received = False
-        self.keep_alive = True
+        self._new_answer()
         self.waiter = self.loop.create_future()
         if self.closed:  # connection_lost has come and gone: nothing would resolve the waiter
             self.waiter.set_exception(ConnectionClosed("connection closed before the request"))
