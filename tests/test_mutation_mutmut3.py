@@ -282,3 +282,28 @@ def test_a_stopped_recheck_ends_its_runs(tmp_path: Path) -> None:
     assert helper.wait(timeout=30) == 128 + signal.SIGTERM
     assert _ends(child, 10)
     assert m3.read_results(repo, MODULE) == {f"{FUNC}__mutmut_3": 0}
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({"MUTATION_ENGINE": "4"}, ["wrapper/context"], "MUTATION_ENGINE is 2 or 3"),
+        ({"MUTATION_ENGINE": "3"}, ["wrapper/nothing"], "unknown module wrapper/nothing"),
+    ],
+)
+def test_the_script_refuses_a_bad_engine_or_module_before_anything_runs(
+    tmp_path: Path, env: dict[str, str], args: list[str], message: str
+) -> None:
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "mutation.sh"), *args],
+        env={**os.environ, "TMPDIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[0] == f"mutation: {message}" + (
+        " (mutmut 2 or 3), not 4" if "ENGINE" in message else ""
+    )
+    assert list(tmp_path.iterdir()) == []  # no copy of the work tree was made
