@@ -5,7 +5,6 @@ parso (mutmut 2's parser), real subprocesses for the recheck, and real process g
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import select
@@ -19,13 +18,10 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "mutation_mutmut3", ROOT / "scripts" / "mutation_mutmut3.py"
-)
-assert _spec is not None and _spec.loader is not None
-m3 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(m3)
+m3 = load_script(ROOT / "scripts" / "mutation_mutmut3.py")
 
 MODULE = "wrapper/context"
 FUNC = "seldon_graphs.wrapper.context.x__quote"
