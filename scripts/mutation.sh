@@ -33,7 +33,7 @@ PREFIX="$PYTEST -x"
 # Wall-clock limits are left out: under `nice` a starved run would fail them unmutated.
 declare -A TESTS=(
   [safety]="tests/test_safety_rules.py tests/test_kubernetes_names.py tests/test_secret_diagnostics.py tests/wrapper/test_collect.py tests/test_output_safety.py tests/test_bad_graphs.py -k 'not linear_time'"
-  [wrapper/context]="tests/wrapper/test_context_plan_rules.py tests/wrapper/test_label_quoting.py tests/wrapper/test_context.py tests/wrapper/test_context_values.py tests/wrapper/test_context_stream.py tests/test_context_check.py tests/wrapper/test_collect.py tests/wrapper/test_images.py tests/test_bad_graphs.py -k 'not memory_does_not_grow'"
+  [wrapper/context]="tests/wrapper/test_context_findings.py tests/wrapper/test_context_plan_rules.py tests/wrapper/test_label_quoting.py tests/wrapper/test_context.py tests/wrapper/test_context_values.py tests/wrapper/test_context_stream.py tests/test_context_check.py tests/wrapper/test_collect.py tests/wrapper/test_images.py tests/test_bad_graphs.py -k 'not memory_does_not_grow'"
   [deploy/preflight]="tests/deploy/test_preflight_rules.py tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py -k 'preflight or operator_missing or forbidden or unauthorized or secret'"
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
   [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_process.py tests/runtime/test_supervision.py"
