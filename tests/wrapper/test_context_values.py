@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from seldon_graphs.spec import PythonRef, Role
+from seldon_graphs.spec import Param, Pos, PythonRef, Role, SecretEnv
 from seldon_graphs.wrapper.context import (
     ContextPlan,
     FileRef,
+    SmokeInputs,
     plan_context,
     write_context,
 )
@@ -101,3 +102,56 @@ def test_listed_files_named_like_the_build_files_are_copied(
     else:
         expected = sorted([name, *code, "seldon_graphs_init.py", "seldon_graphs_launch.py"])
         assert copies[-1] == f"COPY {json.dumps([*expected, '/app/'])}"
+
+
+def test_the_smoke_run_gets_what_the_operator_will_pass() -> None:
+    """Parameters as the operator's PREDICTIVE_UNIT_PARAMETERS (values in Seldon's string
+    form), the plain env, the inputs only the cluster has (secret names, then model_uri), and
+    where the node is written."""
+    node = python_node(
+        params=(
+            Param("alpha", 0.5, "FLOAT"),
+            Param("label", "x y", "STRING"),
+            Param("on", True, "BOOL"),
+        ),
+        env=(("A", "1"), ("B", "two")),
+        secret_env=(SecretEnv("TOKEN", "s", "k"), SecretEnv("KEY", "s", "k2")),
+        model_uri="s3://bucket/model",
+    )
+    node = dataclasses.replace(node, pos=Pos(7, 3))
+    plan = plan_context(graph_spec(node), node, Role.MODEL, base_id="")
+    assert plan.smoke == SmokeInputs(
+        "doubler",
+        "Doubler",
+        '[{"name": "alpha", "value": "0.5", "type": "FLOAT"}, '
+        '{"name": "label", "value": "x y", "type": "STRING"}, '
+        '{"name": "on", "value": "true", "type": "BOOL"}]',
+        (("A", "1"), ("B", "two")),
+        ("TOKEN", "KEY", "model_uri"),
+        "graph.yaml:7:3",
+    )
+    plain = python_node()
+    assert plan_context(graph_spec(plain), plain, Role.MODEL, base_id="").smoke == SmokeInputs(
+        "doubler", "Doubler", "[]", (), (), "graph.yaml:1:1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("graph_file", "shown"),
+    [
+        ("graph.yaml", "graph.yaml"),
+        ("deploy/prod graph.yaml", "wrapped.yaml"),  # not a safe path: the graph's name
+        ("deploy/prod.yaml", "deploy/prod.yaml"),
+        ("../outside.yaml", "outside.yaml"),  # outside the project: its file name
+    ],
+)
+def test_the_image_says_which_graph_file_made_it(
+    tmp_path: Path, graph_file: str, shown: str
+) -> None:
+    root = _project(tmp_path / "p", {})
+    node = python_node("big", python=PythonRef("model.py", "Model"))
+    spec = dataclasses.replace(graph_spec(node, root=root), file=root / graph_file)
+    plan = plan_context(spec, node, Role.MODEL, base_id="")
+    assert f'org.opencontainers.image.source="{shown}"' in plan.dockerfile
+    assert f"# Show it again with: seldon-graphs dockerfile {shown} big\n" in plan.dockerfile
+    assert plan.smoke.where == f"{shown}:1:1"
