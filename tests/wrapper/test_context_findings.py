@@ -386,3 +386,29 @@ def test_a_requirements_file_that_holds_credentials_is_not_read(tmp_path: Path) 
             "credential-file",
         ),
     )
+
+
+def test_a_generated_server_is_checked_for_its_image_settings_only(tmp_path: Path) -> None:
+    """No project file goes into a generated server's image: its node is not asked for a
+    module, only the runtime, the names, the registry and the project root are checked."""
+    source = ServerSource("SKLEARN_SERVER", server_image="generated")
+    node = NodeSpec(name="double", pos=NOWHERE, source=source)
+    missing = tmp_path / "gone"
+    spec = graph_spec(node, root=missing, registry="Bad Registry", runtime=Runtime("1.16.0"))
+    assert check_context(spec, node) == (
+        _graph(
+            "runtime.seldon_core",
+            "runtime.seldon_core `1.16.0` is not supported",
+            "bad-runtime",
+            RUNTIME_HELP,
+        ),
+        _graph(
+            "registry",
+            "registry `Bad Registry` is not an image repository prefix (host[:port]/path, "
+            "lower case, no tag)",
+            "bad-image",
+            "write host[:port]/path in lower case, e.g. registry.example.com/ml",
+        ),
+        _graph("", f"project root {missing} does not exist", "missing-file"),
+    )
+    assert check_context(graph_spec(node), node) == ()

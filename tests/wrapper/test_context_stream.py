@@ -29,6 +29,7 @@ from seldon_graphs.spec import PythonRef, Role
 from seldon_graphs.wrapper import context
 from seldon_graphs.wrapper.context import (
     DATA_DIR,
+    CheckedReader,
     ContextPlan,
     FileChanged,
     FileRef,
@@ -232,6 +233,47 @@ def test_the_message_says_what_changed(project: Path) -> None:
         f"`{project / '~late.bin'}` changed after its build context was planned "
         f"(planned: {MIB + MIB // 2} bytes, sha256 {sha}; now: 10 bytes)"
     )
+
+
+_NOW = {
+    "same size, other bytes": lambda content: f"sha256 {_sha(b'X' + content[1:])[:12]}",
+    "appended to": lambda content: f"more than {len(content)} bytes",
+    "truncated": lambda content: f"{len(content) - 1} bytes",
+    "emptied": lambda content: "0 bytes",
+    "removed": lambda content: "unreadable: No such file or directory",
+}
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_each_change_is_named_with_what_the_file_is_now(
+    project: Path, tmp_path: Path, change: str
+) -> None:
+    plan = plan_project(project)
+    CHANGES[change](project / "-first.bin")
+    content = LARGE_PROJECT["-first.bin"]
+    with pytest.raises(FileChanged) as failure:
+        write_context(plan, tmp_path / "ctx")
+    assert str(failure.value) == (
+        f"`{project / '-first.bin'}` changed after its build context was planned (planned: "
+        f"{MIB} bytes, sha256 {_sha(content)[:12]}; now: {_NOW[change](content)})"
+    )
+
+
+def test_a_checked_reader_reads_what_it_is_asked_for(project: Path) -> None:
+    ref = plan_project(project).files[f"{DATA_DIR}/~late.bin"]
+    assert isinstance(ref, FileRef)
+    content = LARGE_PROJECT["~late.bin"]
+    with CheckedReader(ref) as reader:
+        assert reader.read(0) == b""
+        assert reader.read(3) == content[:3]
+        assert reader.read() == content[3:]  # the rest, checked
+        assert reader.read() == b"" and reader.read(5) == b""  # and nothing after it
+    with CheckedReader(ref) as reader:
+        assert reader.read(len(content) + 10) == content  # never past the planned size
 
 
 # --- read once per step, memory independent of size -------------------------------------------
