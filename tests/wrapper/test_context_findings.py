@@ -412,3 +412,59 @@ def test_a_generated_server_is_checked_for_its_image_settings_only(tmp_path: Pat
         _graph("", f"project root {missing} does not exist", "missing-file"),
     )
     assert check_context(graph_spec(node), node) == ()
+
+
+KEEP_INSIDE = "keep every path relative to and inside the project directory"
+
+
+@pytest.mark.parametrize(
+    ("python", "requirements_file", "expected"),
+    [
+        (
+            "m/pkg.py",
+            None,
+            [_node("python", "python module `m/pkg.py` is not a file", "missing-file")],
+        ),
+        (
+            "../x.py",
+            None,
+            [_node("python", "`../x.py` leaves the project directory", "path-escape", KEEP_INSIDE)],
+        ),
+        (
+            "model.py",
+            "reqs",
+            [_node("requirements", "requirements file `reqs` is not a file", "missing-file")],
+        ),
+        (
+            "model.py",
+            "../r.txt",
+            [
+                _node(
+                    "requirements",
+                    "`../r.txt` leaves the project directory",
+                    "path-escape",
+                    KEEP_INSIDE,
+                )
+            ],
+        ),
+        (
+            "model.py",
+            "nope.txt",
+            [
+                _node(
+                    "requirements",
+                    "`nope.txt` does not exist in the project directory",
+                    "missing-file",
+                )
+            ],
+        ),
+    ],
+)
+def test_the_module_and_requirements_files_are_project_files(
+    tmp_path: Path, python: str, requirements_file: str | None, expected: list[Finding]
+) -> None:
+    (tmp_path / "m" / "pkg.py").mkdir(parents=True)
+    (tmp_path / "reqs").mkdir()
+    _project(tmp_path, "model.py")
+    node = python_node(python=PythonRef(python, "Model"), requirements_file=requirements_file)
+    assert _findings(graph_spec(node, root=tmp_path), node) == tuple(expected)
