@@ -155,3 +155,16 @@ def test_the_image_says_which_graph_file_made_it(
     assert f'org.opencontainers.image.source="{shown}"' in plan.dockerfile
     assert f"# Show it again with: seldon-graphs dockerfile {shown} big\n" in plan.dockerfile
     assert plan.smoke.where == f"{shown}:1:1"
+
+
+def test_a_copy_source_matches_only_the_name_it_copies(tmp_path: Path) -> None:
+    """COPY sources are patterns (Go's filepath.Match): `*`, `?` and `[` in a listed name go
+    inside a one-character class, so `a*b?.txt` cannot copy `aXXbY.txt` too."""
+    _project(tmp_path, {"a*b?.txt": b"a\n", "x[1]/f.txt": b"f\n", "aXXbY.txt": b"other\n"})
+    plan = _plan(tmp_path, ("a*b?.txt", "x[1]"))
+    code = ["model.py", "requirements.txt", "seldon_graphs_adapter.py", "seldon_graphs_entry.py"]
+    code += ["seldon_graphs_init.py", "seldon_graphs_launch.py"]
+    assert [ln for ln in plan.dockerfile.splitlines() if ln.startswith("COPY [")] == [
+        f"COPY {json.dumps(['a[*]b[?].txt', *code, '/app/'])}",
+        'COPY ["x[[]1]", "/app/x[1]/"]',
+    ]
