@@ -255,16 +255,17 @@ run_mutmut3() {  # MODULE
   ln -s "$work/shared" "$work/repo/shared"
   "$py" "$helper" configure "$work/repo" "$m" "${TESTS[$m]}" "$PLUGINS"
   [[ ${MUTATION_FRESH:-0} == 1 ]] || "$py" "$helper" restore "$(state_of "$m")" "$work/repo" "$m"
-  # mutmut 3 exits 0 when it has tested every mutant, or was interrupted (its results so far
-  # are kept), and 1 when it could not start (its output above says why). The folder exists
-  # first: python skips a PYTHONPATH entry for good if it is no folder when python starts.
+  # The folder exists first: python skips a PYTHONPATH entry for good if it is no folder
+  # when python starts.
   mkdir -p "$work/repo/mutants"
-  PYTHONPATH=$work/repo/mutants nice -n 19 "$M3/bin/mutmut" run --max-children "$JOBS" >&2 || {
-    printf 'mutation: mutmut %s stopped before testing the mutants of %s\n' "$MUTMUT3" "$m" >&2
+  [[ -d $work/repo/mutants/../shared/seldon ]] || {
+    printf 'mutation: the tests in mutants/ would not find ../shared\n' >&2
     exit 1
   }
-  [[ -d $work/repo/mutants/../shared/seldon ]] || {
-    printf 'mutation: the tests in mutants/ do not find ../shared\n' >&2
+  # mutmut 3 exits 0 when it has tested every mutant, or was interrupted (its results so far
+  # are kept), and 1 when it could not start (its output above says why).
+  PYTHONPATH=$work/repo/mutants nice -n 19 "$M3/bin/mutmut" run --max-children "$JOBS" >&2 || {
+    printf 'mutation: mutmut %s stopped before testing the mutants of %s\n' "$MUTMUT3" "$m" >&2
     exit 1
   }
   nice -n 19 "$py" "$helper" recheck "$work/repo" "$m" "${MUTATION_RECHECK_S:-600}" "$JOBS" -- \
