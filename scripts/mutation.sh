@@ -256,8 +256,8 @@ run_mutmut3() {  # MODULE
   "$py" "$helper" configure "$work/repo" "$m" "${TESTS[$m]}" "$PLUGINS"
   [[ ${MUTATION_FRESH:-0} == 1 ]] || "$py" "$helper" restore "$(state_of "$m")" "$work/repo" "$m"
   # The folder exists first: python skips a PYTHONPATH entry for good if it is no folder
-  # when python starts.
-  mkdir -p "$work/repo/mutants"
+  # when python starts. A repository, as the copy is (some graphs of the tests list `.git`).
+  git init -q "$work/repo/mutants"
   [[ -d $work/repo/mutants/../shared/seldon ]] || {
     printf 'mutation: the tests in mutants/ would not find ../shared\n' >&2
     exit 1
