@@ -5,6 +5,7 @@ memory a chunk at a time."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import tracemalloc
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from seldon_graphs.spec import Param, Pos, PythonRef, Role, Runtime, SecretEnv
 from seldon_graphs.wrapper.context import (
+    ContextError,
     ContextPlan,
     FileRef,
     SmokeInputs,
@@ -233,3 +235,33 @@ def test_a_base_image_no_engine_has_gives_an_empty_id_and_the_digests_tag(
     plan = plan_context(spec, node, Role.MODEL)
     assert plan.base_id == ""
     assert plan.tag == plan.digest[:12]
+
+
+def test_a_project_file_planning_cannot_read_is_named_with_its_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tests run as root here, who reads every file: the unreadable one is a read that
+    fails with EACCES, as it does for a user without the permission."""
+    _project(tmp_path, {"data/locked.bin": b"l\n"})
+    real_read = Path.read_bytes
+
+    def locked(self: Path) -> bytes:
+        if self.name == "locked.bin":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", locked)
+    with pytest.raises(ContextError) as failure:
+        _plan(tmp_path, ("data",))
+    assert str(failure.value) == "node big: `data/locked.bin` cannot be read: Permission denied"
+
+
+def test_a_grpc_graphs_dockerfile_is_a_rest_ones_without_the_grpc_switch(tmp_path: Path) -> None:
+    node = python_node("big", python=PythonRef("model.py", "Model"))
+    spec = graph_spec(node, root=_project(tmp_path, {}))
+    rest = plan_context(spec, node, Role.MODEL, base_id="").dockerfile
+    grpc = plan_context(
+        dataclasses.replace(spec, transport="grpc"), node, Role.MODEL, base_id=""
+    ).dockerfile
+    assert grpc.splitlines() == [ln for ln in rest.splitlines() if ln != "ENV GRPC_WORKERS=0"]
+    assert len(grpc.splitlines()) == len(rest.splitlines()) - 1
