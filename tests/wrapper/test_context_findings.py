@@ -25,6 +25,7 @@ from seldon_graphs.spec import (
     ServerSource,
 )
 from seldon_graphs.wrapper.context import ContextError, Finding, check_context, plan_context
+from wrappers.stock import CATALOG
 
 from .conftest import graph_spec, python_node, stock_node
 
@@ -468,3 +469,43 @@ def test_the_module_and_requirements_files_are_project_files(
     _project(tmp_path, "model.py")
     node = python_node(python=PythonRef(python, "Model"), requirements_file=requirements_file)
     assert _findings(graph_spec(node, root=tmp_path), node) == tuple(expected)
+
+
+def test_a_listed_file_may_not_land_on_the_module(tmp_path: Path) -> None:
+    _project(tmp_path, "m/model.py", "o/model.py")
+    node = python_node(python=PythonRef("m/model.py", "Model"), files=("o/model.py",))
+    assert _findings(graph_spec(node, root=tmp_path), node) == (
+        _node(
+            "files[0]",
+            "`o/model.py` would land on `model.py`, which seldon-graphs generates",
+            "file-clash",
+            "rename it or move it into a sub-folder",
+        ),
+    )
+
+
+def test_a_missing_module_reserves_no_name(tmp_path: Path) -> None:
+    """Only the module that is there is copied under its name: with it missing, that is the
+    one finding, and a listed file of the same name is not said to clash."""
+    _project(tmp_path, "o/missing.py")
+    node = python_node(python=PythonRef("m/missing.py", "Model"), files=("o/missing.py",))
+    assert _findings(graph_spec(node, root=tmp_path), node) == (
+        _node("python", "`m/missing.py` does not exist in the project directory", "missing-file"),
+    )
+
+
+def test_a_stock_component_with_a_bad_module_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every shipped component's module is a Python identifier; the check is there for the
+    next one, so this one is made for the test."""
+    good = CATALOG["mean-combiner"]
+    monkeypatch.setitem(CATALOG, "bad-module", dataclasses.replace(good, module="mean-combiner"))
+    node = stock_node("double", stock="bad-module")
+    assert _findings(graph_spec(node), node) == (
+        _node(
+            "stock",
+            "stock module: `mean-combiner` is not a Python identifier",
+            "bad-module",
+        ),
+    )
