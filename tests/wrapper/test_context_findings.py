@@ -62,6 +62,20 @@ def _node(key: str, message: str, rule: str, help: str | None = None) -> Finding
     return Finding(message, rule, key, "double", help)
 
 
+def _unsupported(version: str) -> Finding:
+    message = f"runtime.seldon_core `{version}` is not supported"
+    return _graph("runtime.seldon_core", message, "bad-runtime", RUNTIME_HELP)
+
+
+BAD_REGISTRY = _graph(
+    "registry",
+    "registry `Bad Registry` is not an image repository prefix (host[:port]/path, lower case, "
+    "no tag)",
+    "bad-image",
+    "write host[:port]/path in lower case, e.g. registry.example.com/ml",
+)
+
+
 def _older(version: str, base: str) -> Finding:
     message = (
         f"seldon-core {version} needs Python >= 3.12 but base image {base} has an older Python"
@@ -74,14 +88,7 @@ def _older(version: str, base: str) -> Finding:
     [
         (
             Runtime("1.16.0"),
-            [
-                _graph(
-                    "runtime.seldon_core",
-                    "runtime.seldon_core `1.16.0` is not supported",
-                    "bad-runtime",
-                    RUNTIME_HELP,
-                )
-            ],
+            [_unsupported("1.16.0")],
         ),
         (Runtime("1.19.0", "python:3.11-slim"), [_older("1.19.0", "python:3.11-slim")]),
         (Runtime("1.19.2", "python:3.9"), [_older("1.19.2", "python:3.9")]),
@@ -117,12 +124,7 @@ def _older(version: str, base: str) -> Finding:
         (
             Runtime("1.9", "python:3.11\nRUN id"),
             [
-                _graph(
-                    "runtime.seldon_core",
-                    "runtime.seldon_core `1.9` is not supported",
-                    "bad-runtime",
-                    RUNTIME_HELP,
-                ),
+                _unsupported("1.9"),
                 _graph(
                     "runtime.base_image",
                     "runtime.base_image: `python:3.11\\nRUN id` is not a valid image reference "
@@ -144,13 +146,7 @@ def test_names_and_registry_are_graph_keys_or_the_node() -> None:
     assert _findings(spec, node) == (
         _graph("name", f"graph name: `Bad_Name` {DNS}", "bad-name"),
         Finding(f"node name: `Bad_Node` {DNS}", "bad-name", "", "Bad_Node"),
-        _graph(
-            "registry",
-            "registry `Bad Registry` is not an image repository prefix (host[:port]/path, "
-            "lower case, no tag)",
-            "bad-image",
-            "write host[:port]/path in lower case, e.g. registry.example.com/ml",
-        ),
+        BAD_REGISTRY,
     )
 
 
@@ -397,19 +393,8 @@ def test_a_generated_server_is_checked_for_its_image_settings_only(tmp_path: Pat
     missing = tmp_path / "gone"
     spec = graph_spec(node, root=missing, registry="Bad Registry", runtime=Runtime("1.16.0"))
     assert check_context(spec, node) == (
-        _graph(
-            "runtime.seldon_core",
-            "runtime.seldon_core `1.16.0` is not supported",
-            "bad-runtime",
-            RUNTIME_HELP,
-        ),
-        _graph(
-            "registry",
-            "registry `Bad Registry` is not an image repository prefix (host[:port]/path, "
-            "lower case, no tag)",
-            "bad-image",
-            "write host[:port]/path in lower case, e.g. registry.example.com/ml",
-        ),
+        _unsupported("1.16.0"),
+        BAD_REGISTRY,
         _graph("", f"project root {missing} does not exist", "missing-file"),
     )
     assert check_context(graph_spec(node), node) == ()
