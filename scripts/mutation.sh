@@ -8,6 +8,9 @@
 # mutmut's cache is kept there too (MODULE.mutmut-cache, saved even when a run is
 # interrupted): the next run tests only the mutants not killed yet, since a killed mutant
 # stays killed when tests are added. MUTATION_FRESH=1 starts from an empty cache.
+# A module mutmut 2 cannot parse (a `match` statement: its parser, parso 0.8, predates it)
+# goes to mutmut 3 instead (scripts/mutation_mutmut3.py), installed on first use in its own
+# venv, build/mutation/mutmut3 (it needs a newer click than seldon-core allows in .venv).
 # Exit 0 when every module reaches the goal, 1 when one falls short, 2 on a usage error.
 set -euo pipefail
 
@@ -16,10 +19,12 @@ JOBS=${MUTATION_JOBS:-1}  # mutmut processes per module (see run_shards)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-$REPO/.venv}
 OUT=$REPO/build/mutation
+MUTMUT3=3.8.1  # the mutmut 3 release the mutmut 3 venv is made with
+M3=$OUT/mutmut3
 # Without the plugins these tests do not use: hypothesis' and schemathesis' imports are most
 # of a pytest start (2 s of CPU of 3), which most killed mutants cost little more than.
-PYTEST="$VENV/bin/python -m pytest -q -p no:randomly -p no:cacheprovider"
-PYTEST+=" -p no:hypothesispytest -p no:schemathesis -p no:anyio"
+PLUGINS="-p no:cacheprovider -p no:hypothesispytest -p no:schemathesis -p no:anyio"
+PYTEST="$VENV/bin/python -m pytest -q -p no:randomly $PLUGINS"
 PREFIX="$PYTEST -x"
 
 # Each module with the fast tests that exercise it (never the docker, cluster or slow ones,
@@ -28,7 +33,7 @@ PREFIX="$PYTEST -x"
 # Wall-clock limits are left out: under `nice` a starved run would fail them unmutated.
 declare -A TESTS=(
   [safety]="tests/test_safety_rules.py tests/test_kubernetes_names.py tests/test_secret_diagnostics.py tests/wrapper/test_collect.py tests/test_output_safety.py tests/test_bad_graphs.py -k 'not linear_time'"
-  [wrapper/context]="tests/wrapper/test_context_plan_rules.py tests/wrapper/test_label_quoting.py tests/wrapper/test_context.py tests/wrapper/test_context_values.py tests/wrapper/test_context_stream.py tests/test_context_check.py tests/wrapper/test_collect.py tests/wrapper/test_images.py tests/test_bad_graphs.py -k 'not memory_does_not_grow'"
+  [wrapper/context]="tests/wrapper/test_context_findings.py tests/wrapper/test_context_plan_rules.py tests/wrapper/test_label_quoting.py tests/wrapper/test_context.py tests/wrapper/test_context_values.py tests/wrapper/test_context_stream.py tests/test_context_check.py tests/wrapper/test_collect.py tests/wrapper/test_images.py tests/test_bad_graphs.py -k 'not memory_does_not_grow'"
   [deploy/preflight]="tests/deploy/test_preflight_rules.py tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py -k 'preflight or operator_missing or forbidden or unauthorized or secret'"
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
   [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_process.py tests/runtime/test_supervision.py"
@@ -49,6 +54,10 @@ modules=("$@")
 for m in "${modules[@]}"; do
   [[ -n ${TESTS[$m]+x} ]] || { printf 'mutation: unknown module %s\n' "$m" >&2; usage; }
 done
+[[ ${MUTATION_ENGINE:-2} == [23] ]] || {
+  printf 'mutation: MUTATION_ENGINE is 2 or 3 (mutmut 2 or 3), not %s\n' "$MUTATION_ENGINE" >&2
+  exit 2
+}
 [[ -x $VENV/bin/mutmut ]] || {
   printf 'mutation: %s/bin/mutmut is missing: run `make install`\n' "$VENV" >&2
   exit 2
@@ -57,6 +66,7 @@ done
 # The copy sits beside a link to ../shared, where the tests find Seldon's CRD and examples.
 work=$(mktemp -d "${TMPDIR:-/tmp}/seldon-graphs-mutation.XXXXXX")
 running=""  # the module whose cache is in the copy
+engine=2     # the mutmut that runs it
 trap 'save_cache; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM  # so that the EXIT trap removes the copy
 ln -s "$(cd "$REPO/.." && pwd)/shared" "$work/shared"
@@ -123,10 +133,16 @@ recheck() {  # timeout|survived FILE RUNNER
 }
 
 cache_of() { printf '%s/%s.mutmut-cache' "$OUT" "${1//\//.}"; }
+state_of() { printf '%s/%s.mutmut3.json' "$OUT" "${1//\//.}"; }  # mutmut 3's results
 
 # The copy's cache back to build/mutation/ (SQLite's own copy: consistent mid-run too).
 save_cache() {
   [[ -n $running ]] || return 0
+  if [[ $engine == 3 ]]; then
+    "$M3/bin/python" "$REPO/scripts/mutation_mutmut3.py" save "$work/repo" \
+      "$(state_of "$running")" "$running"
+    return 0
+  fi
   merge_lanes
   [[ -f $work/repo/.mutmut-cache ]] || return 0
   local dest
@@ -212,9 +228,74 @@ run_shards() {
   rm -rf "$work"/repo.*
 }
 
+# Its own venv, made once per MUTMUT3 release: mutmut 3 runs the tests in its own process,
+# so the project's packages are added after its own (a .pth file). Where both have a
+# package, the project's constraints pick the same version, but for click (seldon-core
+# pins it below 8.1, mutmut 3 needs 8.4 or later; no test of wrapper/context imports it).
+mutmut3_venv() {
+  [[ -f $M3/.installed-$MUTMUT3 ]] && return 0
+  printf 'mutation: installing mutmut %s in %s\n' "$MUTMUT3" "$M3" >&2
+  rm -rf "$M3" && mkdir -p "$OUT"
+  python3.11 -m venv "$M3"
+  grep -v -E '^(click|mutmut)==' "$REPO/constraints.txt" >"$M3/constraints.txt"
+  "$M3/bin/pip" install --quiet -c "$M3/constraints.txt" "mutmut==$MUTMUT3" >&2
+  local site
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  "$M3/bin/python" -c 'import sys, sysconfig
+with open(sysconfig.get_paths()["purelib"] + "/zz-seldon-graphs.pth", "w") as pth:
+    pth.write(f"import site; site.addsitedir({sys.argv[1]!r})\n")' "$site"
+  touch "$M3/.installed-$MUTMUT3"
+}
+
+# mutmut 3 in the copy: its mutants/ folder holds the package (this module mutated), the
+# tests and every other top-level entry; `shared` beside it is the link to ../shared, where
+# the tests look from mutants/. Its lanes are its own workers (--max-children).
+run_mutmut3() {  # MODULE
+  local m=$1 py=$M3/bin/python helper=$REPO/scripts/mutation_mutmut3.py
+  ln -s "$work/shared" "$work/repo/shared"
+  "$py" "$helper" configure "$work/repo" "$m" "${TESTS[$m]}" "$PLUGINS"
+  [[ ${MUTATION_FRESH:-0} == 1 ]] || "$py" "$helper" restore "$(state_of "$m")" "$work/repo" "$m"
+  # The folder exists first: python skips a PYTHONPATH entry for good if it is no folder
+  # when python starts. A repository, as the copy is (some graphs of the tests list `.git`).
+  git init -q "$work/repo/mutants"
+  [[ -d $work/repo/mutants/../shared/seldon ]] || {
+    printf 'mutation: the tests in mutants/ would not find ../shared\n' >&2
+    exit 1
+  }
+  # mutmut 3 exits 0 when it has tested every mutant, or was interrupted (its results so far
+  # are kept), and 1 when it could not start (its output above says why).
+  PYTHONPATH=$work/repo/mutants nice -n 19 "$M3/bin/mutmut" run --max-children "$JOBS" >&2 || {
+    printf 'mutation: mutmut %s stopped before testing the mutants of %s\n' "$MUTMUT3" "$m" >&2
+    exit 1
+  }
+  nice -n 19 "$py" "$helper" recheck "$work/repo" "$m" "${MUTATION_RECHECK_S:-600}" "$JOBS" -- \
+    bash -c "exec $py -m pytest -q -x -p no:randomly $PLUGINS ${TESTS[$m]}"
+}
+
+report_mutmut3() {  # MODULE: the survivors' diffs
+  local m=$1 name
+  for name in $("$M3/bin/python" "$REPO/scripts/mutation_mutmut3.py" survivors "$work/repo" "$m"); do
+    printf -- '--- surviving mutant %s\n' "$name"
+    "$M3/bin/mutmut" show "$name" 2>/dev/null | sed -n '/^@@/,$p'
+  done
+}
+
 run_module() {
   local m=$1 report=$OUT/${1//\//.}.txt killed total score
   copy_tree
+  engine=${MUTATION_ENGINE:-$("$VENV/bin/python" "$REPO/scripts/mutation_mutmut3.py" engine \
+    "$work/repo/seldon_graphs/$m.py")}
+  if [[ $engine == 3 ]]; then
+    mutmut3_venv
+    running=$m
+    cd "$work/repo"
+    printf 'mutation: %s with mutmut %s, tests: %s\n' "$m" "$MUTMUT3" "${TESTS[$m]}" >&2
+    run_mutmut3 "$m"
+    read -r killed total < <("$M3/bin/python" "$REPO/scripts/mutation_mutmut3.py" count \
+      "$work/repo" "$m")
+    finish_module "$m" "$report" "$killed" "$total" report_mutmut3 "mutmut $MUTMUT3"
+    return
+  fi
   [[ ${MUTATION_FRESH:-0} == 1 ]] || [[ ! -f $(cache_of "$m") ]] ||
     cp "$(cache_of "$m")" "$work/repo/.mutmut-cache"
   running=$m
@@ -239,14 +320,27 @@ run_module() {
   recheck timeout "seldon_graphs/$m.py" "$runner"
   recheck survived "seldon_graphs/$m.py" "$runner"
   read -r killed total < <(count)
+  finish_module "$m" "$report" "$killed" "$total" report_mutmut2 \
+    "mutmut $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("mutmut"))')"
+}
+
+report_mutmut2() {  # MODULE: the survivors' diffs
+  local id
+  for id in $(nice -n 19 "$VENV/bin/mutmut" result-ids survived 2>/dev/null); do
+    printf -- '--- surviving mutant %s\n' "$id"
+    nice -n 19 "$VENV/bin/mutmut" show "$id" 2>/dev/null | sed -n '/^@@/,$p'
+  done
+}
+
+# The report (score, then each survivor's diff, by the engine's SURVIVORS function), the
+# cache kept, the score line; status 0 when the module reaches the goal.
+finish_module() {  # MODULE REPORT KILLED TOTAL SURVIVORS ENGINE
+  local m=$1 report=$2 killed=$3 total=$4 score
   score=$((total == 0 ? 0 : killed * 100 / total))
   {
-    printf 'module: seldon_graphs/%s.py\ntests: %s\n' "$m" "${TESTS[$m]}"
+    printf 'module: seldon_graphs/%s.py\nengine: %s\ntests: %s\n' "$m" "$6" "${TESTS[$m]}"
     printf 'killed: %d of %d (%d %%)\n\n' "$killed" "$total" "$score"
-    for id in $(nice -n 19 "$VENV/bin/mutmut" result-ids survived 2>/dev/null); do
-      printf -- '--- surviving mutant %s\n' "$id"
-      nice -n 19 "$VENV/bin/mutmut" show "$id" 2>/dev/null | sed -n '/^@@/,$p'
-    done
+    "$5" "$m"
   } >"$report.tmp"
   mv "$report.tmp" "$report"
   save_cache

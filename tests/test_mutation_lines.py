@@ -3,7 +3,6 @@ real pytest run, traced, of a small module and its tests in a temporary folder."
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,13 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "mutation_lines", ROOT / "scripts" / "mutation_lines.py"
-)
-assert _spec is not None and _spec.loader is not None
-lines_of = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lines_of)
+lines_of = load_script(ROOT / "scripts" / "mutation_lines.py")
 
 MODULE = """LIMIT = 3
 

@@ -8,10 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from seldon_graphs.spec import PythonRef, Role
-from seldon_graphs.wrapper.context import ContextError, image_tag, plan_context
+from seldon_graphs.spec import NOWHERE, ImageSource, NodeSpec, PythonRef, Role, ServerSource
+from seldon_graphs.tree import TreeNode
+from seldon_graphs.wrapper.context import (
+    ContextError,
+    image_tag,
+    plan_context,
+    plan_graph,
+    plan_node,
+    runtime_licence,
+)
+from seldon_graphs.wrapper.server_context import plan_server_context
 
-from .conftest import FIXTURE_PROJECT, graph_spec, python_node
+from .conftest import FIXTURE_PROJECT, graph_spec, python_node, stock_node
 
 MIB = 1024 * 1024
 
@@ -104,3 +113,57 @@ def test_grpc_workers_run_only_for_grpc_graphs(transport: str, workers: list[str
     node = python_node()
     plan = plan_context(graph_spec(node, transport=transport), node, Role.MODEL)
     assert [ln for ln in plan.dockerfile.splitlines() if "GRPC_WORKERS" in ln] == workers
+
+
+def test_a_graph_plans_the_images_it_builds_in_tree_order_each_for_its_role() -> None:
+    """Python and stock nodes get wrapper contexts for the role the tree gives them, a
+    generated server its server context (server_context.py), an image node none."""
+    generated = NodeSpec(
+        name="gen",
+        pos=NOWHERE,
+        source=ServerSource("SKLEARN_SERVER", server_image="generated"),
+        model_uri="s3://bucket/model",
+    )
+    image = NodeSpec(name="img", pos=NOWHERE, source=ImageSource("registry.example.com/m:1"))
+    first, vote = python_node("first"), stock_node("vote")
+    spec = graph_spec(first, generated, image, vote)
+    leaves = (TreeNode("gen", Role.MODEL, "SKLEARN_SERVER"), TreeNode("img", Role.MODEL, "X"))
+    tree = TreeNode(
+        "first", Role.TRANSFORMER, "UNKNOWN", (TreeNode("vote", Role.COMBINER, "UNKNOWN", leaves),)
+    )
+    plans = plan_graph(spec, tree)
+    assert [(p.node, p.role) for p in plans] == [
+        ("first", Role.TRANSFORMER),
+        ("vote", Role.COMBINER),
+        ("gen", Role.MODEL),
+    ]
+    assert plans[0] == plan_context(spec, first, Role.TRANSFORMER)
+    assert plans[1] == plan_context(spec, vote, Role.COMBINER)
+    assert plans[2] == plan_server_context(spec, generated)
+    assert plan_node(spec, generated, Role.MODEL) == plans[2]
+    assert plan_node(spec, vote, "COMBINER") == plans[1]
+
+
+def test_the_tag_is_the_digest_alone_or_with_the_base_images_id() -> None:
+    """12 hex digits: of the digest when the base image has no ID here, else of
+    sha256("<digest>\\0<base id>") (`printf '%s\\0%s' DIGEST ID | sha256sum`)."""
+    digest, base = "ab" * 32, "sha256:" + "cd" * 32
+    assert image_tag(digest, "") == "abababababab"
+    assert image_tag(digest, base) == "72872f0c5f07"
+
+
+@pytest.mark.parametrize(
+    ("version", "licence"),
+    [
+        ("1.17.0", "Apache-2.0"),
+        ("1.17.1", "Apache-2.0"),
+        ("1.18.0", "Business Source License 1.1"),
+        ("1.18.10", "Business Source License 1.1"),
+        ("1.19.3", "Business Source License 1.1"),
+        # A version this release does not know is taken for a later one.
+        ("2.0.0", "Business Source License 1.1"),
+        ("1.17", "Business Source License 1.1"),
+    ],
+)
+def test_the_runtime_licence_changes_at_1_18(version: str, licence: str) -> None:
+    assert runtime_licence(version) == licence

@@ -29,6 +29,8 @@ from seldon_graphs.spec import PythonRef, Role
 from seldon_graphs.wrapper import context
 from seldon_graphs.wrapper.context import (
     DATA_DIR,
+    CheckedReader,
+    ContextError,
     ContextPlan,
     FileChanged,
     FileRef,
@@ -234,6 +236,47 @@ def test_the_message_says_what_changed(project: Path) -> None:
     )
 
 
+_NOW = {
+    "same size, other bytes": lambda content: f"sha256 {_sha(b'X' + content[1:])[:12]}",
+    "appended to": lambda content: f"more than {len(content)} bytes",
+    "truncated": lambda content: f"{len(content) - 1} bytes",
+    "emptied": lambda content: "0 bytes",
+    "removed": lambda content: "unreadable: No such file or directory",
+}
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_each_change_is_named_with_what_the_file_is_now(
+    project: Path, tmp_path: Path, change: str
+) -> None:
+    plan = plan_project(project)
+    CHANGES[change](project / "-first.bin")
+    content = LARGE_PROJECT["-first.bin"]
+    with pytest.raises(FileChanged) as failure:
+        write_context(plan, tmp_path / "ctx")
+    assert str(failure.value) == (
+        f"`{project / '-first.bin'}` changed after its build context was planned (planned: "
+        f"{MIB} bytes, sha256 {_sha(content)[:12]}; now: {_NOW[change](content)})"
+    )
+
+
+def test_a_checked_reader_reads_what_it_is_asked_for(project: Path) -> None:
+    ref = plan_project(project).files[f"{DATA_DIR}/~late.bin"]
+    assert isinstance(ref, FileRef)
+    content = LARGE_PROJECT["~late.bin"]
+    with CheckedReader(ref) as reader:
+        assert reader.read(0) == b""
+        assert reader.read(3) == content[:3]
+        assert reader.read() == content[3:]  # the rest, checked
+        assert reader.read() == b"" and reader.read(5) == b""  # and nothing after it
+    with CheckedReader(ref) as reader:
+        assert reader.read(len(content) + 10) == content  # never past the planned size
+
+
 # --- read once per step, memory independent of size -------------------------------------------
 
 
@@ -329,4 +372,68 @@ def test_a_file_that_changes_while_planning_reads_it_is_refused(project: Path) -
     assert str(failure.value) == (
         f"node big: `{path}` changed while it was read ({MIB + MIB // 2} bytes, then more): "
         "run again once it is complete"
+    )
+
+
+def test_a_large_file_gone_before_planning_reads_it(project: Path) -> None:
+    path = project / "~late.bin"
+    stated = context._Pending(path, path.stat().st_size)  # what planning measured
+    path.unlink()
+    with pytest.raises(context.ContextError) as failure:
+        context._hash_large(stated, (context._RunningDigest({"~late.bin": stated}),), "big")
+    assert str(failure.value) == f"node big: `{path}` cannot be read: No such file or directory"
+
+
+def test_bytes_appended_right_at_a_chunk_boundary_are_noticed(tmp_path: Path) -> None:
+    """Planning reads past the size it measured: a file of whole chunks that grew by one
+    more is refused, not hashed short."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"c" * (2 * context.CHUNK))
+    stated = context._Pending(path, path.stat().st_size)
+    with path.open("ab") as out:
+        out.write(b"+")
+    with pytest.raises(context.ContextError, match=r"\(2097152 bytes, then more\)"):
+        context._hash_large(stated, (context._RunningDigest({"big.bin": stated}),), "big")
+
+
+def test_reading_the_rest_of_a_grown_file_is_refused(project: Path) -> None:
+    ref = plan_project(project).files[f"{DATA_DIR}/~late.bin"]
+    assert isinstance(ref, FileRef)
+    with (project / "~late.bin").open("ab") as out:
+        out.write(b"more")
+    with CheckedReader(ref) as reader, pytest.raises(FileChanged) as failure:
+        reader.read()
+    assert str(failure.value).endswith(f"; now: more than {ref.size} bytes)")
+
+
+def test_write_context_makes_every_folder_of_a_deep_file(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": MODEL, "data/deep/er/x.txt": b"x\n"})
+    plan = plan_project(tmp_path, ("data",))
+    dest = write_context(plan, tmp_path / "out" / "ctx")
+    assert (dest / "data" / "deep" / "er" / "x.txt").read_bytes() == b"x\n"
+
+
+def test_a_file_still_being_written_while_planned_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning measures a large file, then reads it: one that grows in between is refused
+    with the node's name. A file cannot be made to grow at exactly that moment without
+    racing a writer, so its size is what `stat` says, one chunk short of the file."""
+    write_project(tmp_path, {"model.py": MODEL, "big.bin": b"b" * (3 * MIB)})
+    real_stat = Path.stat
+
+    def measured_early(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        result = real_stat(self, follow_symlinks=follow_symlinks)
+        if self.name != "big.bin":
+            return result
+        fields = list(result)
+        fields[6] = 2 * MIB  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(Path, "stat", measured_early)
+    with pytest.raises(ContextError) as failure:
+        plan_project(tmp_path, ("big.bin",))
+    assert str(failure.value) == (
+        f"node big: `{tmp_path / 'big.bin'}` changed while it was read ({2 * MIB} bytes, then "
+        "more): run again once it is complete"
     )

