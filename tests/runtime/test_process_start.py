@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import select
 import shutil
@@ -111,3 +112,36 @@ def test_a_failed_start_shows_the_last_40_lines_of_the_nodes_log(tmp_path: Path)
     head, *log = str(failed.value).splitlines()
     assert head == "node 'noisy' did not start (exited with code 3); last log lines:"
     assert log == [f"    noisy line {i}" for i in range(16, 56)]
+
+
+WHERE = """import os
+
+print("where: loaded", flush=True)
+
+
+class Where:
+    def predict(self, X, names):
+        return {"cwd": os.getcwd(), "data": open("data.txt").read()}
+"""
+
+
+def test_a_node_runs_in_its_modules_folder_and_its_output_is_echoed(tmp_path: Path) -> None:
+    """As in the image (/app mirrors the module's folder), a data file next to the module is
+    found by a relative path; `run --verbose` shows each node's output under its name."""
+    (tmp_path / "Where.py").write_text(WHERE)
+    (tmp_path / "data.txt").write_text("beside the module")
+    spec = graph("where", [py("w", str(tmp_path / "Where.py"), "Where")], root=tmp_path)
+    echo = io.StringIO()
+    backend = ProcessBackend(spec, tree("w", M), echo=echo)
+    assert backend.venv_cache == tmp_path / ".seldon-graphs" / "venvs"
+    thread = serve(backend, name="where")
+    try:
+        body = {"data": {"ndarray": [[1.0]]}}
+        r = requests.post(backend.nodes["w"].url + "/api/v1.0/predictions", json=body, timeout=30)
+        assert r.json()["jsonData"] == {"cwd": str(tmp_path), "data": "beside the module"}
+    finally:
+        thread.stop()
+    echoed, log = echo.getvalue().splitlines(), list(backend.nodes["w"].log)
+    assert "[w] where: loaded" in echoed
+    assert all(line.startswith("[w] ") for line in echoed)
+    assert echoed[-len(log) :] == [f"[w] {line}" for line in log]  # the same lines, named
