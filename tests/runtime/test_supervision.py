@@ -22,6 +22,7 @@ from seldon_graphs.runtime.http1 import Client
 from seldon_graphs.runtime.messages import Payload
 from seldon_graphs.runtime.ports import OPERATOR_BASES, PortAllocator, Ports
 from seldon_graphs.runtime.process import NodeStartError, ProcessBackend
+from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
 from seldon_graphs.runtime.supervision import (
     DEFAULT_POLICY,
     QUICK_EXIT_S,
@@ -368,6 +369,40 @@ def test_restarts_back_off_by_the_default_policy(tmp_path: Path):
     assert all("exited with code 3" in t for _, t, _ in items[1:])
     for (reported, _, _), (_, _, next_spawn), delay in zip(items, items[1:], delays, strict=False):
         assert next_spawn - reported >= delay  # it waited before starting again
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+def test_a_node_whose_python_is_gone_is_reported_and_retried(tmp_path: Path, loop: str):
+    """As when a node's environment is removed while the graph runs: each restart fails to
+    exec, is reported naming the missing program (on either event loop) and retried after
+    the back-off, and /ready names it; once its Python is back, the next restart serves."""
+    reports = Reports()
+    spec = graph("gone", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST, report=reports)
+    reports.backend = backend
+    options = ServerOptions(port=0, name="gone", namespace="seldon")
+    thread = ServerThread(GraphServer(backend, options), loop)
+    url = thread.start()
+    try:
+        node = backend.nodes["m"]
+        python, node.python = node.python, str(tmp_path / "venv" / "bin" / "python")
+        os.killpg(node.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: len(reports.texts()) >= 2, "the failed restart to be reported")
+        missing = f"[Errno 2] No such file or directory: '{node.python}'"
+        assert reports.texts()[1].startswith(
+            f"seldon-graphs: node 'm' could not be started ({missing}); restarting in 1s."
+        )
+        answer = ready(url)
+        assert (answer.status_code, answer.text.split(" and is restarting")[0]) == (
+            503,
+            f"node 'm' could not be started ({missing})",
+        )
+        node.python = python
+        wait_until(lambda: ready(url).status_code == 200, "the node to serve again")
+        assert predict(url, 2)[0] == 200
+    finally:
+        thread.stop()
 
 
 # --- stopping ----------------------------------------------------------------------------------
