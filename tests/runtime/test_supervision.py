@@ -405,6 +405,35 @@ def test_a_node_whose_python_is_gone_is_reported_and_retried(tmp_path: Path, loo
         thread.stop()
 
 
+class BrokenReports(Reports):
+    """Reports to a stream that is gone (`seldon-graphs run ... | head`, head done)."""
+
+    def __call__(self, text: str) -> None:
+        super().__call__(text)
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.slow
+def test_a_supervisor_that_fails_leaves_its_node_down_saying_why():
+    """Its node is not restarted behind the executor's back: /ready names the failure."""
+    reports = BrokenReports()
+    spec = graph("orphaned", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST, report=reports)
+    reports.backend = backend
+    thread = serve(backend, name="orphaned")
+    url = thread.server.url
+    try:
+        os.killpg(backend.nodes["m"].proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: ready(url).status_code == 503, "the node to be down")
+        wait_until(lambda: "supervisor" in ready(url).text, "the supervisor's failure")
+        assert ready(url).text.startswith(
+            "node 'm' lost its supervisor (BrokenPipeError: [Errno 32] Broken pipe)"
+        )
+        assert len(reports.texts()) == 1 and backend.nodes["m"].restarts == 1
+    finally:
+        thread.stop()
+
+
 # --- stopping ----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
