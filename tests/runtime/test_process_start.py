@@ -127,7 +127,8 @@ class Where:
 
 def test_a_node_runs_in_its_modules_folder_and_its_output_is_echoed(tmp_path: Path) -> None:
     """As in the image (/app mirrors the module's folder), a data file next to the module is
-    found by a relative path; `run --verbose` shows each node's output under its name."""
+    found by a relative path; `run --verbose` shows each node's output under its name; the
+    graph's stop lets it exit on its own."""
     (tmp_path / "Where.py").write_text(WHERE)
     (tmp_path / "data.txt").write_text("beside the module")
     spec = graph("where", [py("w", str(tmp_path / "Where.py"), "Where")], root=tmp_path)
@@ -141,6 +142,8 @@ def test_a_node_runs_in_its_modules_folder_and_its_output_is_echoed(tmp_path: Pa
         assert r.json()["jsonData"] == {"cwd": str(tmp_path), "data": "beside the module"}
     finally:
         thread.stop()
+    proc = backend.nodes["w"].proc
+    assert proc is not None and proc.returncode == 0  # stopped by SIGTERM, not killed
     echoed, log = echo.getvalue().splitlines(), list(backend.nodes["w"].log)
     assert "[w] where: loaded" in echoed
     assert all(line.startswith("[w] ") for line in echoed)
