@@ -7,14 +7,15 @@ short, `serve_forever` hands over the running server and ends cleanly on Ctrl-C,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import requests
@@ -76,11 +77,24 @@ def _keep_alive(thread: ServerThread) -> socket.socket:
     return sock
 
 
-def _release(backend: Draining, thread: ServerThread) -> None:
-    """Answer what is held, then stop: a failed test must not wait out the drain too."""
-    if backend.executor.all_arrived.is_set():
-        backend.executor.open(thread.loop)
-    thread.stop()
+@contextlib.contextmanager
+def _draining(
+    backend: Draining, thread: ServerThread
+) -> Iterator[tuple[Future[tuple[int, bytes]], asyncio.Task[None]]]:
+    """One request held in flight, then the server's stop begun: it drains until the request
+    is answered. Yields the request's answer to come and the stop."""
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(post, thread.server.url)
+            try:
+                assert backend.executor.all_arrived.wait(WAIT)
+                stopping = asyncio.run_coroutine_threadsafe(_begin_stop(thread.server), thread.loop)
+                yield held, stopping.result(WAIT)
+            finally:  # a test that failed must not wait out the drain as well
+                if backend.executor.all_arrived.is_set():
+                    backend.executor.open(thread.loop)
+    finally:
+        thread.stop()
 
 
 def _shutting_down(status: int) -> bytes:
@@ -101,21 +115,13 @@ def test_while_draining_open_connections_are_told_the_executor_is_shutting_down(
 ) -> None:
     backend = Draining(hold=1, reasons=reasons)
     thread = serve(backend, drain_seconds=3600)  # type: ignore[arg-type]
-    keep = _keep_alive(thread)
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            held = pool.submit(post, thread.server.url)
-            assert backend.executor.all_arrived.wait(WAIT)
-            stopping = asyncio.run_coroutine_threadsafe(_begin_stop(thread.server), thread.loop)
-            task = stopping.result(WAIT)
-            assert _exchange(keep, "POST", PREDICT, BODY) == (503, _shutting_down(503))
-            assert _exchange(keep, "GET", "/ready") == (503, ready)
-            backend.executor.open(thread.loop)
-            assert held.result(WAIT) == (200, BODY)
-            asyncio.run_coroutine_threadsafe(_finish(task), thread.loop).result(WAIT)
-    finally:
-        keep.close()
-        _release(backend, thread)
+    with contextlib.closing(_keep_alive(thread)) as keep, _draining(backend, thread) as drain:
+        held, task = drain
+        assert _exchange(keep, "POST", PREDICT, BODY) == (503, _shutting_down(503))
+        assert _exchange(keep, "GET", "/ready") == (503, ready)
+        backend.executor.open(thread.loop)
+        assert held.result(WAIT) == (200, BODY)
+        asyncio.run_coroutine_threadsafe(_finish(task), thread.loop).result(WAIT)
     assert backend.executor.arrived == 1  # the refused request never reached the graph
 
 
@@ -132,19 +138,12 @@ def test_stopping_with_nothing_in_flight_does_not_wait_for_the_drain_deadline() 
 def test_a_second_stop_signal_ends_the_drain_and_kills_the_nodes() -> None:
     backend = Draining(hold=1)
     thread = serve(backend, drain_seconds=3600)  # type: ignore[arg-type]
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            held = pool.submit(post, thread.server.url)
-            assert backend.executor.all_arrived.wait(WAIT)
-            stopping = asyncio.run_coroutine_threadsafe(_begin_stop(thread.server), thread.loop)
-            task = stopping.result(WAIT)
-            thread.loop.call_soon_threadsafe(thread.server.abort)
-            asyncio.run_coroutine_threadsafe(_finish(task), thread.loop).result(WAIT)
-            assert backend.killed == 1
-            backend.executor.open(thread.loop)  # the request still held ends with its answer
-            assert held.result(WAIT) == (200, BODY)
-    finally:
-        _release(backend, thread)
+    with _draining(backend, thread) as (held, task):
+        thread.loop.call_soon_threadsafe(thread.server.abort)
+        asyncio.run_coroutine_threadsafe(_finish(task), thread.loop).result(WAIT)
+        assert backend.killed == 1
+        backend.executor.open(thread.loop)  # the request still held ends with its answer
+        assert held.result(WAIT) == (200, BODY)
 
 
 def test_serve_forever_hands_over_the_running_server_and_stops_on_ctrl_c() -> None:
