@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from seldon_graphs.runtime import process as process_module
 from seldon_graphs.runtime.http1 import Client
 from seldon_graphs.runtime.messages import Payload
 from seldon_graphs.runtime.ports import OPERATOR_BASES, PortAllocator, Ports
@@ -452,6 +453,29 @@ def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
     code, took = asyncio.run(main())
     assert code == -signal.SIGKILL  # SIGTERM was ignored; SIGKILL ended it
     assert took >= FAST.stop_grace  # after the grace period, not before
+
+
+def test_ctrl_c_while_a_node_waits_its_turn_to_spawn_closes_cleanly():
+    """Nodes spawn one at a time per process; a start cancelled while one still waits (here
+    for a turn another graph holds) leaves a node with no process: close() stops it all the
+    same and removes the run's folder."""
+    spec = graph("waiting", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST)
+
+    async def main() -> None:
+        with process_module._SPAWNING:  # another graph of this process is spawning
+            starting = asyncio.create_task(backend.start())
+            async with asyncio.timeout(DEADLINE_S):
+                while not backend._tasks:  # the node made, its supervisor waiting its turn
+                    await asyncio.sleep(0.01)
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            async with asyncio.timeout(DEADLINE_S):
+                await backend.close()
+
+    asyncio.run(main())
+    node = backend.nodes["m"]
+    assert (node.proc, node.state, backend.workdir.exists()) == (None, "stopped", False)
 
 
 def test_stale_run_folders_are_swept_and_live_ones_kept(tmp_path: Path):
