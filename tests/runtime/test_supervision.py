@@ -406,6 +406,21 @@ def test_a_node_whose_python_is_gone_is_reported_and_retried(tmp_path: Path, loo
         thread.stop()
 
 
+@pytest.mark.slow
+def test_a_restart_is_reported_on_stderr_by_default(capsys: pytest.CaptureFixture[str]):
+    spec = graph("loud", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST)
+    thread = serve(backend, name="loud")
+    try:
+        node = backend.nodes["m"]
+        os.killpg(node.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: node.restarts == 1 and node.state == "ready", "the restart")
+    finally:
+        thread.stop()
+    err = capsys.readouterr().err
+    assert "seldon-graphs: node 'm' exited with code -9; restarting in 0.5s. Last log" in err
+
+
 class BrokenReports(Reports):
     """Reports to a stream that is gone (`seldon-graphs run ... | head`, head done)."""
 
