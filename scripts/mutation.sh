@@ -36,10 +36,10 @@ declare -A TESTS=(
   [wrapper/context]="tests/wrapper/test_context_findings.py tests/wrapper/test_context_plan_rules.py tests/wrapper/test_label_quoting.py tests/wrapper/test_context.py tests/wrapper/test_context_values.py tests/wrapper/test_context_stream.py tests/test_context_check.py tests/wrapper/test_collect.py tests/wrapper/test_images.py tests/test_bad_graphs.py -k 'not memory_does_not_grow'"
   [deploy/preflight]="tests/deploy/test_preflight_rules.py tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py -k 'preflight or operator_missing or forbidden or unauthorized or secret'"
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
-  [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_process.py tests/runtime/test_supervision.py"
+  [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_supervision.py tests/runtime/test_process.py"
   [runtime/docker]="tests/runtime/test_docker_plan.py tests/runtime/test_docker.py"
   [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py tests/runtime/test_http1_survivors.py tests/runtime/test_http1_closed_early.py tests/runtime/test_http1_parsing.py"
-  [runtime/server]="tests/runtime/test_server_answers.py tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
+  [runtime/server]="tests/runtime/test_server_lifecycle.py tests/runtime/test_server_answers.py tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
 )
 ORDER=(safety wrapper/context deploy/preflight deploy/wait runtime/http1 runtime/server
   runtime/process runtime/docker)

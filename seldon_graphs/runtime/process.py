@@ -423,6 +423,8 @@ class ProcessBackend:
             try:
                 problem = await self._run_once(node)
             except OSError as exc:  # e.g. its environment's python is gone
+                if exc.filename is None:  # uvloop's spawn errors do not name the program
+                    exc.filename = node.python
                 problem = f"could not be started ({exc})"
             if self.closing:
                 return

@@ -16,6 +16,7 @@ from seldon_graphs.runtime.ports import Ports
 from seldon_graphs.runtime.process import node_env, write_entry
 from seldon_graphs.runtime.units import Param
 from seldon_graphs.spec import Role
+from seldon_graphs.wrapper.launcher import MODE_ENV
 
 from .graphs import NODES, ROOT, graph, py
 
@@ -54,6 +55,19 @@ def test_a_node_gets_the_operators_variables_and_none_of_the_callers(
     given = {k: v for k, v in env.items() if k.startswith(seldon)}
     assert given == {k: v for k, v in OPERATOR.items() if k.startswith(seldon)}
     assert (env["GRPC_WORKERS"], env["PYTHONUNBUFFERED"], env["MY_SETTING"]) == ("0", "1", "kept")
+
+
+@pytest.mark.parametrize("mode", ["stock", None])
+def test_the_launcher_mode_of_a_benchmark_reaches_the_node(
+    monkeypatch: pytest.MonkeyPatch, mode: str | None
+) -> None:
+    """SELDON_GRAPHS_LAUNCHER (a benchmark's stock baseline) is passed on, though the
+    caller's other SELDON* variables are not."""
+    if mode is None:
+        monkeypatch.delenv(MODE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(MODE_ENV, mode)
+    assert _env(monkeypatch).get(MODE_ENV) == mode
 
 
 def test_parameters_and_the_nodes_own_env_are_added(monkeypatch: pytest.MonkeyPatch) -> None:

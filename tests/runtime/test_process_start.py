@@ -4,6 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,9 +22,67 @@ from seldon_graphs.runtime.process import NodeStartError, ProcessBackend
 from seldon_graphs.runtime.supervision import Policy
 
 from .conftest import serve
-from .graphs import NODES, M, U, graph, py, tree
+from .graphs import NODES, ROOT, M, U, graph, py, tree
 
 pytestmark = pytest.mark.slow
+START_S = 120.0  # a node's start, bounded as the default policy bounds it
+STOP_S = 60.0  # a node's own shutdown on SIGTERM (gunicorn's), on a loaded machine
+ORPHAN = """
+import asyncio
+from seldon_graphs.runtime.process import ProcessBackend
+from tests.runtime.graphs import NODES, M, graph, py, tree
+
+backend = ProcessBackend(graph("orphan", [py("m", f"{NODES}/Affine.py", "Affine")]), tree("m", M))
+
+
+async def main():
+    await backend.start()
+    print(backend.nodes["m"].proc.pid, backend.workdir, flush=True)
+    await asyncio.Event().wait()
+
+
+asyncio.run(main())
+"""
+
+
+def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while not select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        assert time.monotonic() < deadline, "the runtime did not start its node"
+    return proc.stdout.readline()
+
+
+def _ends_within(pid: int, timeout: float) -> bool:
+    """Whether process `pid` (not our child) ends within `timeout`: its pidfd turns readable."""
+    fd = os.pidfd_open(pid)
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
+def test_a_node_is_stopped_when_the_runtime_process_dies() -> None:
+    """SIGKILL leaves the runtime no chance to stop its nodes (each in a session of its own,
+    so not in the runtime's process group): the kernel's parent-death signal does."""
+    runtime = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    pid, workdir = 0, ""
+    try:
+        line = _first_line(runtime, START_S)
+        pid, workdir = int(line.split()[0]), line.split()[1]
+        runtime.kill()
+        runtime.wait(START_S)
+        assert _ends_within(pid, STOP_S)
+    finally:
+        runtime.kill()
+        runtime.wait(START_S)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)  # only if it outlived its runtime
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_a_node_of_unknown_type_is_served_as_a_model() -> None:
@@ -45,3 +112,39 @@ def test_a_failed_start_shows_the_last_40_lines_of_the_nodes_log(tmp_path: Path)
     head, *log = str(failed.value).splitlines()
     assert head == "node 'noisy' did not start (exited with code 3); last log lines:"
     assert log == [f"    noisy line {i}" for i in range(16, 56)]
+
+
+WHERE = """import os
+
+print("where: loaded", flush=True)
+
+
+class Where:
+    def predict(self, X, names):
+        return {"cwd": os.getcwd(), "data": open("data.txt").read()}
+"""
+
+
+def test_a_node_runs_in_its_modules_folder_and_its_output_is_echoed(tmp_path: Path) -> None:
+    """As in the image (/app mirrors the module's folder), a data file next to the module is
+    found by a relative path; `run --verbose` shows each node's output under its name; the
+    graph's stop lets it exit on its own."""
+    (tmp_path / "Where.py").write_text(WHERE)
+    (tmp_path / "data.txt").write_text("beside the module")
+    spec = graph("where", [py("w", str(tmp_path / "Where.py"), "Where")], root=tmp_path)
+    echo = io.StringIO()
+    backend = ProcessBackend(spec, tree("w", M), echo=echo)
+    assert backend.venv_cache == tmp_path / ".seldon-graphs" / "venvs"
+    thread = serve(backend, name="where")
+    try:
+        body = {"data": {"ndarray": [[1.0]]}}
+        r = requests.post(backend.nodes["w"].url + "/api/v1.0/predictions", json=body, timeout=30)
+        assert r.json()["jsonData"] == {"cwd": str(tmp_path), "data": "beside the module"}
+    finally:
+        thread.stop()
+    proc = backend.nodes["w"].proc
+    assert proc is not None and proc.returncode == 0  # stopped by SIGTERM, not killed
+    echoed, log = echo.getvalue().splitlines(), list(backend.nodes["w"].log)
+    assert "[w] where: loaded" in echoed
+    assert all(line.startswith("[w] ") for line in echoed)
+    assert echoed[-len(log) :] == [f"[w] {line}" for line in log]  # the same lines, named

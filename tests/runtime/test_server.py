@@ -144,7 +144,8 @@ def test_paths_and_methods_are_routed_as_gorilla_mux_does(server_factory):
     url = server_factory(InProcessBackend(*tags_chain()), name="g").server.url
     for method, path in [("GET", "/nothing"), ("POST", "/api/v1.0/nothing"),
                          ("OPTIONS", "/nothing"), ("GET", "/seldon/seldon/g/nothing"),
-                         ("POST", "/api/v1.0/predictions/")]:  # fmt: skip
+                         ("POST", "/api/v1.0/predictions/"), ("OPTIONS", "/api/v1.0/nothing"),
+                         ("OPTIONS", "/api/v0.1/nothing")]:  # fmt: skip
         r = requests.request(method, url + path)
         assert (r.status_code, r.text) == (404, "404 page not found\n"), (method, path)
         assert r.headers["Content-Type"] == "text/plain; charset=utf-8"

@@ -8,17 +8,22 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import errno
+import re
 import socket
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from seldon_graphs.runtime.inprocess import InProcessBackend
+from seldon_graphs.runtime.messages import JSON, Payload
 from seldon_graphs.runtime.metrics import CONTENT_TYPE
 from seldon_graphs.runtime.page import Asset, Page
 from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread, serve_forever
+from seldon_graphs.runtime.walk import ExecutorError
 
 from .conftest import serve
 from .graphs import tags_chain
@@ -26,6 +31,7 @@ from .test_server_limits import BODY, WAIT, GateBackend, post
 
 ServerFactory = Callable[..., ServerThread]
 X = {"data": {"ndarray": [[1.0, 2.0]]}}
+TEXT = "text/plain; charset=utf-8"
 DEFAULT_ALLOWED_HEADERS = (
     "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token, "
     "Seldon-Puid"
@@ -46,10 +52,11 @@ class Troubled(InProcessBackend):
 
 def test_the_probes_answer_in_plain_words(server_factory: ServerFactory) -> None:
     url = server_factory(InProcessBackend(*tags_chain())).server.url
-    assert (requests.get(f"{url}/live").text, requests.get(f"{url}/ready").text) == (
-        "live\n",
-        "ready\n",
-    )
+    live, ready = requests.get(f"{url}/live"), requests.get(f"{url}/ready")
+    assert [(r.status_code, r.text, r.headers["Content-Type"]) for r in (live, ready)] == [
+        (200, "live\n", TEXT),
+        (200, "ready\n", TEXT),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -65,7 +72,11 @@ def test_ready_is_503_naming_every_problem(
     url = server_factory(Troubled(reasons)).server.url
     for path in ("/ready", "/api/v1.0/status", "/api/v1.0/health/status"):
         answer = requests.get(url + path)
-        assert (answer.status_code, answer.text) == (503, text), path
+        assert (answer.status_code, answer.text, answer.headers["Content-Type"]) == (
+            503,
+            text,
+            TEXT,
+        ), path
 
 
 def test_options_answers_with_the_cors_headers(
@@ -104,9 +115,10 @@ def test_cloudevents_headers_describe_the_response(server_factory: ServerFactory
 def test_metrics_and_openapi_have_their_content_types(server_factory: ServerFactory) -> None:
     url = server_factory(InProcessBackend(*tags_chain())).server.url
     for path in ("/prometheus", "/metrics"):
-        assert requests.get(url + path).headers["Content-Type"] == CONTENT_TYPE
-    answer = requests.get(f"{url}/openapi.json")
-    assert answer.headers["Content-Type"] == "application/json"
+        answer = requests.get(url + path, timeout=WAIT)
+        assert (answer.status_code, answer.headers["Content-Type"]) == (200, CONTENT_TYPE)
+    answer = requests.get(f"{url}/openapi.json", timeout=WAIT)
+    assert (answer.status_code, answer.headers["Content-Type"]) == (200, "application/json")
     assert answer.json()["openapi"].startswith("3.1")
 
 
@@ -136,6 +148,7 @@ def _page_answers(url: str) -> None:
         assert (missing.status_code, missing.text) == (404, "404 page not found\n")
     moved = requests.get(f"{url}/seldon/seldon/g", allow_redirects=False)
     assert (moved.status_code, moved.headers["Location"]) == (308, "/seldon/seldon/g/")
+    assert moved.content == b""
 
 
 def test_without_a_page_there_is_nothing_at_the_root(server_factory: ServerFactory) -> None:
@@ -242,3 +255,176 @@ def test_a_port_already_taken_fails_the_start_and_closes_the_backend() -> None:
         with pytest.raises(OSError) as failed:
             _serve_until_it_fails(backend, taken.getsockname()[1])
     assert (failed.value.errno, backend.closed) == (errno.EADDRINUSE, 1)
+
+
+FEEDBACK = {"request": X, "response": X, "reward": 1.0}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1.0/feedback", "/api/v0.1/feedback", "/seldon/seldon/g/api/v1.0/feedback"],
+)
+def test_feedback_reaches_the_graph_on_each_of_its_routes(
+    server_factory: ServerFactory, path: str
+) -> None:
+    """The root model's feedback answer (an empty ndarray: ModelOne has no send_feedback)."""
+    url = server_factory(InProcessBackend(*tags_chain()), name="g").server.url
+    answer = requests.post(url + path, json=FEEDBACK)
+    assert (answer.status_code, answer.headers["Content-Type"]) == (200, "application/json")
+    assert answer.json()["data"] == {"ndarray": []}
+    assert answer.json()["meta"]["tags"] == {"common": 1.0, "model-1": "yes"}
+
+
+def _server_counts(exposition: str) -> dict[tuple[str, str, str], float]:
+    """(service, method, code) -> count of seldon_api_executor_server_requests_seconds."""
+    counts = {}
+    for line in exposition.splitlines():
+        if line.startswith("seldon_api_executor_server_requests_seconds_count{"):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
+            counts[labels["service"], labels["method"], labels["code"]] = float(line.split()[-1])
+    return counts
+
+
+def _server_seconds(exposition: str) -> float:
+    sums = [
+        float(line.split()[-1])
+        for line in exposition.splitlines()
+        if line.startswith("seldon_api_executor_server_requests_seconds_sum{")
+    ]
+    return sum(sums)
+
+
+def test_each_api_call_is_counted_under_gos_service_name(server_factory: ServerFactory) -> None:
+    """executor/api/rest/server.go's wrapMetrics names: predictions, feedback, status and
+    metadata (graph and node metadata alike); the time observed is the call's own."""
+    url = server_factory(InProcessBackend(*tags_chain()), name="tags-chain").server.url
+    started = time.perf_counter()
+    assert requests.post(f"{url}/api/v1.0/predictions", json=X).status_code == 200
+    assert requests.post(f"{url}/api/v1.0/feedback", json=FEEDBACK).status_code == 200
+    assert requests.get(f"{url}/api/v1.0/status/one").status_code == 200
+    assert requests.get(f"{url}/api/v1.0/metadata/two").status_code == 200
+    assert requests.get(f"{url}/api/v1.0/metadata").status_code == 200
+    assert requests.get(f"{url}/api/v1.0/status/nope").status_code == 500
+    elapsed = time.perf_counter() - started
+    text = requests.get(f"{url}/prometheus").text
+    assert _server_counts(text) == {
+        ("predictions", "post", "200"): 1.0,
+        ("feedback", "post", "200"): 1.0,
+        ("status", "get", "200"): 1.0,
+        ("status", "get", "500"): 1.0,
+        ("metadata", "get", "200"): 2.0,
+    }
+    assert 0 < _server_seconds(text) <= elapsed
+
+
+def test_a_body_over_the_limit_gets_seldons_413_body(server_factory: ServerFactory) -> None:
+    url = server_factory(InProcessBackend(*tags_chain()), max_body_bytes=1000).server.url
+    answer = requests.post(f"{url}/api/v1.0/predictions", data=b"[" + b"1," * 600 + b"1]")
+    assert (answer.status_code, answer.headers["Content-Type"]) == (413, TEXT)
+    assert answer.json() == {
+        "status": {"code": 413, "info": "Request Entity Too Large", "status": "FAILURE"}
+    }
+    assert answer.headers["Connection"] == "close"
+
+
+def test_a_graphs_answer_keeps_its_content_type(server_factory: ServerFactory) -> None:
+    url = server_factory(InProcessBackend(*tags_chain())).server.url
+    answer = requests.post(f"{url}/api/v1.0/predictions", json=X)
+    assert (answer.status_code, answer.headers["Content-Type"]) == (200, "application/json")
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8123"),
+        ("::", "http://127.0.0.1:8123"),
+        ("127.0.0.2", "http://127.0.0.2:8123"),
+    ],
+)
+def test_a_server_on_a_given_port_has_its_url_before_it_starts(host: str, url: str) -> None:
+    """`run` prints where the graph will be served from its options alone."""
+    options = ServerOptions(host=host, port=8123)
+    assert GraphServer(InProcessBackend(*tags_chain()), options).url == url
+
+
+class Recording:
+    """Graph operations that record what the server hands them and answer with `answer`
+    (or raise it). A stand-in: what the server passes its backend (the body and
+    Content-Type as sent, the headers with the Seldon-Puid it answers with) reaches no node
+    verbatim (the in-process nodes get decoded messages; a wrapper node's user code sees no
+    headers), and no real graph fails with an error of any Content-Type but Seldon's."""
+
+    def __init__(self, answer: Payload | ExecutorError) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, Payload | str | None, dict[str, str]]] = []
+
+    async def _reply(
+        self, what: str, arg: Payload | str | None, headers: Mapping[str, str]
+    ) -> Payload:
+        self.calls.append((what, arg, dict(headers)))
+        if isinstance(self.answer, ExecutorError):
+            raise self.answer
+        return self.answer
+
+    async def predict(self, msg: Payload, headers: Mapping[str, str]) -> Payload:
+        return await self._reply("predict", msg, headers)
+
+    async def feedback(self, msg: Payload, headers: Mapping[str, str]) -> Payload:
+        return await self._reply("feedback", msg, headers)
+
+    async def metadata(self, headers: Mapping[str, str]) -> Payload:
+        return await self._reply("metadata", None, headers)
+
+    async def node_status(self, name: str, headers: Mapping[str, str]) -> Payload:
+        return await self._reply("status", name, headers)
+
+    async def node_metadata(self, name: str, headers: Mapping[str, str]) -> Payload:
+        return await self._reply("node metadata", name, headers)
+
+
+class RecordingBackend(GateBackend):
+    def __init__(self, answer: Payload | ExecutorError) -> None:
+        super().__init__(hold=0)
+        self.executor = Recording(answer)  # type: ignore[assignment]
+
+
+def test_the_graph_gets_the_request_as_sent_with_the_puid_answered(
+    server_factory: ServerFactory,
+) -> None:
+    backend = RecordingBackend(Payload(b'{"ok":1}', "application/x-mine"))
+    url = server_factory(backend).server.url
+    sent = {"Content-Type": "application/json", "X-Trace": "t1"}
+    first = requests.post(f"{url}/api/v1.0/predictions", data=b"{}", headers=sent)
+    second = requests.post(f"{url}/api/v0.1/feedback", data=b"raw")  # no Content-Type
+    third = requests.get(f"{url}/api/v1.0/status/a%20b", headers={"Seldon-Puid": "given"})
+    assert [a.status_code for a in (first, second, third)] == [200, 200, 200]
+    assert first.headers["Content-Type"] == "application/x-mine"
+    (what, msg, headers), (what2, msg2, headers2), (what3, node, headers3) = backend.executor.calls
+    assert (what, msg, headers["X-Trace"]) == ("predict", Payload(b"{}", JSON), "t1")
+    assert headers["Seldon-Puid"] == first.headers["Seldon-Puid"]
+    assert uuid.UUID(first.headers["Seldon-Puid"])
+    assert (what2, msg2, headers2["Seldon-Puid"]) == (
+        "feedback",
+        Payload(b"raw", ""),
+        second.headers["Seldon-Puid"],
+    )
+    assert (what3, node, headers3["Seldon-Puid"], third.headers["Seldon-Puid"]) == (
+        "status",
+        "a b",
+        "given",
+        "given",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "answered"),
+    [("application/json", "application/json"), ("", TEXT)],
+)
+def test_a_graph_error_is_answered_with_its_own_content_type(
+    server_factory: ServerFactory, content_type: str, answered: str
+) -> None:
+    error = ExecutorError(418, b'{"why":"<teapot>"}', content_type)
+    url = server_factory(RecordingBackend(error)).server.url
+    answer = requests.get(f"{url}/api/v1.0/metadata")
+    assert (answer.status_code, answer.headers["Content-Type"]) == (418, answered)
+    assert answer.content == b'{"why":"\\u003cteapot\\u003e"}'

@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 import requests
 
+from seldon_graphs.runtime import process as process_module
 from seldon_graphs.runtime.http1 import Client
 from seldon_graphs.runtime.messages import Payload
 from seldon_graphs.runtime.ports import OPERATOR_BASES, PortAllocator, Ports
 from seldon_graphs.runtime.process import NodeStartError, ProcessBackend
+from seldon_graphs.runtime.server import GraphServer, ServerOptions, ServerThread
 from seldon_graphs.runtime.supervision import (
     DEFAULT_POLICY,
     QUICK_EXIT_S,
@@ -370,6 +372,84 @@ def test_restarts_back_off_by_the_default_policy(tmp_path: Path):
         assert next_spawn - reported >= delay  # it waited before starting again
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+def test_a_node_whose_python_is_gone_is_reported_and_retried(tmp_path: Path, loop: str):
+    """As when a node's environment is removed while the graph runs: each restart fails to
+    exec, is reported naming the missing program (on either event loop) and retried after
+    the back-off, and /ready names it; once its Python is back, the next restart serves."""
+    reports = Reports()
+    spec = graph("gone", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST, report=reports)
+    reports.backend = backend
+    options = ServerOptions(port=0, name="gone", namespace="seldon")
+    thread = ServerThread(GraphServer(backend, options), loop)
+    url = thread.start()
+    try:
+        node = backend.nodes["m"]
+        python, node.python = node.python, str(tmp_path / "venv" / "bin" / "python")
+        os.killpg(node.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: len(reports.texts()) >= 2, "the failed restart to be reported")
+        missing = f"[Errno 2] No such file or directory: '{node.python}'"
+        assert reports.texts()[1].startswith(
+            f"seldon-graphs: node 'm' could not be started ({missing}); restarting in 1s."
+        )
+        answer = ready(url)
+        assert (answer.status_code, answer.text.split(" and is restarting")[0]) == (
+            503,
+            f"node 'm' could not be started ({missing})",
+        )
+        node.python = python
+        wait_until(lambda: ready(url).status_code == 200, "the node to serve again")
+        assert predict(url, 2)[0] == 200
+    finally:
+        thread.stop()
+
+
+@pytest.mark.slow
+def test_a_restart_is_reported_on_stderr_by_default(capsys: pytest.CaptureFixture[str]):
+    spec = graph("loud", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST)
+    thread = serve(backend, name="loud")
+    try:
+        node = backend.nodes["m"]
+        os.killpg(node.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: node.restarts == 1 and node.state == "ready", "the restart")
+    finally:
+        thread.stop()
+    err = capsys.readouterr().err
+    assert "seldon-graphs: node 'm' exited with code -9; restarting in 0.5s. Last log" in err
+
+
+class BrokenReports(Reports):
+    """Reports to a stream that is gone (`seldon-graphs run ... | head`, head done)."""
+
+    def __call__(self, text: str) -> None:
+        super().__call__(text)
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.slow
+def test_a_supervisor_that_fails_leaves_its_node_down_saying_why():
+    """Its node is not restarted behind the executor's back: /ready names the failure."""
+    reports = BrokenReports()
+    spec = graph("orphaned", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST, report=reports)
+    reports.backend = backend
+    thread = serve(backend, name="orphaned")
+    url = thread.server.url
+    try:
+        os.killpg(backend.nodes["m"].proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        wait_until(lambda: ready(url).status_code == 503, "the node to be down")
+        wait_until(lambda: "supervisor" in ready(url).text, "the supervisor's failure")
+        assert ready(url).text.startswith(
+            "node 'm' lost its supervisor (BrokenPipeError: [Errno 32] Broken pipe)"
+        )
+        assert len(reports.texts()) == 1 and backend.nodes["m"].restarts == 1
+    finally:
+        thread.stop()
+
+
 # --- stopping ----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
@@ -388,6 +468,29 @@ def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
     code, took = asyncio.run(main())
     assert code == -signal.SIGKILL  # SIGTERM was ignored; SIGKILL ended it
     assert took >= FAST.stop_grace  # after the grace period, not before
+
+
+def test_ctrl_c_while_a_node_waits_its_turn_to_spawn_closes_cleanly():
+    """Nodes spawn one at a time per process; a start cancelled while one still waits (here
+    for a turn another graph holds) leaves a node with no process: close() stops it all the
+    same and removes the run's folder."""
+    spec = graph("waiting", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST)
+
+    async def main() -> None:
+        with process_module._SPAWNING:  # another graph of this process is spawning
+            starting = asyncio.create_task(backend.start())
+            async with asyncio.timeout(DEADLINE_S):
+                while not backend._tasks:  # the node made, its supervisor waiting its turn
+                    await asyncio.sleep(0.01)
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            async with asyncio.timeout(DEADLINE_S):
+                await backend.close()
+
+    asyncio.run(main())
+    node = backend.nodes["m"]
+    assert (node.proc, node.state, backend.workdir.exists()) == (None, "stopped", False)
 
 
 def test_stale_run_folders_are_swept_and_live_ones_kept(tmp_path: Path):
