@@ -190,7 +190,7 @@ class NodeProcess:
     fds: dict[int, int] = field(default_factory=dict)  # port -> listening socket, inherited
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     proc: asyncio.subprocess.Process | None = None
-    state: str = "starting"  # starting | ready | down | stopped
+    state: str = "starting"  # starting | ready | down | stopped | failed (its supervisor died)
     restarts: int = 0
     problem: str | None = None  # why it last went down
     spawned: float = 0.0  # time.monotonic() of the last start
@@ -411,7 +411,8 @@ class ProcessBackend:
         try:
             await self._keep_up(node)
         except Exception as exc:  # a bug here must still say what it was, not "None"
-            node.state, node.problem = "down", f"lost its supervisor ({type(exc).__name__}: {exc})"
+            node.state = "failed"
+            node.problem = f"lost its supervisor ({type(exc).__name__}: {exc})"
             raise
         finally:
             node.settled.set()

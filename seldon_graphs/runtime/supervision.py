@@ -75,6 +75,8 @@ def reason_down(name: str, state: str, restarts: int, problem: str | None) -> st
         return f"node {name!r} is stopped (the graph is shutting down)"
     if state == "starting" and restarts == 0:
         return f"node {name!r} is starting"
+    if state == "failed":  # nothing restarts it: its supervisor is gone
+        return f"node {name!r} {problem}; it is not restarted (stop and rerun the graph)"
     return f"node {name!r} {problem} and is restarting (restart {restarts})"
 
 
