@@ -20,14 +20,12 @@ See docs/decisions/0006-models-the-cluster-can-load.md.
 from __future__ import annotations
 
 import functools
-import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
 
-from . import safety
+from . import dist_info, safety
 from .servers_catalog import version_tuple
 from .spec import (
     BuiltinSource,
@@ -156,15 +154,11 @@ def _dist_info_version(distribution: str) -> str | None:
     """The version in the first `.dist-info` folder of `distribution` on sys.path, None when
     the first entry that has the distribution has it another way (an egg-info) or none has."""
     wanted = _normalized(distribution)
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:  # a zip, a missing folder: importlib.metadata reads those
-            continue
-        for name in names:
+    for _, names in dist_info.folders():
+        for name in names or ():  # a zip: importlib.metadata reads those
             stem, _, suffix = name.rpartition(".")
             project, _, version = stem.partition("-")
-            if _normalized(project) != wanted or suffix not in ("dist-info", "egg-info"):
+            if _normalized(project) != wanted:
                 continue
             if suffix == "egg-info" or not version or "-" in version:
                 return None  # not a name that says the version: ask importlib.metadata

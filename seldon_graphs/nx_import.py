@@ -28,6 +28,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from . import dist_info
+
 # Packages whose __init__ imports every algorithm: made without running it.
 _PARTIAL = ("networkx.algorithms", "networkx.algorithms.components")
 # What the compiler calls, and what those call through `nx.` (checked by the tests).
@@ -93,7 +95,6 @@ def _load(top: ModuleType) -> None:
         for name in _MODULES:
             namespace.update(_public(importlib.import_module(name)))
     except Exception:
-        _state["loading"] = False
         _complete()  # networkx not laid out as this module expects: the whole package
     finally:
         _state["loading"] = False
@@ -133,25 +134,17 @@ def _backends_may_be_declared() -> bool:
         for finder in sys.meta_path
     ):
         return True
-    for entry in sys.path:
-        folder = entry or "."
-        if not os.path.isdir(folder):
-            if os.path.exists(folder):
-                return True
-            continue
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
+    for folder, names in dist_info.folders():
+        if names is None:
+            return True
         for name in names:
-            if name.endswith((".dist-info", ".egg-info")):
-                try:
-                    with open(os.path.join(folder, name, "entry_points.txt"), "rb") as f:
-                        text = f.read().decode("utf-8", "replace")
-                except OSError:
-                    continue
-                if _declares_backend(text):
-                    return True
+            try:
+                with open(os.path.join(folder, name, "entry_points.txt"), "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if _declares_backend(text):
+                return True
     return False
 
 

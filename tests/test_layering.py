@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
             "schema_quick",
             "tree",
             "nx_import",
+            "dist_info",
         ),
         0,
     ),

@@ -262,6 +262,9 @@ class Connection(asyncio.Protocol):
         if len(self.queue) >= MAX_QUEUED and self.transport is not None and not self.paused:
             self.paused = True
             self.transport.pause_reading()
+        self._serve_soon()
+
+    def _serve_soon(self) -> None:
         if self.task is None:
             self.task = self.loop.create_task(self._serve())
 
@@ -299,8 +302,7 @@ class Connection(asyncio.Protocol):
         refusal = Response(status, f"{why}\n".encode(), {"Content-Type": _TEXT})
         self.queue.append((refusal, True))
         self.closing = True
-        if self.task is None:
-            self.task = self.loop.create_task(self._serve())
+        self._serve_soon()
 
     def _close(self) -> None:
         if self.transport is not None:
