@@ -4,6 +4,7 @@ class, run by a real Python as seldon-core-microservice would import it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from seldon_graphs.runtime.nodes import SERVERS_FILE, NodeCode
+from seldon_graphs.runtime.nodes import SERVERS_FILE, NodeCode, NodeSetupError
 from seldon_graphs.runtime.ports import Ports
-from seldon_graphs.runtime.process import node_env, write_entry
+from seldon_graphs.runtime.process import ProcessBackend, node_env, write_entry
 from seldon_graphs.runtime.units import Param
 from seldon_graphs.spec import Role
 from seldon_graphs.wrapper.launcher import MODE_ENV
 
-from .graphs import NODES, ROOT, graph, py
+from .graphs import NODES, ROOT, graph, py, server, tree
 
 PORTS = Ports(9003, 9503, 6003)
 OPERATOR = {
@@ -115,3 +116,26 @@ def test_a_server_class_is_loaded_as_it_is(tmp_path: Path) -> None:
     code = NodeCode("iris", SERVERS_FILE, "SKLearnServer", Role.MODEL, (), "img")
     write_entry(tmp_path / "iris", code, "127.0.0.1")
     assert _load(tmp_path / "iris") == "- SKLearnServer"
+
+
+def test_a_server_nodes_model_folder_given_on_the_command_line_reaches_it(
+    tmp_path: Path,
+) -> None:
+    """`--model-uri NODE=PATH` (ProcessBackend's model_uris) is the only local copy of a
+    remote model: without it a gs:// model cannot run locally at all."""
+    spec = graph("served", [server("iris", "SKLEARN_SERVER", None, method="predict")])
+    with pytest.raises(NodeSetupError, match="which local runs do not download"):
+        ProcessBackend(spec, tree("iris", Role.MODEL, impl="SKLEARN_SERVER"))
+    backend = ProcessBackend(
+        spec, tree("iris", Role.MODEL, impl="SKLEARN_SERVER"), {"iris": str(tmp_path)}
+    )
+    try:
+        [code] = backend._codes
+        assert (code.file, code.class_name) == (SERVERS_FILE, "SKLearnServer")
+        assert [(p.name, p.value) for p in code.parameters] == [
+            ("method", "predict"),
+            ("model_uri", str(tmp_path.resolve())),
+        ]
+    finally:
+        asyncio.run(backend.close())
+    assert not backend.workdir.exists()

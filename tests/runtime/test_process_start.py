@@ -148,3 +148,23 @@ def test_a_node_runs_in_its_modules_folder_and_its_output_is_echoed(tmp_path: Pa
     assert "[w] where: loaded" in echoed
     assert all(line.startswith("[w] ") for line in echoed)
     assert echoed[-len(log) :] == [f"[w] {line}" for line in log]  # the same lines, named
+
+
+def test_a_node_that_fails_before_writing_a_line_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node's Python that exits silently (a broken venv's interpreter) leaves no log: the
+    report says there was none, rather than ending on an empty line."""
+    silent = tmp_path / "python"
+    silent.write_text("#!/bin/sh\nexit 5\n")
+    silent.chmod(0o755)
+    monkeypatch.setattr("seldon_graphs.runtime.process.python_for", lambda *_: str(silent))
+    spec = graph("silent", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=Policy(start_timeout=60))
+
+    with pytest.raises(NodeStartError) as failed:
+        asyncio.run(backend.start())
+    assert str(failed.value) == (
+        "node 'm' did not start (exited with code 5); last log lines:\n    (no output)"
+    )
+    assert not backend.workdir.exists()
