@@ -37,7 +37,7 @@ declare -A TESTS=(
   [deploy/preflight]="tests/deploy/test_preflight_rules.py tests/deploy/test_preflight_secrets.py tests/deploy/test_flow.py -k 'preflight or operator_missing or forbidden or unauthorized or secret'"
   [deploy/wait]="tests/deploy/test_wait_reports.py tests/deploy/test_flow.py"
   [runtime/process]="tests/runtime/test_process_env.py tests/runtime/test_process_start.py tests/runtime/test_supervision.py tests/runtime/test_process.py"
-  [runtime/docker]="tests/runtime/test_docker_plan.py tests/runtime/test_docker.py"
+  [runtime/docker]="tests/runtime/test_docker_plan.py tests/runtime/test_docker.py 'tests/runtime/test_conformance.py::test_every_runtime_gives_the_same_answers[docker]'"
   [runtime/http1]="tests/runtime/test_http1_edges.py tests/runtime/test_http1.py tests/runtime/test_http1_survivors.py tests/runtime/test_http1_closed_early.py tests/runtime/test_http1_parsing.py"
   [runtime/server]="tests/runtime/test_server_lifecycle.py tests/runtime/test_server_answers.py tests/runtime/test_server.py tests/runtime/test_server_limits.py tests/runtime/test_inprocess.py"
 )

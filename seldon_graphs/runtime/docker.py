@@ -5,17 +5,19 @@ Containers get the operator's environment (process.node_env) and ports, and publ
 port on 127.0.0.1 only. They are supervised like the process runtime's nodes
 (supervision.py): one that stops (a crash, `docker kill`, `docker stop`), stops answering, or
 does not answer in time after a start is reported and started again, with the same back-off
-(Docker's own restart policy is not used: it ignores `docker kill`). Server nodes run
-Seldon's server image (or their generated one: `server_image: generated`) with the local
-model folder mounted read-only at /mnt/models, as the storage initializer would leave it.
-Everything made here carries the label `io.seldon-graphs.run=<id>` and is removed by
-`close()`.
+(Docker's own restart policy is not used: it ignores `docker kill`); one removed
+(`docker rm -f`) is made again from its plan, as Kubernetes makes a deleted pod again.
+Server nodes run Seldon's server image (or their generated one: `server_image: generated`)
+with the local model folder mounted read-only at /mnt/models, as the storage initializer
+would leave it. Everything made here carries the label `io.seldon-graphs.run=<id>` and is
+removed by `close()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 import uuid
@@ -37,6 +39,7 @@ from .units import Param, Unit, units_from_tree
 MODELS = "/mnt/models"
 WATCH_S = 0.5
 LABEL = "io.seldon-graphs.run"
+REMOVED = "removed"  # a container Docker no longer knows
 
 
 class DockerUnavailable(RuntimeProblem):
@@ -76,7 +79,11 @@ def docker_client() -> Any:
         client = docker.from_env()
         client.ping()
     except Exception as exc:  # the SDK raises several unrelated types for "no engine"
-        raise DockerUnavailable(f"no Docker engine reachable ({exc}); start dockerd") from exc
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"  # the SDK's
+        raise DockerUnavailable(
+            f"no Docker engine reachable at {where} ({exc}); start dockerd, or point "
+            "DOCKER_HOST at one"
+        ) from exc
     return client
 
 
@@ -102,6 +109,15 @@ def plan_containers(
     return plans
 
 
+def _gone(status: str, exit_code: int | None) -> str:
+    """Why a container that is not running went down, for the report and /ready."""
+    if status == REMOVED:
+        return "was removed from Docker"
+    if status in ("exited", "dead") and exit_code is not None:
+        return f"exited with code {exit_code}"
+    return f"is {status}"  # paused, or beyond Docker's reach (its error)
+
+
 _CONTAINER_ENV = ("PREDICTIVE_UNIT", "PREDICTOR", "SELDON", "GRPC_WORKERS", "PYTHONUNBUFFERED")
 
 
@@ -122,6 +138,7 @@ class DockerBackend:
         self.root = units_from_tree(tree, spec)
         self.plans = plan_containers(spec, self.root, model_uris or {})
         self.ports = {p.name: p.ports for p in self.plans}
+        self._plans = {p.name: p for p in self.plans}
         self.run_id = uuid.uuid4().hex[:8]
         self.metrics, self.transport, self.executor = http_executor(
             spec, self.root, {p.name: p.image for p in self.plans}, self._down, routing_injection
@@ -163,27 +180,29 @@ class DockerBackend:
         self._watcher = asyncio.create_task(self._watch())
 
     def _create(self) -> None:
-        labels = {LABEL: self.run_id}
         self.network = self.client.networks.create(
-            f"sg-{self.spec.name}-{self.run_id}", driver="bridge", labels=labels
+            f"sg-{self.spec.name}-{self.run_id}", driver="bridge", labels={LABEL: self.run_id}
         )
         for plan in self.plans:
-            http = f"{plan.ports.http}/tcp"
-            container = self.client.containers.run(
-                plan.image,
-                detach=True,
-                name=f"sg-{self.spec.name}-{plan.name}-{self.run_id}",
-                hostname=plan.name,
-                network=self.network.name,
-                environment=plan.env,
-                ports={http: ("127.0.0.1", None)},
-                volumes=plan.volumes,
-                labels=labels,
-            )
-            self.containers[plan.name] = container
-            self.nodes[plan.name].started = time.monotonic()
-            container.reload()
-            self._follow_port(plan.name, container)
+            self._run(plan)
+
+    def _run(self, plan: ContainerPlan) -> None:
+        http = f"{plan.ports.http}/tcp"
+        container = self.client.containers.run(
+            plan.image,
+            detach=True,
+            name=f"sg-{self.spec.name}-{plan.name}-{self.run_id}",
+            hostname=plan.name,
+            network=self.network.name,
+            environment=plan.env,
+            ports={http: ("127.0.0.1", None)},
+            volumes=plan.volumes,
+            labels={LABEL: self.run_id},
+        )
+        self.containers[plan.name] = container
+        self.nodes[plan.name].started = time.monotonic()
+        container.reload()
+        self._follow_port(plan.name, container)
 
     def _follow_port(self, name: str, container: Any) -> None:
         """Point the transport at the container's published port (a restart may move it)."""
@@ -252,14 +271,17 @@ class DockerBackend:
         await asyncio.gather(*(self._check(name, *statuses[name]) for name in self.containers))
 
     def _statuses(self) -> dict[str, tuple[str, int | None]]:
-        from docker.errors import DockerException
+        from docker.errors import DockerException, NotFound
 
         out: dict[str, tuple[str, int | None]] = {}
         for name, container in self.containers.items():
             try:
                 container.reload()
+            except NotFound:
+                out[name] = (REMOVED, None)
+                continue
             except DockerException as exc:
-                out[name] = (f"unknown to Docker ({exc})", None)
+                out[name] = (f"beyond Docker's reach ({exc})", None)
                 continue
             out[name] = (container.status, container.attrs.get("State", {}).get("ExitCode"))
             if container.status == "running":
@@ -271,7 +293,7 @@ class DockerBackend:
         if node.state in ("down", "stopped"):
             return
         if status != "running":
-            await self._went_down(name, f"exited with code {exit_code}")
+            await self._went_down(name, _gone(status, exit_code))
         elif node.state == "starting":
             await self._check_starting(name, node)
         elif node.liveness is not None and time.monotonic() >= node.next_probe:
@@ -326,10 +348,21 @@ class DockerBackend:
         node = self.nodes[name]
         node.state, node.started = "starting", time.monotonic()
         try:
-            await asyncio.get_running_loop().run_in_executor(None, self.containers[name].start)
+            await asyncio.get_running_loop().run_in_executor(None, self._start_again, name)
         except DockerException as exc:
             node.state, node.problem = "down", f"could not be started again ({exc})"
             node.restart_at = time.monotonic() + node.backoff.next(0.0)
+
+    def _start_again(self, name: str) -> None:
+        from docker.errors import NotFound
+
+        container = self.containers[name]
+        try:
+            container.reload()
+        except NotFound:  # removed (`docker rm -f`): made again from its plan, as a pod is
+            self._run(self._plans[name])
+            return
+        container.start()  # its own failures (a network gone: also a 404) are reported
 
     def kill(self) -> None:
         """Stop now: the containers are removed by close(), which follows."""

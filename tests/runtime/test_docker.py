@@ -9,10 +9,14 @@ engine fails; elsewhere these tests skip with the reason.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import signal
 import subprocess
+import tarfile
+import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -75,6 +79,14 @@ def test_containers_are_private_and_removed(graph):
     thread = serve(backend, name="tags-combiner")
     try:
         assert requests.get(thread.server.url + "/ready", timeout=30).status_code == 200
+        assert re.fullmatch("[0-9a-f]{8}", backend.run_id)  # two runs of a graph never clash
+        run = backend.run_id
+        assert sorted(c.name for c in leftovers(backend) if hasattr(c, "image")) == [
+            f"sg-tags-combiner-{node}-{run}" for node in ("combiner", "one", "two")
+        ]
+        assert [n.name for n in client.networks.list(filters={"label": f"{LABEL}={run}"})] == [
+            f"sg-tags-combiner-{run}"
+        ]
         for container in backend.containers.values():
             container.reload()
             bindings = container.attrs["NetworkSettings"]["Ports"]
@@ -131,14 +143,19 @@ def never_ready() -> tuple[Any, Any]:
 
 
 def test_containers_that_never_become_ready_fail_the_start_by_name(never_ready):
-    backend = DockerBackend(*never_ready, policy=Policy(start_timeout=15))
+    reports: list[str] = []
+    backend = DockerBackend(*never_ready, policy=Policy(start_timeout=15), report=reports.append)
     with pytest.raises(DockerUnavailable) as failed:
         asyncio.run(backend.start())
     lines = str(failed.value).splitlines()
     assert lines[0] == (
         "node 'hangs' did not start (did not answer within 15s of its start); last log lines:"
     )
-    assert "node 'exits' did not start (exited with code 3); last log lines:" in lines
+    exits = lines.index("node 'exits' did not start (exited with code 3); last log lines:")
+    assert lines[exits + 1 :][-1] == "    Restarts: exiting with code 3 \ufffd"
+    # a first start that fails fails start(): nothing is restarted, or reported as restarting
+    assert reports == []
+    assert [n.restarts for n in backend.nodes.values()] == [0, 0]
     assert leftovers(backend) == []
 
 
@@ -165,6 +182,163 @@ def test_a_wedged_container_is_found_by_its_probe_and_restarted():
         wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "the restarted container")
         body = {"data": {"ndarray": [[0]]}}
         assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
+
+
+def test_a_removed_container_is_made_again_from_its_plan(graph):
+    """`docker rm -f` of a node: reported (its logs went with it), then a new container of
+    the same name, image and label, as Kubernetes makes a deleted pod again."""
+    reports: list[str] = []
+    backend = DockerBackend(*graph, report=reports.append)
+    thread = serve(backend, name="tags-combiner")
+    url = thread.server.url
+    try:
+        assert list(backend.containers) == ["combiner", "one", "two"]
+        removed = backend.containers["one"]  # not the last one the watcher looks at
+        removed.remove(force=True)
+        wait_until(lambda: bool(reports), "the removal to be reported")
+        head, *logs = reports[0].splitlines()
+        assert head == (
+            "seldon-graphs: node 'one' was removed from Docker; restarting in 0.5s. Last log lines:"
+        )
+        assert len(logs) == 1 and logs[0].startswith("    (no logs: 404 Client Error"), logs
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "node one to be made again")
+        again = backend.containers["one"]
+        assert (again.name, again.image.id) == (removed.name, removed.image.id)
+        assert again.id != removed.id and again.labels[LABEL] == backend.run_id
+        body = {"data": {"ndarray": [[1]]}}
+        assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+        assert backend.nodes["one"].restarts == 1 and len(reports) == 1
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
+
+
+MODE = "/tmp/mode"  # Restarts' mode file, inside the container
+
+
+@pytest.fixture(scope="module")
+def restarts() -> tuple[Any, Any]:
+    spec = make_graph(
+        "restarts", [py("r", f"{NODES}/Restarts.py", "Restarts", {"mode_file": MODE})]
+    )
+    return built(spec, tree("r", M))
+
+
+def write_mode(container: Any, mode: str) -> None:
+    """Into the container's own file system: it stays across restarts, running or not."""
+    data = mode.encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo(MODE.rsplit("/", 1)[1])
+        info.size, info.mode = len(data), 0o666
+        tar.addfile(info, io.BytesIO(data))
+    assert container.put_archive(MODE.rsplit("/", 1)[0], archive.getvalue())
+
+
+def docker_time(stamp: str) -> datetime:
+    """Docker's RFC 3339 time, nanoseconds cut to what datetime holds."""
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{whole}.{fraction[:6]:0<6}+00:00")
+
+
+def test_a_crash_loop_backs_off_and_ends_when_the_node_starts(restarts):
+    """A node that exits at each start is started again after 0.5s, 1s, 2s (supervision's
+    back-off for quick exits); each report ends with its last 20 log lines; it serves again
+    once its start succeeds."""
+    reports: list[str] = []
+    finished: list[datetime] = []
+
+    def report(text: str) -> None:
+        reports.append(text)
+        if len(reports) == 3:  # the next start serves
+            container = backend.containers["r"]
+            container.reload()
+            finished.append(docker_time(container.attrs["State"]["FinishedAt"]))
+            write_mode(container, "serve")
+
+    backend = DockerBackend(*restarts, report=report)
+    thread = serve(backend, name="restarts")
+    url = thread.server.url
+    try:
+        container = backend.containers["r"]
+        write_mode(container, "exit")
+        container.kill()
+        wait_until(lambda: len(reports) == 3, "three exits to be reported", timeout=120)
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "r to serve again")
+        assert [r.splitlines()[0] for r in reports] == [
+            "seldon-graphs: node 'r' exited with code 137; restarting in 0.5s. Last log lines:",
+            "seldon-graphs: node 'r' exited with code 3; restarting in 1s. Last log lines:",
+            "seldon-graphs: node 'r' exited with code 3; restarting in 2s. Last log lines:",
+        ]
+        logs = reports[2].splitlines()[1:]
+        assert len(logs) == 20 and all(line.startswith("    ") for line in logs), logs
+        assert logs[-1] == "    Restarts: exiting with code 3 \ufffd"
+        container.reload()
+        restarted = docker_time(container.attrs["State"]["StartedAt"])
+        assert (restarted - finished[0]).total_seconds() >= 2.0  # waited out the back-off
+        assert backend.nodes["r"].restarts == 3 and len(reports) == 3
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
+
+
+def test_a_container_that_cannot_start_again_is_retried_with_back_off(restarts):
+    """Its network gone, a killed container cannot start: the node stays down, /ready says
+    why, and the watcher tries again after 1s, then 2s (never in a tight loop)."""
+    client = engine()
+    reports: list[str] = []
+    attempts: list[float] = []
+
+    def report(text: str) -> None:
+        reports.append(text)
+        client.networks.get(backend.network.id).remove()  # before its restart, every time
+
+    backend = DockerBackend(*restarts, report=report)
+    thread = serve(backend, name="restarts")
+    url = thread.server.url
+    try:
+        container = backend.containers["r"]
+        start = container.start
+
+        def counted_start(*args: Any, **kwargs: Any) -> Any:  # a spy: Docker still answers
+            attempts.append(time.monotonic())
+            return start(*args, **kwargs)
+
+        container.start = counted_start
+        container.kill()
+        node = backend.nodes["r"]
+        # counted as it begins: down again once Docker refused the third
+        wait_until(lambda: len(attempts) >= 3 and node.state == "down", "three failed starts")
+        assert (node.state, node.restarts, len(reports)) == ("down", 1, 1)
+        assert node.problem.startswith("could not be started again (404 Client Error"), node.problem
+        ready = requests.get(url + "/ready", timeout=5)
+        assert ready.status_code == 503
+        assert f"node 'r' {node.problem} and is restarting (restart 1)" in ready.text
+        assert attempts[1] - attempts[0] >= 1.0 and attempts[2] - attempts[1] >= 2.0, attempts
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
+
+
+def test_a_paused_container_is_reported_as_paused_and_restarted(graph):
+    """`docker pause` freezes a node: it is not running, and no exit code says why."""
+    reports: list[str] = []
+    backend = DockerBackend(*graph, report=reports.append)
+    thread = serve(backend, name="tags-combiner")
+    url = thread.server.url
+    try:
+        backend.containers["two"].pause()
+        wait_until(lambda: bool(reports), "the pause to be reported")
+        assert reports[0].startswith(
+            "seldon-graphs: node 'two' is paused; restarting in 0.5s. Last log lines:\n"
+        )
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "node two to come back")
+        body = {"data": {"ndarray": [[1]]}}
+        assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+        assert backend.nodes["two"].restarts == 1 and len(reports) == 1
     finally:
         thread.stop()
     assert leftovers(backend) == []

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from seldon_graphs.runtime.docker import DockerBackend, DockerUnavailable, plan_containers
+from seldon_graphs.runtime.docker import (
+    DockerBackend,
+    DockerUnavailable,
+    docker_client,
+    plan_containers,
+)
 from seldon_graphs.runtime.ports import Ports
 from seldon_graphs.runtime.units import units_from_tree
 
@@ -67,6 +72,7 @@ def test_a_start_with_images_not_built_is_refused_naming_them(tmp_path: Path) ->
     images = [plan.image for plan in backend.plans]
     present = [i for i in images if client.images.list(name=i)]
     assert present == []  # neither is built nor pulled here
+    assert backend.missing_images() == images  # asked before a start: it finds the engine
 
     async def start() -> None:
         try:
@@ -80,4 +86,54 @@ def test_a_start_with_images_not_built_is_refused_naming_them(tmp_path: Path) ->
         f"images not available locally: {', '.join(images)}. Build the wrapper images (and "
         f"generated server images) with `seldon-graphs build {spec.file}`; pull Seldon's "  # type: ignore[attr-defined]
         "server images (or use --runtime process) for other server nodes"
+    )
+
+
+def test_a_model_uri_parameter_is_replaced_by_the_mount(tmp_path: Path) -> None:
+    """A server node's own `model_uri` parameter (as in Seldon's manifests) names the remote
+    model: in the container the model is the mounted folder, and only that is passed."""
+    spec = graph("plan", [server("iris", "SKLEARN_SERVER", None, model_uri="gs://elsewhere")])
+    units = units_from_tree(tree("iris", M), spec)
+    [iris] = plan_containers(spec, units, {"iris": str(tmp_path)})
+    assert json.loads(iris.env["PREDICTIVE_UNIT_PARAMETERS"]) == [
+        {"name": "model_uri", "value": "/mnt/models", "type": "STRING"},
+    ]
+
+
+def test_no_engine_is_reported_with_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(DockerUnavailable) as failed:
+        docker_client()
+    text = str(failed.value)
+    assert text.startswith("no Docker engine reachable at unix:///nonexistent/docker.sock (")
+    assert text.endswith("); start dockerd, or point DOCKER_HOST at one")
+
+
+def test_no_engine_at_the_default_address_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    # An engine answers at the default address on this machine and in CI: the SDK's
+    # failure to reach it is stood in for, the message around it is ours.
+    monkeypatch.setattr("docker.from_env", lambda: _refuse("the SDK's own error"))
+    with pytest.raises(DockerUnavailable) as failed:
+        docker_client()
+    assert str(failed.value) == (
+        "no Docker engine reachable at unix:///var/run/docker.sock (the SDK's own error); "
+        "start dockerd, or point DOCKER_HOST at one"
+    )
+
+
+def _refuse(text: str) -> None:
+    from docker.errors import DockerException
+
+    raise DockerException(text)
+
+
+def test_reports_go_to_stderr_unless_told_otherwise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend = DockerBackend(*two_nodes(tmp_path), {"iris": str(tmp_path)})  # type: ignore[arg-type]
+    backend.report("seldon-graphs: node 'iris' exited with code 1; restarting in 0.5s.")
+    assert capsys.readouterr() == (
+        "",
+        "seldon-graphs: node 'iris' exited with code 1; restarting in 0.5s.\n",
     )
