@@ -94,12 +94,12 @@ def credential_why(
         return None  # unreadable: reported as such where the file is read
 
 
-def _module_dir(node: NodeSpec) -> PurePosixPath:
-    """A python node's `files` are relative to its module's folder, a stock node's to the
-    project root."""
+def _module(node: NodeSpec) -> PurePosixPath | None:
+    """A python node's module: its `files` are relative to the module's folder (a stock
+    node's to the project root), and the module lands in the context under its own name."""
     match node.source:
         case PythonSource(ref=PythonRef(path=path)):
-            return PurePosixPath(path).parent
+            return PurePosixPath(path)
         case (
             PythonSource()
             | StockSource()
@@ -108,7 +108,7 @@ def _module_dir(node: NodeSpec) -> PurePosixPath:
             | BuiltinSource()
             | NoSource()
         ):
-            return PurePosixPath()
+            return None
         case _:
             assert_never(node.source)
 
@@ -121,7 +121,8 @@ class _Collector:
         self.reserved = reserved
         self.found = found
         self.rules: IgnoreRules = load_rules(root)
-        self.base = root / _module_dir(node)
+        self.module = _module(node)
+        self.base = root / (self.module.parent if self.module else PurePosixPath())
         self.landed: dict[str, Path] = {}
         self.sources: dict[str, str] = {}
         self.already: set[Path] = set()
@@ -217,7 +218,12 @@ class _Collector:
         self.landed[dest] = target
 
     def _reserved(self, key: str, rel: str, dest: str, listed: bool) -> None:
-        message = f"`{rel}` would land on `{dest}`, which seldon-graphs generates"
+        if self.module is not None and dest == self.module.name:
+            message = (
+                f"`{rel}` would land on `{dest}`, where the node's module `{self.module}` goes"
+            )
+        else:
+            message = f"`{rel}` would land on `{dest}`, which seldon-graphs generates"
         if dest == "requirements.txt":
             help = f"to install its requirements, write `requirements: {rel}` instead"
         else:

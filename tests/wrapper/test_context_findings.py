@@ -462,7 +462,7 @@ def test_a_listed_file_may_not_land_on_the_module(tmp_path: Path) -> None:
     assert _findings(graph_spec(node, root=tmp_path), node) == (
         _node(
             "files[0]",
-            "`o/model.py` would land on `model.py`, which seldon-graphs generates",
+            "`o/model.py` would land on `model.py`, where the node's module `m/model.py` goes",
             "file-clash",
             "rename it or move it into a sub-folder",
         ),
