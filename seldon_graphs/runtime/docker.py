@@ -6,7 +6,8 @@ port on 127.0.0.1 only. They are supervised like the process runtime's nodes
 (supervision.py): one that stops (a crash, `docker kill`, `docker stop`), stops answering, or
 does not answer in time after a start is reported and started again, with the same back-off
 (Docker's own restart policy is not used: it ignores `docker kill`); one removed
-(`docker rm -f`) is made again from its plan, as Kubernetes makes a deleted pod again.
+(`docker rm -f`) is made again from its plan, as Kubernetes makes a deleted pod again; while
+the engine does not answer, the nodes are judged by their health checks alone.
 Server nodes run Seldon's server image (or their generated one: `server_image: generated`)
 with the local model folder mounted read-only at /mnt/models, as the storage initializer
 would leave it. Everything made here carries the label `io.seldon-graphs.run=<id>` and is
@@ -109,13 +110,22 @@ def plan_containers(
     return plans
 
 
+def _engine_errors() -> tuple[type[Exception], ...]:
+    """What the SDK raises when the engine cannot be asked: its own errors, and a refused or
+    reset connection, which it passes on from requests unwrapped."""
+    from docker.errors import DockerException
+    from requests import RequestException
+
+    return (DockerException, RequestException)
+
+
 def _gone(status: str, exit_code: int | None) -> str:
     """Why a container that is not running went down, for the report and /ready."""
     if status == REMOVED:
         return "was removed from Docker"
     if status in ("exited", "dead") and exit_code is not None:
         return f"exited with code {exit_code}"
-    return f"is {status}"  # paused, or beyond Docker's reach (its error)
+    return f"is {status}"  # paused
 
 
 _CONTAINER_ENV = ("PREDICTIVE_UNIT", "PREDICTOR", "SELDON", "GRPC_WORKERS", "PYTHONUNBUFFERED")
@@ -150,6 +160,7 @@ class DockerBackend:
         self.nodes = {p.name: Supervised(Backoff(policy.backoff)) for p in self.plans}
         self.report = report
         self.probes = Client()
+        self.engine_problem: str | None = None  # why the engine last did not answer
         self._watcher: asyncio.Task[None] | None = None
 
     def missing_images(self) -> list[str]:
@@ -239,11 +250,9 @@ class DockerBackend:
         return f"did not answer within {self.policy.start_timeout:g}s of its start"
 
     def _logs(self, name: str) -> str:
-        from docker.errors import DockerException
-
         try:
             text = self.containers[name].logs(tail=20).decode("utf-8", "replace")
-        except DockerException as exc:
+        except _engine_errors() as exc:
             return f"    (no logs: {exc})"
         return "\n".join(f"    {line}" for line in text.splitlines())
 
@@ -267,11 +276,15 @@ class DockerBackend:
         """One look at every container: exited ones go down, starting ones that answer are
         ready, ready ones are probed."""
         loop = asyncio.get_running_loop()
-        statuses = await loop.run_in_executor(None, self._statuses)
+        statuses, unanswered = await loop.run_in_executor(None, self._statuses)
+        self._engine_answers(unanswered)
         await asyncio.gather(*(self._check(name, *statuses[name]) for name in self.containers))
 
-    def _statuses(self) -> dict[str, tuple[str, int | None]]:
-        from docker.errors import DockerException, NotFound
+    def _statuses(self) -> tuple[dict[str, tuple[str, int | None]], str | None]:
+        """Each container's status and exit code, and why the engine did not answer (then
+        every container counts as running: its health checks decide, as in Kubernetes when
+        a node's container runtime restarts)."""
+        from docker.errors import NotFound
 
         out: dict[str, tuple[str, int | None]] = {}
         for name, container in self.containers.items():
@@ -280,13 +293,23 @@ class DockerBackend:
             except NotFound:
                 out[name] = (REMOVED, None)
                 continue
-            except DockerException as exc:
-                out[name] = (f"beyond Docker's reach ({exc})", None)
-                continue
+            except _engine_errors() as exc:
+                return dict.fromkeys(self.containers, ("running", None)), str(exc)
             out[name] = (container.status, container.attrs.get("State", {}).get("ExitCode"))
             if container.status == "running":
                 self._follow_port(name, container)
-        return out
+        return out, None
+
+    def _engine_answers(self, problem: str | None) -> None:
+        """Reported once when the engine stops answering, and once when it is back."""
+        if problem is not None and self.engine_problem is None:
+            self.report(
+                f"seldon-graphs: the Docker engine does not answer ({problem}); nodes are "
+                "watched through their health checks until it does"
+            )
+        elif problem is None and self.engine_problem is not None:
+            self.report("seldon-graphs: the Docker engine answers again")
+        self.engine_problem = problem
 
     async def _check(self, name: str, status: str, exit_code: int | None) -> None:
         node = self.nodes[name]
@@ -321,12 +344,11 @@ class DockerBackend:
     async def _went_down(self, name: str, problem: str) -> None:
         """Mark the node down, stop what is left of it, report it, schedule its restart."""
         node = self.nodes[name]
-        first_start = node.state == "starting" and node.restarts == 0
         node.state, node.problem = "down", problem
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._kill, name)
-        if first_start and self._watcher is None:
-            return  # start() fails with it
+        if self._watcher is None:
+            return  # in start(), which fails with it: nothing is restarted
         node.restarts += 1
         delay = node.backoff.next(time.monotonic() - node.started)
         node.restart_at = time.monotonic() + delay
@@ -337,19 +359,15 @@ class DockerBackend:
         )
 
     def _kill(self, name: str) -> None:
-        from docker.errors import DockerException
-
-        with contextlib.suppress(DockerException):
+        with contextlib.suppress(*_engine_errors()):  # gone already, or no engine to ask
             self.containers[name].kill()
 
     async def _restart(self, name: str) -> None:
-        from docker.errors import DockerException
-
         node = self.nodes[name]
         node.state, node.started = "starting", time.monotonic()
         try:
             await asyncio.get_running_loop().run_in_executor(None, self._start_again, name)
-        except DockerException as exc:
+        except _engine_errors() as exc:
             node.state, node.problem = "down", f"could not be started again ({exc})"
             node.restart_at = time.monotonic() + node.backoff.next(0.0)
 

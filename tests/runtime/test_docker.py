@@ -27,6 +27,7 @@ from seldon_graphs.runtime.supervision import DEFAULT_POLICY, Policy
 from tests.helpers import configured
 
 from .conftest import serve, wait_until
+from .engine_link import EngineLink
 from .graphs import NODES, ROOT, M, py, tags_combiner, tree
 from .graphs import graph as make_graph
 
@@ -339,6 +340,74 @@ def test_a_paused_container_is_reported_as_paused_and_restarted(graph):
         body = {"data": {"ndarray": [[1]]}}
         assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
         assert backend.nodes["two"].restarts == 1 and len(reports) == 1
+    finally:
+        thread.stop()
+    assert leftovers(backend) == []
+
+
+def test_an_engine_that_stops_answering_leaves_serving_nodes_to_their_health_checks(
+    restarts, monkeypatch
+):
+    """dockerd going away (the link to it cut) is reported once; nodes go on serving, judged
+    by their probes alone. One that dies meanwhile is found by its probes and cannot be
+    started until the engine answers again; then it is."""
+    link = EngineLink()
+    monkeypatch.setenv("DOCKER_HOST", link.url)
+    reports: list[str] = []
+    policy = Policy(probe_interval=0.3, probe_timeout=0.5, probe_failures=2)
+    backend = DockerBackend(*restarts, report=reports.append, policy=policy)
+    thread = serve(backend, name="restarts")
+    monkeypatch.delenv("DOCKER_HOST")  # the backend keeps its client; the test asks directly
+    url = thread.server.url
+    body = {"data": {"ndarray": [[1]]}}
+    try:
+        link.cut()
+        wait_until(lambda: bool(reports), "the engine's silence to be reported")
+        assert reports[0].startswith("seldon-graphs: the Docker engine does not answer (")
+        assert reports[0].endswith("); nodes are watched through their health checks until it does")
+        assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+        assert requests.get(url + "/ready", timeout=5).ok and len(reports) == 1
+
+        engine().containers.get(backend.containers["r"].id).kill()
+        node = backend.nodes["r"]
+        wait_until(lambda: (node.problem or "").startswith("could not be started"), "a retry")
+        head, *logs = reports[1].splitlines()
+        assert head.startswith("seldon-graphs: node 'r' stopped answering: 2 probes in a row")
+        assert head.endswith("; restarting in 0.5s. Last log lines:"), head
+        assert len(logs) == 1 and logs[0].startswith("    (no logs: "), logs
+        ready = requests.get(url + "/ready", timeout=5)
+        assert ready.status_code == 503 and "could not be started again (" in ready.text
+
+        link.mend()
+        wait_until(lambda: requests.get(url + "/ready", timeout=5).ok, "r to be started again")
+        assert reports[2:] == ["seldon-graphs: the Docker engine answers again"]
+        assert requests.post(url + "/api/v1.0/predictions", json=body, timeout=30).ok
+        assert node.restarts == 1
+    finally:
+        thread.stop()
+        link.close()
+    assert leftovers(backend) == []
+
+
+def test_a_serving_node_is_probed_every_probe_interval(restarts):
+    """Not at every look the watcher takes (WATCH_S): never sooner than the interval after
+    it became ready, or after the last probe."""
+    backend = DockerBackend(*restarts, policy=Policy(probe_interval=2.0))
+    calls: list[tuple[float, str]] = []
+    request = backend.probes.request
+
+    async def counted(method: str, host: str, port: int, path: str, *args: Any, **kw: Any):
+        calls.append((time.monotonic(), path))  # a spy: the node still answers
+        return await request(method, host, port, path, *args, **kw)
+
+    backend.probes.request = counted  # type: ignore[method-assign]
+    thread = serve(backend, name="restarts")
+    try:
+        probes = lambda: [t for t, path in calls if path == "/health/status"]  # noqa: E731
+        wait_until(lambda: len(probes()) >= 2, "two probes")
+        pinged = max(t for t, path in calls if path == "/health/ping" and t < probes()[0])
+        first, second = probes()[:2]
+        assert first - pinged >= 2.0 and second - first >= 2.0, calls
     finally:
         thread.stop()
     assert leftovers(backend) == []
