@@ -104,31 +104,51 @@ with sqlite3.connect(".mutmut-cache") as db:
 # mutmut's timeout is ten times its one baseline run: on a busy machine a surviving mutant
 # can take that long. Each timeout is run again, alone, with the whole test set and
 # MUTATION_RECHECK_S seconds: it counts as killed only if the tests fail or still do not
-# finish. So is each mutant that survived only some of the tests (trace_lines).
+# finish. So is each mutant that survived only some of the tests (trace_lines). The
+# rechecks run in MUTATION_JOBS lanes, each on its own copy of the copy: a survivor costs a
+# whole run of the set, and the docker and process tests mostly wait on what they start.
 recheck() {  # timeout|survived FILE RUNNER
-  local status=$1 file=$2 runner=$3 id rc ids
+  local status=$1 file=$2 runner=$3 id rc ids k
   if [[ $status == timeout ]]; then
     ids=$(nice -n 19 "$VENV/bin/mutmut" result-ids timeout 2>/dev/null) || ids=""
   else
     ids=$("$VENV/bin/python" scripts/mutation_lines.py narrowed-survivors .mutmut-cache \
       "$work/lines.json" 2>/dev/null) || ids=""
   fi
-  for id in $ids; do
-    cp "$file" "$work/original.py"
-    nice -n 19 "$VENV/bin/mutmut" apply "$id" >/dev/null 2>&1
+  [[ -n $ids ]] || return 0
+  for ((k = 0; k < JOBS; k++)); do
+    rm -rf "$work/check.$k" "$work/check.$k.rc" && cp -a "$work/repo" "$work/check.$k"
+    recheck_lane "$work/check.$k" "$file" "$runner" "$k" $ids &
+  done
+  wait
+  for ((k = 0; k < JOBS; k++)); do
+    while read -r id rc; do
+      if ((rc == 0)); then
+        set_status "$id" bad_survived
+      elif ((rc == 124)); then
+        set_status "$id" bad_timeout
+      else
+        set_status "$id" ok_killed
+      fi
+      printf 'mutation: %s %s rechecked: %s\n' "$status" "$id" \
+        "$( ((rc == 0)) && echo survived || echo killed)" >&2
+    done < <(cat "$work/check.$k.rc" 2>/dev/null)
+  done
+  rm -rf "$work"/check.*
+}
+
+recheck_lane() {  # DIR FILE RUNNER LANE ID...: every JOBS-th id from the LANE-th; "ID RC" lines
+  local dir=$1 file=$2 runner=$3 lane=$4 id rc i=0
+  shift 4
+  for id in "$@"; do
+    ((i++ % JOBS == lane)) || continue
+    (cd "$dir" && cp "$file" "$dir.original" &&
+      nice -n 19 "$VENV/bin/mutmut" apply "$id" >/dev/null 2>&1)
     rc=0
-    PYTHONPATH=$work/repo timeout "${MUTATION_RECHECK_S:-600}" nice -n 19 bash -c "$runner" \
-      >/dev/null 2>&1 || rc=$?
-    cp "$work/original.py" "$file"
-    if ((rc == 0)); then
-      set_status "$id" bad_survived
-    elif ((rc == 124)); then
-      set_status "$id" bad_timeout
-    else
-      set_status "$id" ok_killed
-    fi
-    printf 'mutation: %s %s rechecked: %s\n' "$status" "$id" \
-      "$( ((rc == 0)) && echo survived || echo killed)" >&2
+    (cd "$dir" && PYTHONPATH=$dir timeout "${MUTATION_RECHECK_S:-600}" nice -n 19 \
+      bash -c "$runner" >/dev/null 2>&1) || rc=$?
+    cp "$dir.original" "$dir/$file"
+    printf '%s %s\n' "$id" "$rc" >>"$dir.rc"
   done
 }
 
