@@ -8,6 +8,8 @@
 # mutmut's cache is kept there too (MODULE.mutmut-cache, saved even when a run is
 # interrupted): the next run tests only the mutants not killed yet, since a killed mutant
 # stays killed when tests are added. MUTATION_FRESH=1 starts from an empty cache.
+# MUTATION_RECHECK_ONLY=1 (mutmut 2) skips mutmut's own run, which tests every survivor
+# again, and only rechecks the cache's timeouts and narrowed survivors with the whole set.
 # A module mutmut 2 cannot parse (a `match` statement: its parser, parso 0.8, predates it)
 # goes to mutmut 3 instead (scripts/mutation_mutmut3.py), installed on first use in its own
 # venv, build/mutation/mutmut3 (it needs a newer click than seldon-core allows in .venv).
@@ -332,7 +334,9 @@ run_module() {
   printf 'mutation: %s with: %s\n' "$m" "${TESTS[$m]}" >&2
   trace_lines "$m"
   hook "$work/repo"
-  if ((JOBS > 1)); then
+  if [[ ${MUTATION_RECHECK_ONLY:-0} == 1 ]]; then
+    : # the cache's results as they are: only the rechecks below
+  elif ((JOBS > 1)); then
     run_shards "$m" "$runner"
   else
     run_mutmut "$work/repo" "$m" "$runner" 0
