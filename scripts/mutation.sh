@@ -9,7 +9,7 @@
 # interrupted): the next run tests only the mutants not killed yet, since a killed mutant
 # stays killed when tests are added. MUTATION_FRESH=1 starts from an empty cache.
 # MUTATION_RECHECK_ONLY=1 (mutmut 2) skips mutmut's own run, which tests every survivor
-# again, and only rechecks the cache's timeouts and narrowed survivors with the whole set.
+# again narrowed, and runs the whole set on the cache's timeouts, survivors and untested.
 # A module mutmut 2 cannot parse (a `match` statement: its parser, parso 0.8, predates it)
 # goes to mutmut 3 instead (scripts/mutation_mutmut3.py), installed on first use in its own
 # venv, build/mutation/mutmut3 (it needs a newer click than seldon-core allows in .venv).
@@ -113,6 +113,9 @@ recheck() {  # timeout|survived FILE RUNNER
   local status=$1 file=$2 runner=$3 id rc ids k
   if [[ $status == timeout ]]; then
     ids=$(nice -n 19 "$VENV/bin/mutmut" result-ids timeout 2>/dev/null) || ids=""
+  elif [[ ${MUTATION_RECHECK_ONLY:-0} == 1 ]]; then  # tests may have changed since: all of them
+    ids="$(nice -n 19 "$VENV/bin/mutmut" result-ids survived 2>/dev/null) $(nice -n 19 \
+      "$VENV/bin/mutmut" result-ids untested 2>/dev/null)" || ids=""
   else
     ids=$("$VENV/bin/python" scripts/mutation_lines.py narrowed-survivors .mutmut-cache \
       "$work/lines.json" 2>/dev/null) || ids=""

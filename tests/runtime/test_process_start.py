@@ -150,15 +150,19 @@ def test_a_node_runs_in_its_modules_folder_and_its_output_is_echoed(tmp_path: Pa
     assert echoed[-len(log) :] == [f"[w] {line}" for line in log]  # the same lines, named
 
 
-def test_a_node_that_fails_before_writing_a_line_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A node's Python that exits silently (a broken venv's interpreter) leaves no log: the
-    report says there was none, rather than ending on an empty line."""
-    silent = tmp_path / "python"
+def silent_python(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every node's Python exits at once with code 5, writing nothing (a broken venv's)."""
+    silent = folder / "python"
     silent.write_text("#!/bin/sh\nexit 5\n")
     silent.chmod(0o755)
     monkeypatch.setattr("seldon_graphs.runtime.process.python_for", lambda *_: str(silent))
+
+
+def test_a_node_that_fails_before_writing_a_line_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No log: the report says there was none, rather than ending on an empty line."""
+    silent_python(tmp_path, monkeypatch)
     spec = graph("silent", [py("m", f"{NODES}/Affine.py", "Affine")])
     backend = ProcessBackend(spec, tree("m", M), policy=Policy(start_timeout=60))
 
@@ -168,3 +172,43 @@ def test_a_node_that_fails_before_writing_a_line_says_so(
         "node 'm' did not start (exited with code 5); last log lines:\n    (no output)"
     )
     assert not backend.workdir.exists()
+
+
+def test_a_start_that_fails_for_two_nodes_reports_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    silent_python(tmp_path, monkeypatch)
+    nodes = [py(name, f"{NODES}/Affine.py", "Affine") for name in ("a", "b")]
+    backend = ProcessBackend(graph("two", nodes), tree("a", M, tree("b", M)))
+
+    with pytest.raises(NodeStartError) as failed:
+        asyncio.run(backend.start())
+    assert str(failed.value).splitlines() == [
+        "node 'a' did not start (exited with code 5); last log lines:",
+        "    (no output)",
+        "node 'b' did not start (exited with code 5); last log lines:",
+        "    (no output)",
+    ]
+
+
+def test_the_callers_pythonpath_reaches_its_nodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the node's own folder: a module found only there imports in the node."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "sg_only_on_the_path.py").write_text("FACTOR = 7\n")
+    (tmp_path / "Uses.py").write_text(
+        "from sg_only_on_the_path import FACTOR\n\n\nclass Uses:\n"
+        "    def predict(self, X, names):\n        return [[FACTOR]]\n"
+    )
+    before = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path / "lib"), before])))
+    spec = graph("uses", [py("u", str(tmp_path / "Uses.py"), "Uses")], root=tmp_path)
+    backend = ProcessBackend(spec, tree("u", M))
+    thread = serve(backend, name="uses")
+    try:
+        body = {"data": {"ndarray": [[1]]}}
+        r = requests.post(backend.nodes["u"].url + "/api/v1.0/predictions", json=body, timeout=30)
+        assert (r.status_code, r.json()["data"]["ndarray"]) == (200, [[7]])
+    finally:
+        thread.stop()

@@ -319,6 +319,8 @@ def test_a_node_that_cannot_start_fails_the_start_naming_why(
     with pytest.raises(NodeStartError) as failed:
         asyncio.run(start())
     assert str(failed.value).startswith(f"node 'r' did not start ({problem}")
+    if mode == "exit":  # its last line ends in a byte that is not UTF-8
+        assert str(failed.value).endswith("\n    Restarts: exiting with code 3 \ufffd")
     assert not backend.workdir.exists()
 
 
@@ -346,6 +348,7 @@ def test_a_restart_that_hangs_is_killed_and_retried_never_waited_on(tmp_path: Pa
         mode_file.unlink()  # the next restart serves
         wait_until(lambda: ready(url).status_code == 200, "the node to serve again")
         assert predict(url, 0)[0] == 200
+        assert node.restarts == len(reports.texts()) >= 2  # each restart counted, and reported
     finally:
         thread.stop()
 
