@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tarfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -410,4 +411,23 @@ def test_a_serving_node_is_probed_every_probe_interval(restarts):
         assert first - pinged >= 2.0 and second - first >= 2.0, calls
     finally:
         thread.stop()
+    assert leftovers(backend) == []
+
+
+def test_a_request_cut_short_by_the_shutdown_is_told_so():
+    """The drain gives up (1s): the containers go, and the request still waiting on one gets
+    the reason the graph gives while it stops, not a connection error."""
+    spec = make_graph("drain", [py("slow", f"{NODES}/Sleepy.py", "Sleepy")])
+    backend = DockerBackend(*built(spec, tree("slow", M)))
+    thread = serve(backend, name="drain", drain_seconds=1)
+    url = thread.server.url + "/api/v1.0/predictions"
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(requests.post, url, json={"data": {"ndarray": [[600]]}}, timeout=60)
+        wait_until(lambda: thread.server.in_flight == 1, "the request in flight")
+        thread.stop()
+        answer = pending.result(60)
+    assert (answer.status_code, answer.json()["status"]["info"]) == (
+        503,
+        "node 'slow': node 'slow' is stopped (the graph is shutting down)",
+    )
     assert leftovers(backend) == []
