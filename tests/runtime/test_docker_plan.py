@@ -46,6 +46,7 @@ def test_a_server_node_gets_its_model_folder_read_only_at_mnt_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MY_SETTING", "the caller's")
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)  # the node's own, not the caller's
     spec, root = two_nodes(tmp_path)
     units = units_from_tree(root, spec)  # type: ignore[arg-type]
     scale, iris = plan_containers(spec, units, {"iris": str(tmp_path)})  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, *params: Param, **extra: str) -> dict[
     monkeypatch.setenv("PREDICTIVE_UNIT_PARAMETERS", "[left over]")  # from the caller's shell
     monkeypatch.setenv("SELDON_DEBUG", "1")
     monkeypatch.setenv("MY_SETTING", "kept")
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)  # set here, and often by IDEs: ours
     spec = graph("g", [py("step", f"{NODES}/Affine.py", "Affine")])
     image = OPERATOR["PREDICTIVE_UNIT_IMAGE"]
     return node_env(spec, "step", image, params, PORTS, tuple(extra.items()))
