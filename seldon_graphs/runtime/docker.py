@@ -147,7 +147,6 @@ class DockerBackend:
         self.spec = spec
         self.root = units_from_tree(tree, spec)
         self.plans = plan_containers(spec, self.root, model_uris or {})
-        self.ports = {p.name: p.ports for p in self.plans}
         self._plans = {p.name: p for p in self.plans}
         self.run_id = uuid.uuid4().hex[:8]
         self.metrics, self.transport, self.executor = http_executor(
@@ -217,7 +216,7 @@ class DockerBackend:
 
     def _follow_port(self, name: str, container: Any) -> None:
         """Point the transport at the container's published port (a restart may move it)."""
-        http = f"{self.ports[name].http}/tcp"
+        http = f"{self._plans[name].ports.http}/tcp"
         bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(http) or []
         url = f"http://127.0.0.1:{bindings[0]['HostPort']}" if bindings else ""
         if url and url != self.transport.endpoints.get(name):
