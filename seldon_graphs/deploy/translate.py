@@ -133,6 +133,9 @@ def translated(action: str, where: str) -> Iterator[None]:
 
 
 def _short(reason: object) -> str:
+    if isinstance(reason, urllib3.exceptions.ProtocolError) and len(reason.args) == 2:
+        # ('Connection aborted.', RemoteDisconnected('Remote end closed ...')): say it plainly
+        return f"{str(reason.args[0]).rstrip('.')}: {reason.args[1]}"
     text = str(reason)
     match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     return match.group(1).strip() if match else text.split(": ", 1)[-1][:160]

@@ -50,7 +50,10 @@ def closed_port() -> int:
 
 
 class FakeClock:
-    """Time that passes only when the code sleeps: timeouts cost nothing."""
+    """Time that passes only when the code sleeps: timeouts cost nothing. A loop that never
+    ends (a deadline missed by a rounding, a sleep of 0 forever) fails after MAX_SLEEPS."""
+
+    MAX_SLEEPS = 10_000
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -61,6 +64,9 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        if len(self.sleeps) > self.MAX_SLEEPS:
+            last = self.sleeps[-3:]
+            raise AssertionError(f"still polling after {self.MAX_SLEEPS} sleeps: {last}")
         self.now += seconds
 
 

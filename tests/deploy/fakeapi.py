@@ -80,7 +80,10 @@ class Operator:
 class FakeCluster:
     token: str = "fake-token"
     crd_installed: bool = True
-    deny: set[str] = field(default_factory=set)  # "verb resource", e.g. "patch seldondeployments"
+    # "verb resource" (e.g. "patch seldondeployments"), or "verb resource/name" for one object
+    # (a Role's resourceNames)
+    deny: set[str] = field(default_factory=set)
+    down: bool = False  # drop every connection unanswered, as an API server restarting does
     webhook: Callable[[Json], list[tuple[str, str, str]]] | None = None
     operator: Operator = field(default_factory=Operator)
     namespaces: dict[str, Json] = field(default_factory=dict)
@@ -147,7 +150,7 @@ class FakeCluster:
     def forbidden(
         self, verb: str, resource: str, name: str, namespace: str | None, group: str = ""
     ) -> tuple[int, Any, str] | None:
-        if f"{verb} {resource}" not in self.deny:
+        if not {f"{verb} {resource}", f"{verb} {resource}/{name}"} & self.deny:
             return None
         grp = f'"{group}"' if group else '""'
         what = f'{resource}{"." + group if group else ""} "{name}"' if name else resource
@@ -768,6 +771,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = yaml.safe_load(raw) if raw else None  # apply bodies are YAML; JSON is YAML
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if self.cluster.down:
+            self.close_connection = True  # no status line: the client sees the peer hang up
+            return
         code, out, ctype = self.cluster.handle(
             self.command, parts.path, parse_qs(parts.query), headers, body
         )

@@ -170,23 +170,10 @@ def test_access_is_asked_for_the_resources_deploy_will_touch(
 
 
 def test_a_secret_that_may_not_be_read_does_not_hide_the_next_one(
-    kube: Kube, cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+    kube: Kube, cluster: FakeCluster
 ) -> None:
     """RBAC can name single secrets (resourceNames): only `a-hidden` is unreadable here."""
-    real = cluster.forbidden
-
-    def forbidden(
-        verb: str, resource: str, name: str, namespace: str | None, group: str = ""
-    ) -> tuple[int, Any, str] | None:
-        if (verb, resource, name) == ("get", "secrets", "a-hidden"):
-            cluster.deny.add("get secrets")
-            try:
-                return real(verb, resource, name, namespace, group)
-            finally:
-                cluster.deny.discard("get secrets")
-        return real(verb, resource, name, namespace, group)
-
-    monkeypatch.setattr(cluster, "forbidden", forbidden)
+    cluster.deny.add("get secrets/a-hidden")
     manifest = sdep()
     graph = manifest["spec"]["predictors"][0]["graph"]
     graph["envSecretRefName"] = "a-hidden"

@@ -111,6 +111,9 @@ def test_deploy_refuses_a_seldondeployment_being_deleted(kube: Kube, cluster: Fa
         "SeldonDeployment models/test is being deleted; deploying now would update the object "
         "that is about to disappear"
     )
+    assert err.value.hint == (
+        "wait until `kubectl -n models get sdep test` says NotFound, then deploy again"
+    )
 
 
 def _no_images(*_: object) -> None:
@@ -123,7 +126,19 @@ def test_wait_gone_times_out_naming_the_finalizers(kube: Kube, cluster: FakeClus
     with pytest.raises(WaitTimeout) as err:
         wait_gone(kube, "models", "test", timeout=5, clock=clock)
     assert err.value.message == "models/test is still being deleted after 5s"
+    assert err.value.hint == (
+        "`kubectl -n models get sdep test -o yaml` shows what holds it (metadata.finalizers)"
+    )
     assert clock.now == 5.0
     del cluster.sdeps[("models", "test")]
     wait_gone(kube, "models", "test", timeout=5, clock=clock)  # returns at once
     assert clock.now == 5.0
+
+
+def test_wait_gone_polls_every_half_second_for_a_minute(kube: Kube, cluster: FakeCluster) -> None:
+    cluster.sdeps[("models", "test")] = sdep()
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout) as err:
+        wait_gone(kube, "models", "test", clock=clock)
+    assert err.value.message == "models/test is still being deleted after 60s"
+    assert clock.sleeps == [0.5] * 120

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from seldon_graphs.deploy import Kube, RolloutError, WaitTimeout
+from seldon_graphs.deploy.errors import UnreachableError
 from seldon_graphs.deploy.wait import Progress, wait_available
 
 from .conftest import FakeClock, sdep
@@ -52,6 +53,8 @@ def test_progress_is_reported_each_poll_until_available(
         "[   2s] Creating: 1/2 pods ready (p: ContainerCreating)",
     ]
     assert clock.sleeps == [2.0, 2.0]
+    # once Available and rolled out, the pods are not listed again
+    assert len(cluster.requests("GET", "/pods$")) == 2
 
 
 def test_the_last_sleep_ends_at_the_deadline(
@@ -133,6 +136,9 @@ def test_available_for_an_older_generation_does_not(
     with pytest.raises(WaitTimeout) as err:
         _wait(kube, clock, 4)
     assert err.value.message.startswith("models/test is not Available after 4s (state: Available)")
+    assert err.value.hint == (
+        "`kubectl -n models get deployments -l seldon-deployment-id=test` shows the rollout"
+    )
 
 
 def test_a_deployment_that_disappears_ends_the_wait(
@@ -156,10 +162,23 @@ def test_failed_says_what_the_operator_said(
 ) -> None:
     """A Failed state that lasts FAILED_GRACE (the operator retries after each one)."""
     cluster.operator.failed = description
+    lines: list[str] = []
     with pytest.raises(RolloutError) as err:
-        _wait(kube, clock, 120)
-    assert err.value.message.startswith("the Seldon operator has marked models/test Failed for ")
-    assert err.value.message.endswith(f"s: {why}")
+        _wait(kube, clock, 120, lines)
+    assert err.value.message == f"the Seldon operator has marked models/test Failed for 30s: {why}"
+    assert lines[0] == f"[   0s] Failed: 0/0 pods ready (the operator reports: {why}; it retries)"
+
+
+def test_a_deadline_within_the_failed_grace_reports_the_state_and_why(
+    kube: Kube, cluster: FakeCluster, clock: FakeClock, applied: dict[str, Any]
+) -> None:
+    cluster.operator.failed = "bad spec"
+    with pytest.raises(WaitTimeout) as err:
+        _wait(kube, clock, 4)
+    assert err.value.message == (
+        "models/test is not Available after 4s (state: Failed); the operator reports: bad spec; "
+        "no pods were created"
+    )
 
 
 def test_every_fatal_pod_problem_is_listed_indented(
@@ -199,3 +218,80 @@ def test_without_a_clock_the_wait_runs_on_real_time(
     assert result["status"]["state"] == "Available"
     assert [p.state for p in lines] == ["Creating", "Creating"]
     assert lines[0].elapsed >= 0 and 0.009 < lines[1].elapsed - lines[0].elapsed < 30
+
+
+# --- an API server that stops answering ---------------------------------------------------------
+
+
+class OutageClock(FakeClock):
+    """Fake time during which the fake API server drops every connection in `windows`."""
+
+    def __init__(self, cluster: FakeCluster, *windows: tuple[float, float]) -> None:
+        super().__init__()
+        self.cluster, self.windows = cluster, windows
+        self._update()
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self._update()
+
+    def _update(self) -> None:
+        self.cluster.down = any(start <= self.now < end for start, end in self.windows)
+
+
+def _unreachable(cluster: FakeCluster, at: int) -> str:
+    return (
+        f"[{at:4d}s] unreachable: 0/0 pods ready (cannot reach the Kubernetes API at "
+        f"{cluster.url} (Connection aborted: Remote end closed connection without response); "
+        "retrying)"
+    )
+
+
+def test_the_wait_goes_on_where_it_was_after_an_outage(
+    kube: Kube, cluster: FakeCluster, applied: dict[str, Any]
+) -> None:
+    cluster.operator.available_after = 3
+    clock = OutageClock(cluster, (2, 6))
+    lines: list[str] = []
+    _wait(kube, clock, 60, lines)
+    assert lines == [
+        "[   0s] Creating: 0/0 pods ready",
+        _unreachable(cluster, 2),
+        _unreachable(cluster, 4),
+        "[   6s] Creating: 0/0 pods ready",
+    ]
+    assert clock.now == 8
+
+
+def test_outages_count_from_their_own_start(
+    kube: Kube, cluster: FakeCluster, applied: dict[str, Any]
+) -> None:
+    """Two outages of 50 s, 2 s apart: neither reaches OUTAGE_GRACE (60 s), together they do."""
+    cluster.operator.available_after = 3
+    clock = OutageClock(cluster, (2, 52), (54, 104))
+    _wait(kube, clock, 300)
+    assert clock.now == 104
+
+
+def test_an_outage_that_lasts_ends_the_wait_after_a_minute(
+    kube: Kube, cluster: FakeCluster, applied: dict[str, Any]
+) -> None:
+    cluster.operator.available_after = None
+    clock = OutageClock(cluster, (10, float("inf")))
+    with pytest.raises(UnreachableError) as err:
+        _wait(kube, clock, 600)
+    assert clock.now == 70
+    assert err.value.message == (
+        f"cannot reach the Kubernetes API at {cluster.url} (Connection aborted: Remote end closed "
+        "connection without response)"
+    )
+
+
+def test_an_outage_at_the_deadline_ends_the_wait_at_the_deadline(
+    kube: Kube, cluster: FakeCluster, applied: dict[str, Any]
+) -> None:
+    cluster.operator.available_after = None
+    clock = OutageClock(cluster, (4, float("inf")))
+    with pytest.raises(UnreachableError):
+        _wait(kube, clock, 10)
+    assert clock.sleeps == [2.0] * 5
