@@ -49,6 +49,7 @@ Operation = Callable[[Request, str, dict[str, str]], Awaitable[Payload]]
 API_PREFIXES = ("/api/v1.0/", "/api/v0.1/")
 TEXT = "text/plain; charset=utf-8"
 ANY = "*"  # a route for every method (Go registers the probes and metrics so)
+AFTER_CLOSE_S = 5.0  # how long answers may take once the nodes are stopped
 
 
 class Backend(Protocol):
@@ -334,11 +335,18 @@ class GraphServer:
         requests still waiting on a node end now), then the server."""
         self.draining = True
         self._http.stop_accepting()
-        deadline = time.monotonic() + self.options.drain_seconds
+        await self._settle(self.options.drain_seconds)
+        await self.backend.close()
+        # What still waited on a node fails now, with the node's reason; a transport may hear
+        # of a killed node a moment after close() returns (its process group reaped later).
+        await self._settle(AFTER_CLOSE_S)
+        await self._http.close()
+
+    async def _settle(self, seconds: float) -> None:
+        """Wait until nothing is in flight, for at most `seconds` or a second stop signal."""
+        deadline = time.monotonic() + seconds
         while self.in_flight and not self.aborted and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
-        await self.backend.close()
-        await self._http.close()
 
 
 async def listen(runner: web.AppRunner, host: str, port: int) -> tuple[web.TCPSite, int]:

@@ -194,12 +194,18 @@ def test_a_start_that_fails_for_two_nodes_reports_each(
 def test_the_callers_pythonpath_reaches_its_nodes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After the node's own folder: a module found only there imports in the node."""
+    """After the node's own folder: a module found only there imports in the node, and a
+    Python the node starts itself imports the generated entry, as it does from the image's
+    working directory."""
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "sg_only_on_the_path.py").write_text("FACTOR = 7\n")
     (tmp_path / "Uses.py").write_text(
+        "import subprocess, sys\n"
         "from sg_only_on_the_path import FACTOR\n\n\nclass Uses:\n"
-        "    def predict(self, X, names):\n        return [[FACTOR]]\n"
+        "    def predict(self, X, names):\n"
+        "        child = [sys.executable, '-c', 'import seldon_graphs_node']\n"
+        "        code = subprocess.run(child, cwd='/', timeout=60).returncode\n"
+        "        return [[FACTOR, code]]\n"
     )
     before = os.environ.get("PYTHONPATH")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path / "lib"), before])))
@@ -209,6 +215,6 @@ def test_the_callers_pythonpath_reaches_its_nodes(
     try:
         body = {"data": {"ndarray": [[1]]}}
         r = requests.post(backend.nodes["u"].url + "/api/v1.0/predictions", json=body, timeout=30)
-        assert (r.status_code, r.json()["data"]["ndarray"]) == (200, [[7]])
+        assert (r.status_code, r.json()["data"]["ndarray"]) == (200, [[7, 0]])
     finally:
         thread.stop()

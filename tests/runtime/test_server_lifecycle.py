@@ -29,6 +29,7 @@ from seldon_graphs.runtime.server import (
     listen,
     serve_forever,
 )
+from seldon_graphs.runtime.walk import failure
 
 from .conftest import serve
 from .graphs import ROOT
@@ -204,8 +205,9 @@ class Unending(Gate):
 
 
 def test_a_server_thread_ends_what_still_runs_before_closing_its_loop() -> None:
-    """Two requests never answered, the drain deadline 0: stopping the thread cancels both
-    and waits until each has ended, however long that takes, then closes the loop."""
+    """Two requests never answered, the drain deadline 0 (the 5 s given to answers once the
+    nodes are stopped still pass): stopping the thread cancels both and waits until each has
+    ended, however long that takes, then closes the loop."""
     backend = GateBackend(hold=0)
     backend.executor = gate = Unending(cleanup=(0.0, 0.3))
     thread = serve(backend, drain_seconds=0)  # type: ignore[arg-type]
@@ -224,6 +226,44 @@ def test_a_server_thread_ends_what_still_runs_before_closing_its_loop() -> None:
             sock.close()
     assert [ended.is_set() for ended in gate.ended] == [True, True]
     assert thread.loop.is_closed()
+
+
+class LearnsLate(Gate):
+    """Each predict waits on its node until the backend closes; the node's failure reaches
+    it `late` seconds after close() returns, as a killed node's closed socket reaches a real
+    transport when its process group is reaped. A stand-in, as Gate."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__(hold=1)
+        self.late = late
+        self.stopped: asyncio.Event | None = None
+
+    async def predict(self, msg: Payload, headers: Mapping[str, str]) -> Payload:
+        self.stopped = asyncio.Event()
+        self.arrived += 1
+        self.all_arrived.set()
+        await self.stopped.wait()
+        raise failure("node 'm' is stopped (the graph is shutting down)", 503)
+
+
+class StopsLate(GateBackend):
+    async def close(self) -> None:
+        gate = self.executor
+        assert isinstance(gate, LearnsLate) and gate.stopped is not None
+        asyncio.get_running_loop().call_later(gate.late, gate.stopped.set)
+
+
+def test_a_request_whose_node_fails_after_the_backend_closed_is_still_answered() -> None:
+    backend = StopsLate(hold=0)
+    backend.executor = LearnsLate(late=0.3)
+    thread = serve(backend, drain_seconds=0)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(post, thread.server.url)
+        assert backend.executor.all_arrived.wait(WAIT)
+        thread.stop()
+        status, body = held.result(WAIT)
+    assert status == 503
+    assert json.loads(body)["status"]["info"] == "node 'm' is stopped (the graph is shutting down)"
 
 
 def test_listen_serves_an_aiohttp_app_and_says_which_port_it_got() -> None:

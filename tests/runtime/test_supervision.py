@@ -455,6 +455,32 @@ def test_a_supervisor_that_fails_leaves_its_node_down_saying_why():
 
 
 # --- stopping ----------------------------------------------------------------------------------
+def test_a_kill_before_close_is_not_a_crash_to_restart():
+    """kill() answers a second stop signal and close() follows; in between, a supervisor must
+    not take its node's SIGKILL for a crash, report it and start the node again."""
+    reports = Reports()
+    spec = graph("killed", [py("m", f"{NODES}/Affine.py", "Affine")])
+    backend = ProcessBackend(spec, tree("m", M), policy=FAST, report=reports)
+    reports.backend = backend
+
+    async def main() -> tuple[str, int, int | None]:
+        await backend.start()
+        node = backend.nodes["m"]
+        proc = node.proc
+        assert proc is not None
+        backend.kill()
+        async with asyncio.timeout(DEADLINE_S):
+            await proc.wait()
+        await asyncio.sleep(3 * FAST.probe_interval)  # a restart would be reported by now
+        seen = (node.state, node.restarts, proc.returncode)
+        async with asyncio.timeout(DEADLINE_S):
+            await backend.close()
+        return seen
+
+    assert asyncio.run(main()) == ("stopped", 0, -signal.SIGKILL)
+    assert reports.texts() == []
+
+
 @pytest.mark.slow
 def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
     spec = graph("stubborn", [py("s", f"{NODES}/IgnoresSigterm.py", "IgnoresSigterm")])
