@@ -500,6 +500,29 @@ def test_a_node_that_ignores_sigterm_is_killed_after_the_grace_period():
     assert took >= FAST.stop_grace  # after the grace period, not before
 
 
+@pytest.mark.slow
+def test_a_node_that_stops_at_once_is_not_restarted_while_another_holds_on():
+    """close() stops the nodes together: `m` exits on SIGTERM at once, `s` ignores it for the
+    grace period. Meanwhile m's supervisor sees m gone: a shutdown, not a crash to report."""
+    reports = Reports()
+    nodes = [
+        py("s", f"{NODES}/IgnoresSigterm.py", "IgnoresSigterm"),
+        py("m", f"{NODES}/Affine.py", "Affine"),
+    ]
+    spec, root = graph("mixed", nodes), tree("s", M, tree("m", M))
+    backend = ProcessBackend(spec, root, policy=FAST, report=reports)
+    reports.backend = backend
+
+    async def main() -> None:
+        await backend.start()
+        async with asyncio.timeout(DEADLINE_S):
+            await backend.close()
+
+    asyncio.run(main())
+    assert reports.texts() == []
+    assert [(n.state, n.restarts) for n in backend.nodes.values()] == [("stopped", 0)] * 2
+
+
 def test_ctrl_c_while_a_node_waits_its_turn_to_spawn_closes_cleanly():
     """Nodes spawn one at a time per process; a start cancelled while one still waits (here
     for a turn another graph holds) leaves a node with no process: close() stops it all the
