@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from seldon_graphs.runtime.docker import (
+    REMOVED,
     DockerBackend,
     DockerUnavailable,
     docker_client,
     plan_containers,
 )
+from seldon_graphs.runtime.docker import _gone as why_down
 from seldon_graphs.runtime.ports import Ports
 from seldon_graphs.runtime.units import units_from_tree
 
@@ -138,3 +140,21 @@ def test_reports_go_to_stderr_unless_told_otherwise(
         "",
         "seldon-graphs: node 'iris' exited with code 1; restarting in 0.5s.\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "exit_code", "why"),
+    [
+        ("exited", 3, "exited with code 3"),
+        ("dead", 137, "exited with code 137"),
+        ("paused", None, "is paused"),
+        (REMOVED, None, "was removed from Docker"),
+    ],
+)
+def test_why_a_container_that_is_not_running_went_down(
+    status: str, exit_code: int | None, why: str
+) -> None:
+    """Docker marks a container `dead` when it failed to remove it, an engine fault no test
+    can cause; so this decision is checked on its own (the others also end to end, in
+    test_docker.py)."""
+    assert why_down(status, exit_code) == why
