@@ -10,7 +10,8 @@ which speaks the exact REST calls deploy makes, with the wire formats of Kuberne
 
 - discovery: /version, /api, /apis, /apis/machinelearning.seldon.io/v1 (404 when the CRD
   is "not installed"), and the apiextensions CRD object;
-- SelfSubjectAccessReview (authorization.k8s.io/v1), answering from a deny list;
+- SelfSubjectAccessReview (authorization.k8s.io/v1), answering from a deny list, which
+  may also name single objects (`get secrets/NAME`, as a Role's resourceNames do);
 - configmaps (GET, for the operator's `seldon-config`);
 - namespaces, secrets and seldondeployments: GET, server-side apply PATCH (which, like the
   real server, requires `Content-Type: application/apply-patch+yaml` and `fieldManager`,
@@ -20,8 +21,9 @@ which speaks the exact REST calls deploy makes, with the wire formats of Kuberne
 - failures as the real server sends them: `Status` objects for 401, 403 (RBAC wording),
   404, 422 from Seldon's validating webhook (message and `details.causes` shaped as
   `apierrors.NewInvalid` in seldondeployment_webhook.go makes them, prefixed by the API
-  server's `admission webhook "..." denied the request: `), and connection refused (by
-  pointing a kubeconfig at a closed port).
+  server's `admission webhook "..." denied the request: `), connection refused (by
+  pointing a kubeconfig at a closed port), and connections dropped unanswered while `down`
+  (an API server restarting: the wait's outage tests switch it on fake time).
 
 A tiny "operator" moves a SeldonDeployment from Creating to Available after a number of
 GETs (or never, or to Failed), sets `status.address` the way Seldon does, never writes
