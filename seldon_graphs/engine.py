@@ -1,4 +1,5 @@
-"""Questions to the Docker engine that the compiler needs answered: an image's ID.
+"""The Docker engine: a client that answers (the image builder and the docker runtime), and
+the question the compiler needs answered, an image's ID.
 
 The compiler (settings.base_image_id) asks through the function the package installs
 (seldon_graphs/api.py, which imports this module on the first question), so the compiler's
@@ -10,11 +11,48 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 _DEFAULT_SOCKET = "/var/run/docker.sock"
+DEFAULT_HOST = f"unix://{_DEFAULT_SOCKET}"  # where the SDK looks without DOCKER_HOST
+HINT = "start dockerd (or Docker Desktop), or point DOCKER_HOST at one"
+# The SDK wraps the OS's error in a requests/urllib3 one: "... [Errno 111] Connection
+# refused'))", "... FileNotFoundError(2, 'No such file or directory'))".
+_OS_REASON = (re.compile(r"\[Errno -?\d+\] ([^'\")]+)"), re.compile(r"Error\(-?\d+, '([^']+)'\)"))
+
+
+class Unreachable(Exception):
+    """No Docker engine answered at `address`; the message says where and why."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"no Docker engine reachable at {address} ({reason})")
+        self.address = address
+
+
+def client(timeout: int = 60) -> Any:
+    """A Docker SDK client whose engine answered a ping (requests time out after `timeout`
+    seconds), or Unreachable."""
+    address = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    try:
+        import docker
+
+        engine = docker.from_env(timeout=timeout)
+        engine.ping()
+    except Exception as exc:  # not only DockerException: a malformed DOCKER_HOST is a ValueError
+        raise Unreachable(address, _reason(exc)) from exc
+    return engine
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for pattern in _OS_REASON:
+        if found := pattern.search(text):
+            return found.group(1).strip()
+    return text.removeprefix("Error while fetching server API version: ")[:200] or repr(exc)
 
 
 def image_id(ref: str) -> str:

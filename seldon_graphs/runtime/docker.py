@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 import time
 import uuid
@@ -26,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import engine
 from ..spec import GraphSpec
 from ..tree import TreeNode
 from .errors import RuntimeProblem
@@ -75,17 +75,9 @@ class Supervised:
 
 def docker_client() -> Any:
     try:
-        import docker
-
-        client = docker.from_env()
-        client.ping()
-    except Exception as exc:  # the SDK raises several unrelated types for "no engine"
-        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"  # the SDK's
-        raise DockerUnavailable(
-            f"no Docker engine reachable at {where} ({exc}); start dockerd, or point "
-            "DOCKER_HOST at one"
-        ) from exc
-    return client
+        return engine.client()
+    except engine.Unreachable as exc:
+        raise DockerUnavailable(f"{exc}; {engine.HINT}") from exc
 
 
 def plan_containers(

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, TextIO
 
+from .. import engine
 from .. import registry as _registry
 from ..errors import SeldonGraphsError
 from . import smoke as _smoke_module
@@ -245,19 +246,12 @@ class _Quiet:
 
 
 def docker_client() -> Any:
-    """A docker SDK client that answers, or DockerUnavailable saying what to do."""
-    import docker
-    from docker.errors import DockerException
-
+    """A docker SDK client that answers (a build may take minutes: a long request timeout),
+    or DockerUnavailable saying what to do."""
     try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except DockerException as exc:
-        raise DockerUnavailable(
-            f"no Docker engine answers: {exc}",
-            "start one (e.g. `dockerd`, or Docker Desktop) or point DOCKER_HOST at it",
-        ) from exc
-    return client
+        return engine.client(timeout=600)
+    except engine.Unreachable as exc:
+        raise DockerUnavailable(str(exc), engine.HINT) from exc
 
 
 def printable(text: str) -> str:

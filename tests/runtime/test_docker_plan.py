@@ -107,21 +107,22 @@ def test_no_engine_is_reported_with_what_to_do(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     with pytest.raises(DockerUnavailable) as failed:
         docker_client()
-    text = str(failed.value)
-    assert text.startswith("no Docker engine reachable at unix:///nonexistent/docker.sock (")
-    assert text.endswith("); start dockerd, or point DOCKER_HOST at one")
+    assert str(failed.value) == (
+        "no Docker engine reachable at unix:///nonexistent/docker.sock (No such file or "
+        "directory); start dockerd (or Docker Desktop), or point DOCKER_HOST at one"
+    )
 
 
 def test_no_engine_at_the_default_address_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     # An engine answers at the default address on this machine and in CI: the SDK's
     # failure to reach it is stood in for, the message around it is ours.
-    monkeypatch.setattr("docker.from_env", lambda: _refuse("the SDK's own error"))
+    monkeypatch.setattr("docker.from_env", lambda **_: _refuse("the SDK's own error"))
     with pytest.raises(DockerUnavailable) as failed:
         docker_client()
     assert str(failed.value) == (
         "no Docker engine reachable at unix:///var/run/docker.sock (the SDK's own error); "
-        "start dockerd, or point DOCKER_HOST at one"
+        "start dockerd (or Docker Desktop), or point DOCKER_HOST at one"
     )
 
 
