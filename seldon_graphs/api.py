@@ -167,10 +167,15 @@ def _with_settings(
     try:
         return settings.apply(spec, flags)
     except settings.SettingsError as exc:
-        file = display_path(Path(exc.file)) if exc.file else reporter.file
+        if exc.line == 0:  # a flag or a variable: the command line or the environment
+            file = exc.file
+        else:
+            file = display_path(Path(exc.file)) if exc.file else reporter.file
         severity = diagnostics.Severity.ERROR
         reporter.items.append(
-            Diagnostic(file, exc.line, exc.col, severity, exc.message, "settings", exc.col + 1)
+            Diagnostic(
+                file, exc.line, exc.col, severity, exc.message, "settings", exc.col + 1, exc.help
+            )
         )
         return None
 

@@ -234,7 +234,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 def render_one(d: Diagnostic, lines: Sequence[str]) -> str:
-    head = f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.message} [{d.rule}]"
+    where = f"{d.file}:{d.line}:{d.col}" if d.line else d.file  # line 0: not in a file
+    head = f"{where}: {d.severity}: {d.message} [{d.rule}]"
     out = [head]
     if 1 <= d.line <= len(lines):
         src = lines[d.line - 1].rstrip("\n").expandtabs(1)

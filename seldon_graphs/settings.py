@@ -60,12 +60,26 @@ _REGISTRY = re.compile(rf"{_COMPONENT}(?:\.{_COMPONENT})*(?::[0-9]+)?(?:/{_COMPO
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-class SettingsError(SeldonGraphsError, ValueError):
-    """A setting's value or the config file is wrong; `file`/`line`/`col` say where."""
+# The seldon-core releases wrapper images are built on (1.17.x to 1.19.x).
+SELDON_CORE_RELEASES = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
+SELDON_CORE_HELP = (
+    "use 1.17.x (Apache-2.0, the default 1.17.1), or 1.18.x / 1.19.x (Business Source License 1.1)"
+)
+# Where a flag's or a variable's value comes from, in place of a file: line 0, no column.
+COMMAND_LINE = "command line"
+ENVIRONMENT = "environment"
 
-    def __init__(self, message: str, file: str = "", line: int = 1, col: int = 1) -> None:
+
+class SettingsError(SeldonGraphsError, ValueError):
+    """A setting's value or the config file is wrong; `file`/`line`/`col` say where (line 0:
+    `file` is COMMAND_LINE or ENVIRONMENT); `help` what to write instead, when known."""
+
+    def __init__(
+        self, message: str, file: str = "", line: int = 1, col: int = 1, help: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message, self.file, self.line, self.col = message, file, line, col
+        self.help = help
 
 
 @dataclass(frozen=True)
@@ -194,16 +208,21 @@ def _pick(
 def _validate(key: str, setting: Setting) -> None:
     if setting.source in ("graph file", "default") or setting.value is None:
         return  # the compiler's own checks report graph-file values at their position
+    hint = None
     if key == "registry":
         why = registry_problem(setting.value)
     elif key == "base_image":
         why = safety.image_ref(setting.value)
-    else:
-        why = safety.version(setting.value)
-    if why:
-        # A flag or variable names its setting; a config file value needs the key.
-        where = f"{setting.source} `{key}`" if setting.file else setting.source
-        raise SettingsError(f"{where}: {why}", setting.file, setting.line)
+    elif why := safety.version(setting.value):
+        pass
+    elif not SELDON_CORE_RELEASES.match(setting.value):
+        why, hint = f"seldon-core `{safety.shown(setting.value)}` is not supported", SELDON_CORE_HELP
+    if not why:
+        return
+    if setting.file:  # a config file's value needs its key
+        raise SettingsError(f"{setting.source} `{key}`: {why}", setting.file, setting.line, 1, hint)
+    origin = COMMAND_LINE if setting.source.startswith("--") else ENVIRONMENT
+    raise SettingsError(f"{setting.source}: {why}", origin, 0, 0, hint)
 
 
 def _config(root: Path) -> dict[str, Setting]:

@@ -201,3 +201,44 @@ def test_config_file_errors_point_into_it(
     assert f":{diagnostic['line']}:{diagnostic['column']}:" == where
     assert message in diagnostic["message"]
     assert diagnostic["rule"] == "settings"
+
+
+def test_a_bad_flag_is_reported_from_the_command_line_not_the_graph_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was reported at the graph file's 1:1, under its first line, as if the file had it."""
+    graph = str(_graph(project))
+    assert main(["compile", graph, "--stdout", "--seldon-core", "1.16.0"]) == 1
+    assert capsys.readouterr().err == (
+        "command line: error: --seldon-core: seldon-core `1.16.0` is not supported [settings]\n"
+        "  help: use 1.17.x (Apache-2.0, the default 1.17.1), or 1.18.x / 1.19.x (Business "
+        "Source License 1.1)\n\n"
+        "1 error, 0 warnings\n"
+    )
+
+
+def test_a_bad_variable_is_reported_from_the_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(ENV["base_image"], "python:3.11 slim")
+    assert main(["compile", str(_graph(project)), "--stdout", "--format", "json"]) == 1
+    (diagnostic,) = json.loads(capsys.readouterr().err)
+    assert (diagnostic["file"], diagnostic["line"], diagnostic["column"]) == ("environment", 0, 0)
+    assert diagnostic["message"] == (
+        f"{ENV['base_image']}: `python:3.11 slim` is not a valid image reference "
+        "(registry/name:tag)"
+    )
+
+
+def test_an_unsupported_release_in_the_config_file_points_into_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _toml(project, "[images]\n\nseldon_core = '1.20.0'\n")
+    assert main(["compile", str(_graph(project)), "--stdout", "--format", "json"]) == 1
+    (diagnostic,) = json.loads(capsys.readouterr().err)
+    assert diagnostic["file"].endswith("seldon-graphs.toml")
+    assert (diagnostic["line"], diagnostic["column"]) == (3, 1)
+    assert diagnostic["message"] == (
+        "seldon-graphs.toml `seldon_core`: seldon-core `1.20.0` is not supported"
+    )
+    assert diagnostic["help"].startswith("use 1.17.x")

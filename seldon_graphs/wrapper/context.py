@@ -47,6 +47,7 @@ from typing import TypeVar, assert_never
 
 from seldon_graphs import emit, safety
 from seldon_graphs.generated_servers import builds_image, is_generated
+from seldon_graphs.settings import SELDON_CORE_HELP, SELDON_CORE_RELEASES
 from seldon_graphs.spec import (
     BuiltinSource,
     GraphSpec,
@@ -115,7 +116,6 @@ SERVICE_TYPES: dict[Role, str] = {
     Role.COMBINER: "COMBINER",
 }
 
-_VERSION = re.compile(r"1\.(1[7-9])\.(0|[1-9][0-9]*)\Z")
 _SAFE_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+\Z")
 _GENERATED = frozenset(
     {"Dockerfile", "requirements.txt", ".dockerignore", ".s2i/environment"}
@@ -204,7 +204,7 @@ class ContextPlan:
 
 def runtime_licence(version: str) -> str:
     """The licence of a seldon-core release: 1.18.0 and later are BSL 1.1."""
-    match = _VERSION.match(version)
+    match = SELDON_CORE_RELEASES.match(version)
     minor = int(match.group(1)) if match else 99
     return "Apache-2.0" if minor < 18 else "Business Source License 1.1"
 
@@ -514,14 +514,13 @@ def _settings(spec: GraphSpec, node: NodeSpec, found: Findings) -> tuple[str, st
 
 
 def _check_version(version: str, found: Findings) -> str | None:
-    if _VERSION.match(version):
+    if SELDON_CORE_RELEASES.match(version):
         return version
     found.graph_error(
         "runtime.seldon_core",
         f"runtime.seldon_core `{safety.shown(version)}` is not supported",
         "bad-runtime",
-        "use 1.17.x (Apache-2.0, the default 1.17.1), or 1.18.x / 1.19.x (Business Source "
-        "License 1.1)",
+        SELDON_CORE_HELP,
     )
     return None
 
