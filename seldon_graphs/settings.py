@@ -213,10 +213,11 @@ def _validate(key: str, setting: Setting) -> None:
         why = registry_problem(setting.value)
     elif key == "base_image":
         why = safety.image_ref(setting.value)
-    elif why := safety.version(setting.value):
-        pass
-    elif not SELDON_CORE_RELEASES.match(setting.value):
-        why, hint = f"seldon-core `{safety.shown(setting.value)}` is not supported", SELDON_CORE_HELP
+    else:
+        why = safety.version(setting.value)
+        if not why and not SELDON_CORE_RELEASES.match(setting.value):
+            why = f"seldon-core `{safety.shown(setting.value)}` is not supported"
+            hint = SELDON_CORE_HELP
     if not why:
         return
     if setting.file:  # a config file's value needs its key
