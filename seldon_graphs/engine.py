@@ -11,18 +11,16 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import socket
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from .errors import os_reason
+
 _DEFAULT_SOCKET = "/var/run/docker.sock"
 DEFAULT_HOST = f"unix://{_DEFAULT_SOCKET}"  # where the SDK looks without DOCKER_HOST
 HINT = "start dockerd (or Docker Desktop), or point DOCKER_HOST at one"
-# The SDK wraps the OS's error in a requests/urllib3 one: "... [Errno 111] Connection
-# refused'))", "... FileNotFoundError(2, 'No such file or directory'))".
-_OS_REASON = (re.compile(r"\[Errno -?\d+\] ([^'\")]+)"), re.compile(r"Error\(-?\d+, '([^']+)'\)"))
 
 
 class Unreachable(Exception):
@@ -49,10 +47,8 @@ def client(timeout: int = 60) -> Any:
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
-    for pattern in _OS_REASON:
-        if found := pattern.search(text):
-            return found.group(1).strip()
-    return text.removeprefix("Error while fetching server API version: ")[:200] or repr(exc)
+    fallback = text.removeprefix("Error while fetching server API version: ")[:200]
+    return os_reason(text) or fallback or repr(exc)
 
 
 def image_id(ref: str) -> str:

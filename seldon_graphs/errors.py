@@ -19,6 +19,8 @@ mapping. Anything else escaping is a bug (exit 3, with the traceback).
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -29,3 +31,16 @@ class SeldonGraphsError(Exception):
 
     def render(self) -> str:
         return f"seldon-graphs: error: {self}"
+
+
+# HTTP client libraries wrap the operating system's error in their own: "... [Errno 111]
+# Connection refused'))", "... FileNotFoundError(2, 'No such file or directory'))".
+_OS_REASON = (re.compile(r"\[Errno -?\d+\] ([^'\")]+)"), re.compile(r"Error\(-?\d+, '([^']+)'\)"))
+
+
+def os_reason(text: str) -> str | None:
+    """The operating system's words inside a wrapped network error's text, or None."""
+    for pattern in _OS_REASON:
+        if found := pattern.search(text):
+            return found.group(1).strip()
+    return None

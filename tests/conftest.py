@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -34,3 +35,11 @@ def serve(seldon_metrics: SeldonMetrics) -> Callable[[Any], FlaskClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: connections are refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -6,19 +6,11 @@ Real SDK, real sockets on 127.0.0.1; the engine itself where one answers."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from seldon_graphs import engine
 from seldon_graphs.cli import main as cli
 from tests.helpers import REPO, missing
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed on return: connections are refused
 
 
 @pytest.mark.parametrize(
@@ -32,9 +24,9 @@ def _closed_port() -> int:
     ids=["no-socket", "refused", "malformed", "unknown-scheme"],
 )
 def test_no_engine_names_the_address_and_the_reason(
-    monkeypatch: pytest.MonkeyPatch, host: str, reason: str
+    monkeypatch: pytest.MonkeyPatch, closed_port: int, host: str, reason: str
 ) -> None:
-    host = host.format(port=_closed_port())
+    host = host.format(port=closed_port)
     monkeypatch.setenv("DOCKER_HOST", host)
     with pytest.raises(engine.Unreachable) as failed:
         engine.client(timeout=5)

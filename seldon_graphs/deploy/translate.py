@@ -12,6 +12,7 @@ import urllib3.exceptions  # type: ignore[import-untyped]
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from ..errors import os_reason
 from .errors import (
     KIND_UP,
     AuthError,
@@ -137,5 +138,4 @@ def _short(reason: object) -> str:
         # ('Connection aborted.', RemoteDisconnected('Remote end closed ...')): say it plainly
         return f"{str(reason.args[0]).rstrip('.')}: {reason.args[1]}"
     text = str(reason)
-    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-    return match.group(1).strip() if match else text.split(": ", 1)[-1][:160]
+    return os_reason(text) or text.split(": ", 1)[-1][:160]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,14 +38,6 @@ def kubeconfig(cluster: FakeCluster, tmp_path: Path) -> Path:
 @pytest.fixture
 def kube(kubeconfig: Path) -> Kube:
     return connect(kubeconfig=str(kubeconfig))
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port nothing listens on: connections are refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeClock:

@@ -38,6 +38,7 @@ resourceVersion preconditions, TLS, pagination.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -126,6 +127,11 @@ class FakeCluster:
         }
         path.write_text(yaml.safe_dump(doc))
         return path
+
+    def add_secret(self, namespace: str, name: str, values: dict[str, str]) -> None:
+        """A Secret with these decoded values, stored base64-encoded as the API server does."""
+        data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+        self.secrets[(namespace, name)] = {"metadata": {"name": name}, "data": data}
 
     def requests(self, method: str, pattern: str = "") -> list[Seen]:
         return [s for s in self.seen if s.method == method and re.search(pattern, s.path)]

@@ -6,7 +6,6 @@ reads. A secret RBAC hides (resourceNames) is skipped without hiding the next on
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -32,8 +31,7 @@ KEYS_HINT = (
 
 
 def _store(cluster: FakeCluster, name: str, values: dict[str, str]) -> None:
-    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
-    cluster.secrets[("models", name)] = {"metadata": {"name": name}, "data": data}
+    cluster.add_secret("models", name, values)
 
 
 def _docker_config(*hosts: str) -> dict[str, str]:

@@ -131,9 +131,8 @@ def test_secret_create_without_a_login_says_how_to_log_in(
 
 
 def _seed(cluster: FakeCluster, name: str, data: dict[str, str]) -> None:
-    encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
     cluster.namespaces["models"] = {"metadata": {"name": "models"}}
-    cluster.secrets[("models", name)] = {"metadata": {"name": name}, "data": encoded}
+    cluster.add_secret("models", name, data)
 
 
 def _docker_json(host: str) -> dict[str, str]:
